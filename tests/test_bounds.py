@@ -1,0 +1,83 @@
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tf_lvae.bounds import chunked_iw_bound, iw_bound, per_unit_kl, training_objective
+from tf_lvae.inference import LatentSample
+
+tfd = tfp.distributions
+
+
+def test_monte_carlo_kl_agrees_with_the_analytic_kl_on_average():
+    rng = np.random.default_rng(0)
+    shape = (1, 6)
+    q = tfd.Normal(rng.normal(size=shape).astype("f4"), rng.uniform(0.3, 2, shape).astype("f4"))
+    p = tfd.Normal(rng.normal(size=shape).astype("f4"), rng.uniform(0.3, 2, shape).astype("f4"))
+    n = 200_000
+    q_rows = tfd.Normal(tf.tile(q.loc, [n, 1]), tf.tile(q.scale, [n, 1]))
+    p_rows = tfd.Normal(tf.tile(p.loc, [n, 1]), tf.tile(p.scale, [n, 1]))
+    z = q_rows.sample(seed=(1, 2))
+    mc = per_unit_kl(LatentSample(z, q_rows, p_rows), "mc").numpy()
+    analytic = per_unit_kl(LatentSample(z, q_rows, p_rows), "analytic").numpy()[0]
+    np.testing.assert_allclose(analytic, tfd.kl_divergence(q, p).numpy()[0], rtol=1e-6)
+    stderr = mc.std(axis=0) / math.sqrt(n)
+    assert np.all(np.abs(mc.mean(axis=0) - analytic) < 5 * stderr + 1e-4)
+
+
+def test_iw_bound_is_log_mean_exp():
+    log_w = tf.constant([[0.0, -1000.0], [math.log(3.0), -1001.0]])
+    np.testing.assert_allclose(
+        iw_bound(log_w, axis=0), [math.log(2.0), -1000 + math.log((1 + math.exp(-1)) / 2)]
+    )
+
+
+def test_training_objective_orders_mc_then_iw_samples_and_scales_the_kl_by_beta():
+    mc, iw, batch = 2, 3, 4
+    rng = np.random.default_rng(0)
+    log_px = tf.constant(rng.normal(size=mc * iw * batch) * 3, tf.float32)
+    kl = tf.constant(rng.uniform(0, 5, size=mc * iw * batch), tf.float32)
+    log_w = (log_px - 0.5 * kl).numpy().reshape(mc, iw, batch)
+    expected = np.mean(np.log(np.mean(np.exp(log_w), axis=1)))
+    np.testing.assert_allclose(training_objective(log_px, kl, 0.5, mc, iw), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        training_objective(log_px, kl, 0.0, 1, 1), tf.reduce_mean(log_px), rtol=1e-6
+    )
+    # The IW bound over the same log weights is never below their mean.
+    assert training_objective(log_px, kl, 1.0, 1, mc * iw) >= training_objective(
+        log_px, kl, 1.0, mc * iw, 1
+    )
+
+
+@pytest.mark.parametrize(("num_samples", "chunk"), [(10, 3), (12, 4), (5, 100), (1, 1)])
+def test_chunked_iw_bound_equals_the_bound_over_all_samples(num_samples, chunk):
+    seed = tf.constant([7, 9])
+
+    def log_weights(n, s):
+        return tf.random.stateless_normal([n, 5], seed=s) * 30.0 - 500.0
+
+    iw, elbo = chunked_iw_bound(log_weights, num_samples, chunk, seed)
+    full, rest = divmod(num_samples, min(chunk, num_samples))
+    parts = [
+        log_weights(min(chunk, num_samples), tf.random.experimental.stateless_fold_in(seed, i))
+        for i in range(full)
+    ]
+    if rest:
+        parts.append(log_weights(rest, tf.random.experimental.stateless_fold_in(seed, full)))
+    every = tf.concat(parts, axis=0)
+    np.testing.assert_allclose(iw, iw_bound(every, axis=0), rtol=1e-6)
+    np.testing.assert_allclose(elbo, tf.reduce_mean(every, axis=0), rtol=1e-6)
+
+
+def test_chunked_iw_bound_runs_compiled():
+    fn = tf.function(
+        lambda seed: chunked_iw_bound(
+            lambda n, s: tf.random.stateless_normal([n, 3], seed=s), 25, 4, seed
+        ),
+        jit_compile=True,
+    )
+    iw, elbo = fn(tf.constant([1, 2]))
+    assert iw.shape == elbo.shape == (3,)
+    assert np.all(iw.numpy() >= elbo.numpy())

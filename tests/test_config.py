@@ -1,0 +1,74 @@
+import pytest
+
+from tf_lvae.config import ModelConfig, TrainingConfig, preset
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"latent_dims": (64, 32), "hidden_dims": (512,)}, "one width per latent layer"),
+        ({"latent_dims": ()}, "at least one latent layer"),
+        ({"latent_dims": (64, 0)}, "latent_dims must be positive"),
+        ({"kind": "ladder"}, "kind must be one of"),
+        ({"likelihood": "poisson"}, "likelihood must be one of"),
+        ({"activation": "swishy"}, "activation must be one of"),
+        ({"top_down": "tied"}, "top_down must be one of"),
+        ({"kl_estimator": "exact"}, "kl_estimator must be one of"),
+        ({"min_variance": 0.0}, "min_variance"),
+        ({"input_shape": (28, -1)}, "input_shape must be positive"),
+        ({"batch_norm": "yes"}, "batch_norm must be a bool"),
+    ],
+)
+def test_invalid_model_configs_say_what_is_wrong(changes, message):
+    with pytest.raises(ValueError, match=message):
+        ModelConfig(**changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"epochs": -1}, "epochs must be a non-negative integer"),
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"learning_rate": 0.0}, "learning_rate must be > 0"),
+        ({"iw_samples": 0}, "iw_samples"),
+        ({"lr_decay_rate": 1.5}, "lr_decay_rate"),
+    ],
+)
+def test_invalid_training_configs_say_what_is_wrong(changes, message):
+    with pytest.raises(ValueError, match=message):
+        TrainingConfig(**changes)
+
+
+def test_presets_follow_the_paper():
+    mnist = preset("mnist")
+    assert mnist.model.latent_dims == (64, 32, 16, 8, 4)
+    assert mnist.model.hidden_dims == (512, 256, 128, 64, 32)
+    assert (mnist.model.likelihood, mnist.model.activation) == ("bernoulli", "leaky_relu")
+    assert (mnist.training.epochs, mnist.training.warmup_epochs) == (2000, 200)
+    assert (mnist.training.learning_rate, mnist.training.batch_size) == (1e-3, 256)
+    assert (mnist.training.adam_epsilon, mnist.training.clipnorm) == (1e-4, 4.0)
+    assert preset("omniglot").training.epochs == 1500
+    norb = preset("norb", 2)
+    assert norb.model.input_shape == (32, 32)
+    assert (norb.model.likelihood, norb.model.activation) == ("gaussian", "tanh")
+    assert (norb.training.learning_rate, norb.training.warmup_epochs) == (2e-3, 1000)
+    assert norb.model.latent_dims == (64, 32)
+    ft = mnist.finetune
+    assert (ft.epochs, ft.mc_samples, ft.iw_samples, ft.lr_decay_rate) == (4000, 10, 10, 0.75)
+    assert (ft.lr_decay_start, ft.warmup_epochs) == (2000, 0)
+
+
+def test_preset_rejects_unknown_dataset_and_depth():
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        preset("cifar")
+    with pytest.raises(ValueError, match=r"num_layers must be 1\.\.5"):
+        preset("mnist", 6)
+
+
+def test_configs_round_trip_through_dicts():
+    config = preset("norb", 3, "vae").model
+    assert ModelConfig.from_dict(config.to_dict()) == config
+    training = preset("mnist").finetune
+    assert TrainingConfig.from_dict(training.to_dict()) == training
+    with pytest.raises(ValueError, match="unknown ModelConfig fields"):
+        ModelConfig.from_dict({**config.to_dict(), "latent": 3})

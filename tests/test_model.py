@@ -1,0 +1,202 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_lvae import HierarchicalVAE, ModelConfig, preset
+from tf_lvae.callbacks import WarmUp
+
+SMALL = {"input_shape": (6, 6), "latent_dims": (5, 4, 3), "hidden_dims": (16, 12, 8)}
+VARIANTS = [
+    {"kind": "lvae", "top_down": "separate"},
+    {"kind": "lvae", "top_down": "shared"},
+    {"kind": "vae"},
+    {"kind": "lvae", "likelihood": "gaussian", "activation": "tanh"},
+    {"kind": "vae", "batch_norm": False},
+]
+
+
+def small_model(seed=0, **changes):
+    return HierarchicalVAE(ModelConfig(**{**SMALL, **changes}), seed=seed)
+
+
+def grey_batch(n=32, shape=(6, 6), seed=0):
+    return np.random.default_rng(seed).uniform(size=(n, *shape)).astype("float32")
+
+
+@pytest.mark.parametrize("kind", ["lvae", "vae"])
+def test_the_papers_five_layer_presets_build(kind):
+    model = HierarchicalVAE(preset("mnist", 5, kind).model)
+    encoded = model.encode(np.zeros((2, 28, 28), "float32"))
+    assert [encoded[f"z{i}_mean"].shape[-1] for i in range(1, 6)] == [64, 32, 16, 8, 4]
+    assert len(model.trainable_weights) > 0
+
+
+def test_one_layer_lvae_and_vae_with_the_same_weights_compute_the_same_bound():
+    lvae = small_model(kind="lvae", latent_dims=(5,), hidden_dims=(16,))
+    vae = small_model(kind="vae", latent_dims=(5,), hidden_dims=(16,))
+    assert [w.path.split("/", 1)[-1] for w in lvae.weights] == [
+        w.path.split("/", 1)[-1] for w in vae.weights
+    ]
+    vae.set_weights(lvae.get_weights())
+    x = grey_batch()
+    np.testing.assert_allclose(
+        lvae.log_weights(x, 4, seed=3), vae.log_weights(x, 4, seed=3), rtol=1e-6
+    )
+    deeper = small_model(kind="lvae", latent_dims=(5, 4), hidden_dims=(16, 12))
+    assert not np.allclose(deeper.log_weights(x, 4, seed=3), vae.log_weights(x, 4, seed=3))
+
+
+@pytest.mark.parametrize("changes", VARIANTS)
+def test_iw_bound_is_above_the_elbo_and_grows_with_k(changes):
+    model = small_model(**changes)
+    x = grey_batch(64)
+    bounds = [
+        float(tf.reduce_mean(model.score(x, k, 16, seed=5)["log_likelihood"]))
+        for k in (1, 8, 64, 512)
+    ]
+    elbo = float(tf.reduce_mean(model.score(x, 512, 16, seed=5)["elbo"]))
+    assert bounds == sorted(bounds), bounds
+    assert bounds[-1] > elbo
+    assert bounds[0] == pytest.approx(
+        float(
+            tf.reduce_mean(
+                model.log_weights(x, 1, seed=tf.random.experimental.stateless_fold_in([5, 0], 0))
+            )
+        ),
+        rel=1e-6,
+    )
+
+
+@pytest.mark.parametrize("changes", VARIANTS)
+def test_at_beta_zero_the_loss_is_the_reconstruction_term_alone(changes):
+    model = small_model(**changes)
+    x = grey_batch()
+    loss, stats = model._objective(x, 1, 1, 0.0, training=True)
+    np.testing.assert_allclose(loss, -stats["reconstruction"], rtol=1e-6)
+    loss, stats = model._objective(x, 1, 1, 1.0, training=True)
+    np.testing.assert_allclose(loss, -stats["elbo"], rtol=1e-6)
+    assert float(stats["kl"]) > 0
+    np.testing.assert_allclose(stats["kl"], sum(stats[f"kl_z{i}"] for i in (1, 2, 3)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("changes", [*VARIANTS, {"kind": "vae", "kl_estimator": "analytic"}])
+def test_gradients_reach_every_layers_variables(changes):
+    model = small_model(**changes)
+    with tf.GradientTape() as tape:
+        loss, _ = model._objective(grey_batch(), 2, 2, 1.0, training=True)
+    grads = tape.gradient(loss, model.trainable_weights)
+    missing = [
+        w.path
+        for w, g in zip(model.trainable_weights, grads, strict=True)
+        if g is None or not np.any(g.numpy())
+    ]
+    assert not missing
+    names = {w.path.split("/")[1] for w in model.trainable_weights}
+    expected = {"up_mlp_1", "up_head_3", "prior_mlp_2", "decoder_mlp"}
+    if changes.get("kind") == "lvae" and changes.get("top_down") == "separate":
+        expected |= {"top_down_mlp_1", "top_down_head_2"}
+    assert expected <= {n for w in model.trainable_weights for n in w.path.split("/")}, names
+
+
+def test_shared_top_down_has_no_separate_inference_mlps():
+    shared = small_model(kind="lvae", top_down="shared")
+    separate = small_model(kind="lvae", top_down="separate")
+    assert shared.count_params() < separate.count_params()
+    assert not any("top_down" in w.path for w in shared.weights)
+
+
+def test_no_nan_or_inf_for_extreme_valid_inputs():
+    for changes in VARIANTS:
+        model = small_model(**changes)
+        for x in (np.zeros((8, 6, 6), "f4"), np.ones((8, 6, 6), "f4"), grey_batch(8)):
+            loss, stats = model._objective(x, 2, 3, 1.0, training=True)
+            values = [loss, *stats.values(), model.score(x, 20, 7, seed=1)["log_likelihood"]]
+            assert all(np.all(np.isfinite(v)) for v in values), changes
+
+
+def test_a_saved_and_reloaded_model_gives_identical_outputs(tmp_path):
+    model = small_model(kind="lvae", top_down="shared", likelihood="gaussian", activation="tanh")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.fit(grey_batch(64), batch_size=16, epochs=1, verbose=0)  # moves BN statistics
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, HierarchicalVAE)
+    assert loaded.model_config == model.model_config
+    x = grey_batch(8, seed=1)
+    for name, value in model.encode(x).items():
+        np.testing.assert_array_equal(value, loaded.encode(x)[name])
+    np.testing.assert_array_equal(model.reconstruct(x), loaded.reconstruct(x))
+    np.testing.assert_array_equal(model.sample(4, seed=3), loaded.sample(4, seed=3))
+    np.testing.assert_array_equal(
+        model.score(x, 30, 8, seed=2)["log_likelihood"],
+        loaded.score(x, 30, 8, seed=2)["log_likelihood"],
+    )
+
+
+def test_sampling_is_seeded_and_can_start_at_any_layer():
+    model = small_model()
+    a, b = model.sample(5, seed=1), model.sample(5, seed=1)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, model.sample(5, seed=2))
+    assert a.shape == (5, 6, 6)
+    assert np.all((a.numpy() >= 0) & (a.numpy() <= 1))
+    # Injecting at z1 ignores the layers above, so z1's noise alone decides the images.
+    from_z1 = model.sample(5, from_layer=1, seed=1)
+    assert not np.allclose(from_z1, a)
+    np.testing.assert_array_equal(from_z1, model.sample(5, from_layer=tf.constant(1), seed=1))
+    # Temperature 0 from the top gives the same image for every sample.
+    cold = model.sample(3, temperature=0.0, seed=4).numpy()
+    np.testing.assert_allclose(cold, np.broadcast_to(cold[:1], cold.shape), atol=1e-6)
+    with pytest.raises(ValueError, match=r"from_layer must be in 1\.\.3"):
+        model.sample(2, from_layer=4)
+
+
+def test_warm_up_sets_beta_each_epoch_without_retracing():
+    model = small_model()
+    traced_in_epochs = []
+    step = model.train_step
+
+    class EpochOf(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+    epoch_of = EpochOf()
+
+    def counting_step(data):
+        traced_in_epochs.append(epoch_of.epoch)  # Python runs only while tracing
+        return step(data)
+
+    model.train_step = counting_step
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    history = model.fit(
+        grey_batch(64),
+        batch_size=32,
+        epochs=4,
+        verbose=0,
+        shuffle=False,
+        callbacks=[epoch_of, WarmUp(2)],
+    )
+    assert history.history["beta"] == [0.0, 0.5, 1.0, 1.0]
+    assert traced_in_epochs and set(traced_in_epochs) == {0}  # β changed, no new trace
+    assert {"loss", "elbo", "reconstruction", "kl", "kl_z1", "kl_z3", "beta"} <= set(
+        history.history
+    )
+
+
+def test_evaluate_reports_the_beta_one_elbo():
+    model = small_model()
+    model.compile(optimizer="adam")
+    model.beta.assign(0.0)
+    result = model.evaluate(grey_batch(64), batch_size=64, verbose=0, return_dict=True)
+    assert result["beta"] == 1.0
+    assert result["loss"] == pytest.approx(-result["elbo"])
+
+
+def test_mc_and_iw_samples_are_validated_and_saved():
+    with pytest.raises(ValueError, match="iw_samples must be a positive integer"):
+        HierarchicalVAE(ModelConfig(**SMALL), iw_samples=0)
+    model = HierarchicalVAE(ModelConfig(**SMALL), mc_samples=3, iw_samples=2)
+    clone = HierarchicalVAE.from_config(model.get_config())
+    assert (clone.mc_samples, clone.iw_samples) == (3, 2)

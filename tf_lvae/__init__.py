@@ -1,0 +1,21 @@
+"""tf_lvae: deep hierarchical VAEs and probabilistic Ladder VAEs (Sønderby et al. 2016)."""
+
+from tf_lvae.bounds import chunked_iw_bound, iw_bound, per_unit_kl, training_objective
+from tf_lvae.config import ModelConfig, Preset, TrainingConfig, preset
+from tf_lvae.layers import GaussianHead, MLPBlock, precision_weighted_merge
+from tf_lvae.model import HierarchicalVAE
+
+__all__ = [
+    "GaussianHead",
+    "HierarchicalVAE",
+    "MLPBlock",
+    "ModelConfig",
+    "Preset",
+    "TrainingConfig",
+    "chunked_iw_bound",
+    "iw_bound",
+    "per_unit_kl",
+    "precision_weighted_merge",
+    "preset",
+    "training_objective",
+]

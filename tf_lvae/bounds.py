@@ -1,0 +1,104 @@
+"""The objectives: per-unit KL, the ELBO, and the importance-weighted bound (SPEC §2).
+
+Shapes: with S samples per example and B examples, per-sample terms are [S * B]
+(sample-major rows, see `inference.tile_samples`) or [S, B] once split.
+Log weights are log p(x, z) - log q(z | x) = log p(x | z) - sum of layer KLs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tf_lvae.inference import LatentSample
+
+tfd = tfp.distributions
+
+
+def per_unit_kl(sample: LatentSample, estimator: str = "mc") -> tf.Tensor:
+    """KL(q || p) of every unit of one latent layer, [rows, units], in nats.
+
+    "mc": log q(z) - log p(z) at the sample z (the paper's estimator; its mean is
+    the KL). "analytic": the closed-form KL between the two Gaussians, exact for
+    the layer given the sample above it.
+    """
+    if estimator == "analytic":
+        return tfd.kl_divergence(sample.posterior, sample.prior)
+    if estimator == "mc":
+        return sample.posterior.log_prob(sample.z) - sample.prior.log_prob(sample.z)
+    raise ValueError(f"estimator must be 'mc' or 'analytic', got {estimator!r}.")
+
+
+def layer_kls(samples: list[LatentSample], estimator: str = "mc") -> list[tf.Tensor]:
+    """KL of each latent layer (summed over its units), bottom to top, each [rows]."""
+    return [tf.reduce_sum(per_unit_kl(s, estimator), axis=-1) for s in samples]
+
+
+def split_samples(t: tf.Tensor, num_samples: int) -> tf.Tensor:
+    """[S * B, ...] -> [S, B, ...]."""
+    return tf.reshape(t, [num_samples, -1, *t.shape[1:]])
+
+
+def iw_bound(log_weights: tf.Tensor, axis: int = 0) -> tf.Tensor:
+    """log (1/K) sum_k exp(log_weights_k) over `axis` of size K (eq. 12); K = 1 gives the ELBO."""
+    k = tf.cast(tf.shape(log_weights)[axis], log_weights.dtype)
+    return tf.reduce_logsumexp(log_weights, axis=axis) - tf.math.log(k)
+
+
+def training_objective(
+    log_px: tf.Tensor,
+    kl: tf.Tensor,
+    beta: tf.Tensor | float,
+    mc_samples: int,
+    iw_samples: int,
+) -> tf.Tensor:
+    """The bound the training maximizes, a scalar: the mean over examples and MC samples of
+    the importance-weighted bound over IW samples, with the KL scaled by beta (eq. 22).
+
+    log_px, kl: [mc_samples * iw_samples * B], rows ordered (mc, iw, example).
+    With one sample and beta = 1 this is the ELBO.
+    """
+    log_w = tf.reshape(log_px - beta * kl, [mc_samples, iw_samples, -1])
+    return tf.reduce_mean(iw_bound(log_w, axis=1))
+
+
+def chunked_iw_bound(
+    log_weights_fn: Callable[[int, tf.Tensor], tf.Tensor],
+    num_samples: int,
+    chunk_size: int,
+    seed: tf.Tensor,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """The IW bound with K = num_samples, drawn in chunks so memory does not grow with K.
+
+    log_weights_fn(n, seed) must return [n, B] log weights for n fresh samples.
+    Returns (iw_bound [B], elbo [B]): the bound over all K samples and the mean log
+    weight (the ELBO estimated with K samples). A running log-sum-exp keeps it exact.
+    """
+    if num_samples < 1 or chunk_size < 1:
+        raise ValueError(f"num_samples and chunk_size must be >= 1: {num_samples}, {chunk_size}")
+    chunk = min(chunk_size, num_samples)
+    full_chunks, rest = divmod(num_samples, chunk)
+
+    def chunk_stats(n: int, index) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        log_w = log_weights_fn(n, tf.random.experimental.stateless_fold_in(seed, index))
+        peak = tf.reduce_max(log_w, axis=0)
+        return peak, tf.reduce_sum(tf.exp(log_w - peak), axis=0), tf.reduce_sum(log_w, axis=0)
+
+    def merge(acc, new):
+        peak = tf.maximum(acc[0], new[0])
+        scaled = acc[1] * tf.exp(acc[0] - peak) + new[1] * tf.exp(new[0] - peak)
+        return peak, scaled, acc[2] + new[2]
+
+    acc = chunk_stats(chunk, 0)
+    _, *acc = tf.while_loop(
+        lambda i, *_: i < full_chunks,
+        lambda i, *a: (i + 1, *merge(a, chunk_stats(chunk, i))),
+        (tf.constant(1), *acc),
+    )
+    if rest:
+        acc = merge(acc, chunk_stats(rest, full_chunks))
+    peak, scaled, total = acc
+    return peak + tf.math.log(scaled) - math.log(num_samples), total / num_samples

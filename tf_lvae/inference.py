@@ -1,0 +1,179 @@
+"""The two inference models q(z | x): bottom-up (eqs. 5-6) and the probabilistic ladder (13-21).
+
+Both return one `LatentSample` per latent layer, bottom (z_1) to top, holding the
+sample, its posterior and its prior given the sample above. Rows are
+sample-major: with S samples of a batch of B examples, row s * B + b is sample s
+of example b (see `tile_samples`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tf_lvae.config import ModelConfig
+from tf_lvae.distributions import diagonal_normal, standard_normal_like
+from tf_lvae.generative import GenerativeNetwork, latent_mlp
+from tf_lvae.layers import GaussianHead, precision_weighted_merge
+
+tfd = tfp.distributions
+
+
+class LatentSample(NamedTuple):
+    """One latent layer of a posterior sample; every field is [S * B, units]."""
+
+    z: tf.Tensor
+    posterior: tfd.Normal  # q(z_i | x, z_{i+1}, ...)
+    prior: tfd.Normal  # p(z_i | z_{i+1}), N(0, I) at the top
+
+
+def tile_samples(t: tf.Tensor, num_samples: int) -> tf.Tensor:
+    """[B, ...] -> [num_samples * B, ...], sample-major."""
+    return tf.tile(t, [num_samples] + [1] * (len(t.shape) - 1))
+
+
+def _draw(q: tfd.Normal, seed: tf.Tensor | None) -> tf.Tensor:
+    """A reparameterized sample of q, or its mean when seed is None (deterministic)."""
+    return q.mean() if seed is None else q.sample(seed=seed)
+
+
+class _InferenceNetwork(keras.layers.Layer):
+    """The bottom-up blocks shared by both kinds: up_mlps[i] -> up_heads[i] gives layer i."""
+
+    def __init__(self, config: ModelConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.up_mlps = [latent_mlp(config, i, f"up_mlp_{i + 1}") for i in range(config.num_layers)]
+        self.up_heads = [
+            GaussianHead(units, config.min_variance, name=f"up_head_{i + 1}")
+            for i, units in enumerate(config.latent_dims)
+        ]
+
+    def build(self, input_shape=None):
+        inputs = (self.config.data_dim, *self.config.latent_dims[:-1])
+        for width, mlp, head in zip(inputs, self.up_mlps, self.up_heads, strict=True):
+            mlp.build((None, width))
+            head.build((None, mlp.units))
+        self.built = True
+
+    def up(self, layer: int, h: tf.Tensor, training: bool):
+        """(mean, variance) of the bottom-up Gaussian of `layer` (0-based) from its input h."""
+        return self.up_heads[layer](self.up_mlps[layer](h, training=training))
+
+    def get_config(self):
+        return {**super().get_config(), "config": self.config.to_dict()}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(ModelConfig.from_dict(config.pop("config")), **config)
+
+
+def layer_seeds(seed: tf.Tensor | None, num_layers: int) -> list:
+    """num_layers independent stateless seeds (int32 [2] each) from one; Nones for None."""
+    if seed is None:
+        return [None] * num_layers
+    return tf.unstack(tf.random.experimental.stateless_split(seed, num_layers))
+
+
+@keras.saving.register_keras_serializable(package="tf_lvae")
+class BottomUpInference(_InferenceNetwork):
+    """q(z_1 | x) q(z_2 | z_1) ... q(z_L | z_{L-1}): each sample feeds the next layer."""
+
+    def call(
+        self,
+        x: tf.Tensor,
+        generative: GenerativeNetwork,
+        num_samples: int = 1,
+        seed: tf.Tensor | None = None,
+        training: bool = False,
+    ) -> list[LatentSample]:
+        """x: [B, data_dim]; seed: int32 [2], or None for posterior means instead of samples."""
+        seeds = layer_seeds(seed, self.config.num_layers)
+        zs, posteriors = [], []
+        h = x
+        for i in range(self.config.num_layers):
+            mean, variance = self.up(i, h, training)
+            if i == 0:
+                mean, variance = (
+                    tile_samples(mean, num_samples),
+                    tile_samples(variance, num_samples),
+                )
+            posteriors.append(diagonal_normal(mean, variance))
+            h = _draw(posteriors[-1], seeds[i])
+            zs.append(h)
+        priors = [
+            diagonal_normal(*generative.prior(i, zs[i + 1], training)) for i in range(len(zs) - 1)
+        ]
+        priors.append(standard_normal_like(zs[-1]))
+        return [LatentSample(*t) for t in zip(zs, posteriors, priors, strict=True)]
+
+
+@keras.saving.register_keras_serializable(package="tf_lvae")
+class LadderInference(_InferenceNetwork):
+    """The probabilistic ladder: a deterministic upward pass, then a stochastic downward
+    pass whose top-down Gaussian is merged with the bottom-up one by precision (eq. 21).
+
+    The top-down Gaussian of layer i comes from separate MLPs t_i (config.top_down ==
+    "separate") or is the generative p(z_i | z_{i+1}) itself ("shared").
+    """
+
+    def __init__(self, config: ModelConfig, **kwargs):
+        super().__init__(config, **kwargs)
+        top = config.num_layers - 1
+        separate = config.top_down == "separate"
+        self.top_down_mlps = [
+            latent_mlp(config, i + 1, f"top_down_mlp_{i + 1}")
+            for i in range(top if separate else 0)
+        ]
+        self.top_down_heads = [
+            GaussianHead(config.latent_dims[i], config.min_variance, name=f"top_down_head_{i + 1}")
+            for i in range(len(self.top_down_mlps))
+        ]
+
+    def build(self, input_shape=None):
+        super().build(input_shape)
+        for i, (mlp, head) in enumerate(zip(self.top_down_mlps, self.top_down_heads, strict=True)):
+            mlp.build((None, self.config.latent_dims[i + 1]))
+            head.build((None, mlp.units))
+
+    def call(
+        self,
+        x: tf.Tensor,
+        generative: GenerativeNetwork,
+        num_samples: int = 1,
+        seed: tf.Tensor | None = None,
+        training: bool = False,
+    ) -> list[LatentSample]:
+        """x: [B, data_dim]; seed: int32 [2], or None for posterior means instead of samples."""
+        num_layers = self.config.num_layers
+        seeds = layer_seeds(seed, num_layers)
+        bottom_up = []
+        h = x
+        for i in range(num_layers):
+            mean, variance = self.up(i, h, training)
+            bottom_up.append((tile_samples(mean, num_samples), tile_samples(variance, num_samples)))
+            h = mean  # the next block takes the bottom-up mean (eq. 14)
+        samples: list[LatentSample] = []
+        z_above = None
+        for i in reversed(range(num_layers)):
+            if z_above is None:
+                posterior = diagonal_normal(*bottom_up[i])
+                z = _draw(posterior, seeds[i])
+                prior = standard_normal_like(z)
+            else:
+                prior_params = generative.prior(i, z_above, training)
+                top_down = self._top_down(i, z_above, training) if self.top_down_mlps else None
+                merged = precision_weighted_merge(*(top_down or prior_params), *bottom_up[i])
+                posterior = diagonal_normal(*merged)
+                z = _draw(posterior, seeds[i])
+                prior = diagonal_normal(*prior_params)
+            samples.append(LatentSample(z, posterior, prior))
+            z_above = z
+        return samples[::-1]
+
+    def _top_down(self, layer: int, z_above: tf.Tensor, training: bool):
+        return self.top_down_heads[layer](self.top_down_mlps[layer](z_above, training=training))

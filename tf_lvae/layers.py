@@ -1,0 +1,132 @@
+"""Building blocks: the MLP block, the Gaussian head, and the precision-weighted merge.
+
+Every stochastic layer of both models is MLP -> GaussianHead (SPEC eqs. 7-9,
+13-20); the LVAE combines its bottom-up and top-down Gaussians with
+`precision_weighted_merge` (eq. 21).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import keras
+from keras import ops
+
+LEAKY_RELU_SLOPE = 0.1
+
+
+def activation_fn(name: str) -> Callable:
+    """The nonlinearity called `name`; "leaky_relu" is max(x, 0.1 x) as in the paper."""
+    if name == "leaky_relu":
+        return functools.partial(ops.leaky_relu, negative_slope=LEAKY_RELU_SLOPE)
+    return keras.activations.get(name)
+
+
+def precision_weighted_merge(mean_a, variance_a, mean_b, variance_b):
+    """Combine two diagonal Gaussians by their precisions (eq. 21).
+
+    Returns (mean, variance) of the normalized product N(a) N(b):
+    variance = 1 / (1/variance_a + 1/variance_b),
+    mean = (mean_a/variance_a + mean_b/variance_b) * variance.
+    All inputs share one shape; variances must be > 0.
+    """
+    precision_a = ops.reciprocal(variance_a)
+    precision_b = ops.reciprocal(variance_b)
+    variance = ops.reciprocal(precision_a + precision_b)
+    mean = (mean_a * precision_a + mean_b * precision_b) * variance
+    return mean, variance
+
+
+@keras.saving.register_keras_serializable(package="tf_lvae")
+class MLPBlock(keras.layers.Layer):
+    """`num_layers` hidden layers, each Dense -> BatchNorm (optional) -> activation.
+
+    Input [batch, features] -> output [batch, units]. With batch norm the Dense
+    layers have no bias (batch norm's offset replaces it).
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: str = "leaky_relu",
+        batch_norm: bool = True,
+        num_layers: int = 2,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = activation
+        self.batch_norm = batch_norm
+        self.num_layers = num_layers
+        self._activation = activation_fn(activation)
+        self.dense = [
+            keras.layers.Dense(units, use_bias=not batch_norm, name=f"dense_{i}")
+            for i in range(num_layers)
+        ]
+        self.norm = (
+            [keras.layers.BatchNormalization(name=f"batch_norm_{i}") for i in range(num_layers)]
+            if batch_norm
+            else []
+        )
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for i, dense in enumerate(self.dense):
+            dense.build(shape)
+            shape = (*shape[:-1], self.units)
+            if self.batch_norm:
+                self.norm[i].build(shape)
+        self.built = True
+
+    def call(self, inputs, training=False):
+        h = inputs
+        for i, dense in enumerate(self.dense):
+            h = dense(h)
+            if self.batch_norm:
+                h = self.norm[i](h, training=training)
+            h = self._activation(h)
+        return h
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": self.activation,
+            "batch_norm": self.batch_norm,
+            "num_layers": self.num_layers,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tf_lvae")
+class GaussianHead(keras.layers.Layer):
+    """Linear mean and softplus variance of a diagonal Gaussian (eqs. 8-9).
+
+    Input [batch, features] -> (mean, variance), each [batch, units]; variance =
+    softplus(linear) + min_variance, so it is > 0 and log densities stay finite.
+    One Dense layer computes both halves.
+    """
+
+    def __init__(self, units: int, min_variance: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.min_variance = min_variance
+        self.dense = keras.layers.Dense(2 * units, name="dense")
+
+    def build(self, input_shape):
+        self.dense.build(tuple(input_shape))
+        self.built = True
+
+    def call(self, inputs):
+        mean, raw_variance = ops.split(self.dense(inputs), 2, axis=-1)
+        return mean, ops.softplus(raw_variance) + self.min_variance
+
+    def compute_output_shape(self, input_shape):
+        shape = (*input_shape[:-1], self.units)
+        return shape, shape
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "min_variance": self.min_variance}

@@ -1,0 +1,271 @@
+"""`HierarchicalVAE`: the deep bottom-up VAE and the probabilistic Ladder VAE as one keras.Model.
+
+The generative model is shared (generative.py); `config.kind` picks the inference
+model (inference.py). `train_step` maximizes the β-scaled bound of bounds.py;
+`test_step` reports the β = 1 ELBO. Inputs are batches of examples shaped
+[B, *config.input_shape] with values in [0, 1].
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from tf_lvae import bounds
+from tf_lvae.config import ModelConfig
+from tf_lvae.generative import GenerativeNetwork
+from tf_lvae.inference import (
+    BottomUpInference,
+    LadderInference,
+    LatentSample,
+    layer_seeds,
+    tile_samples,
+)
+
+SeedLike = int | tf.Tensor | None
+
+
+def _features(data):
+    """The inputs of a batch that may be x, (x,), (x, y) or (x, y, weights)."""
+    return data[0] if isinstance(data, tuple | list) else data
+
+
+@keras.saving.register_keras_serializable(package="tf_lvae")
+class HierarchicalVAE(keras.Model):
+    """A hierarchical VAE ("vae") or probabilistic Ladder VAE ("lvae") with L latent layers.
+
+    Args:
+      config: the model (sizes, kind, likelihood, ...), a ModelConfig or its dict.
+      mc_samples, iw_samples: samples per example in the training objective (Table 1).
+      seed: seed of the model's own random stream (posterior samples in training).
+
+    Layers are 1-based in the public API, as in the paper (z1 is next to the data).
+    The non-trainable variable `beta` scales the KL in `train_step`; set it with
+    `beta.assign` or the `WarmUp` callback, which never retraces.
+    """
+
+    def __init__(
+        self,
+        config: ModelConfig | dict,
+        mc_samples: int = 1,
+        iw_samples: int = 1,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.model_config = (
+            config if isinstance(config, ModelConfig) else ModelConfig.from_dict(config)
+        )
+        for name, value in (("mc_samples", mc_samples), ("iw_samples", iw_samples)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        self.mc_samples = mc_samples
+        self.iw_samples = iw_samples
+        self.seed = seed
+        self.generative = GenerativeNetwork(self.model_config, name="generative")
+        inference = LadderInference if self.model_config.kind == "lvae" else BottomUpInference
+        self.inference = inference(self.model_config, name="inference")
+        self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        self.beta = keras.Variable(1.0, trainable=False, name="beta")
+        names = ["loss", "elbo", "reconstruction", "kl"]
+        names += [f"kl_z{i + 1}" for i in range(self.model_config.num_layers)]
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in [*names, "beta"]}
+        self.build()
+
+    def build(self, input_shape=None):
+        self.generative.build()
+        self.inference.build()
+        self.built = True
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    # ------------------------------------------------------------------ inference
+
+    def _seed(self, seed: SeedLike) -> tf.Tensor:
+        if seed is None:
+            seed = self.seed_generator.next()
+        elif isinstance(seed, int):
+            seed = [seed, 0]
+        return tf.cast(seed, tf.int32)
+
+    def _flatten(self, x) -> tf.Tensor:
+        return tf.reshape(tf.cast(x, self.compute_dtype), [-1, self.model_config.data_dim])
+
+    def infer(
+        self,
+        x,
+        num_samples: int = 1,
+        seed: SeedLike = None,
+        training: bool = False,
+        deterministic: bool = False,
+    ) -> list[LatentSample]:
+        """Posterior samples of every latent layer, bottom to top, each field [S * B, units].
+
+        deterministic=True feeds each layer's posterior mean to the next stochastic
+        layer instead of a sample (then every row of z is that mean).
+        """
+        seed = None if deterministic else self._seed(seed)
+        return self.inference(
+            self._flatten(x),
+            generative=self.generative,
+            num_samples=num_samples,
+            seed=seed,
+            training=training,
+        )
+
+    def _log_px_and_samples(self, x, num_samples: int, seed: SeedLike, training: bool):
+        """(log p(x | z_1) [S * B], latent samples) for S posterior samples of each example."""
+        x_flat = self._flatten(x)
+        samples = self.inference(
+            x_flat,
+            generative=self.generative,
+            num_samples=num_samples,
+            seed=self._seed(seed),
+            training=training,
+        )
+        likelihood = self.generative.likelihood(samples[0].z, training=training)
+        return likelihood.log_prob(tile_samples(x_flat, num_samples)), samples
+
+    def log_weights(self, x, num_samples: int = 1, seed: SeedLike = None) -> tf.Tensor:
+        """log p(x, z) - log q(z | x) for num_samples posterior samples: [num_samples, B]."""
+        log_px, samples = self._log_px_and_samples(x, num_samples, seed, training=False)
+        return bounds.split_samples(log_px - tf.add_n(bounds.layer_kls(samples)), num_samples)
+
+    def score(
+        self, x, num_samples: int = 5000, chunk_size: int = 100, seed: SeedLike = None
+    ) -> dict[str, tf.Tensor]:
+        """Per-example log-likelihood by the IW bound with K = num_samples, and the ELBO.
+
+        Returns {"log_likelihood": [B], "elbo": [B]} (the ELBO estimated from the same
+        K samples). Samples are drawn chunk_size at a time: memory is bounded by
+        chunk_size * B rows whatever K is.
+        """
+        return dict(
+            zip(
+                ("log_likelihood", "elbo"),
+                bounds.chunked_iw_bound(
+                    lambda n, s: self.log_weights(x, n, seed=s),
+                    num_samples,
+                    chunk_size,
+                    self._seed(seed),
+                ),
+                strict=True,
+            )
+        )
+
+    def encode(self, x) -> dict[str, tf.Tensor]:
+        """Each layer's posterior mean and variance: {"z1_mean": [B, d1], "z1_variance": ...}.
+
+        Deterministic: the LVAE's top-down pass (and the VAE's bottom-up pass) is fed
+        posterior means, not samples.
+        """
+        out = {}
+        for i, sample in enumerate(self.infer(x, deterministic=True)):
+            out[f"z{i + 1}_mean"] = sample.posterior.mean()
+            out[f"z{i + 1}_variance"] = sample.posterior.variance()
+        return out
+
+    def reconstruct(self, x) -> tf.Tensor:
+        """Mean of p(x | z_1) at the deterministic posterior (see `encode`): [B, *input_shape]."""
+        z1 = self.infer(x, deterministic=True)[0].z
+        return self._images(self.generative.likelihood(z1).mean())
+
+    def sample(
+        self,
+        num_samples: int,
+        from_layer: int | tf.Tensor | None = None,
+        temperature: float | tf.Tensor = 1.0,
+        seed: SeedLike = None,
+    ) -> tf.Tensor:
+        """Images (means of p(x | z_1)) generated from z* ~ N(0, temperature² I) injected at
+        latent layer `from_layer` (1-based; default the top, i.e. the prior) and passed down
+        through p(z_i | z_{i+1}) with each standard deviation scaled by temperature (Fig. 6b).
+
+        Returns [num_samples, *input_shape]. `from_layer` may be a scalar tensor.
+        """
+        dims = self.model_config.latent_dims
+        top = len(dims)
+        start = top if from_layer is None else from_layer
+        if isinstance(start, int) and not 1 <= start <= top:
+            raise ValueError(f"from_layer must be in 1..{top}, got {start}.")
+        seeds = layer_seeds(self._seed(seed), top)
+        temperature = tf.cast(temperature, self.compute_dtype)
+
+        def noise(i):
+            return tf.random.stateless_normal(
+                [num_samples, dims[i]], seed=seeds[i], dtype=self.compute_dtype
+            )
+
+        z = temperature * noise(top - 1)
+        for i in reversed(range(top - 1)):
+            mean, variance = self.generative.prior(i, z)
+            eps = temperature * noise(i)
+            z = tf.where(i + 1 >= start, eps, mean + tf.sqrt(variance) * eps)
+        return self._images(self.generative.likelihood(z).mean())
+
+    def _images(self, flat: tf.Tensor) -> tf.Tensor:
+        return tf.reshape(flat, [-1, *self.model_config.input_shape])
+
+    # ------------------------------------------------------------------ training
+
+    def _objective(self, x, mc_samples: int, iw_samples: int, beta, training: bool):
+        """(loss, statistics): loss = -training_objective; statistics are batch means at β = 1."""
+        log_px, samples = self._log_px_and_samples(x, mc_samples * iw_samples, None, training)
+        estimator = self.model_config.kl_estimator if iw_samples == 1 else "mc"
+        kls = bounds.layer_kls(samples, estimator)
+        kl = tf.add_n(kls)
+        loss = -bounds.training_objective(log_px, kl, beta, mc_samples, iw_samples)
+        stats = {
+            "elbo": tf.reduce_mean(log_px - kl),
+            "reconstruction": tf.reduce_mean(log_px),
+            "kl": tf.reduce_mean(kl),
+        }
+        stats.update({f"kl_z{i + 1}": tf.reduce_mean(k) for i, k in enumerate(kls)})
+        return loss, stats
+
+    def _record(self, loss, stats, beta) -> dict[str, tf.Tensor]:
+        self._trackers["loss"].update_state(loss)
+        self._trackers["beta"].update_state(beta)
+        for name, value in stats.items():
+            self._trackers[name].update_state(value)
+        return {name: m.result() for name, m in self._trackers.items()}
+
+    def train_step(self, data):
+        x = _features(data)
+        with tf.GradientTape() as tape:
+            loss, stats = self._objective(
+                x, self.mc_samples, self.iw_samples, self.beta, training=True
+            )
+            scaled_loss = self.optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled_loss, self.trainable_weights)
+        self.optimizer.apply(grads, self.trainable_weights)
+        return self._record(loss, stats, self.beta)
+
+    def test_step(self, data):
+        loss, stats = self._objective(_features(data), 1, 1, 1.0, training=False)
+        return self._record(loss, stats, 1.0)
+
+    def call(self, x, training=False):
+        """Per-example ELBO terms with one posterior sample at β = 1:
+        {"elbo": [B], "reconstruction": [B], "kl": [B, L]} (the KL of each layer)."""
+        log_px, samples = self._log_px_and_samples(x, 1, None, training)
+        kls = tf.stack(bounds.layer_kls(samples, self.model_config.kl_estimator), axis=-1)
+        return {"elbo": log_px - tf.reduce_sum(kls, -1), "reconstruction": log_px, "kl": kls}
+
+    # ------------------------------------------------------------------ config
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "config": self.model_config.to_dict(),
+            "mc_samples": self.mc_samples,
+            "iw_samples": self.iw_samples,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
