@@ -1,0 +1,122 @@
+"""The in-memory dataset type and helpers shared by every data source."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+_GZIP_MAGIC = b"\x1f\x8b"
+_DOWNSAMPLE_CHUNK = 1024
+
+
+class DatasetError(Exception):
+    """A dataset could not be found, read or validated; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class DatasetArrays:
+    """A whole dataset in memory, preprocessed for training.
+
+    ``x_train``/``x_test`` are float32 ``[N, *image_shape]`` with values in [0, 1];
+    ``y_train``/``y_test`` are int32 ``[N]`` class labels (used for plots) or None.
+    ``likelihood`` is "bernoulli" or "gaussian"; ``binarize`` asks for dynamic
+    binarization of the training set and a single binarization of the test set.
+    ``source`` says where the data came from and notes any stand-in.
+    """
+
+    name: str
+    x_train: np.ndarray
+    x_test: np.ndarray
+    y_train: np.ndarray | None
+    y_test: np.ndarray | None
+    likelihood: str
+    binarize: bool
+    source: str
+
+    def __post_init__(self) -> None:
+        for split in ("train", "test"):
+            x = getattr(self, f"x_{split}")
+            y = getattr(self, f"y_{split}")
+            if x.dtype != np.float32 or x.ndim < 2:
+                raise ValueError(
+                    f"{self.name}: x_{split} must be float32 [N, *image_shape], "
+                    f"got {x.dtype} {x.shape}"
+                )
+            if y is not None and (y.dtype != np.int32 or y.shape != x.shape[:1]):
+                raise ValueError(
+                    f"{self.name}: y_{split} must be int32 [{len(x)}], got {y.dtype} {y.shape}"
+                )
+        if self.x_train.shape[1:] != self.x_test.shape[1:]:
+            raise ValueError(
+                f"{self.name}: train images {self.x_train.shape[1:]} and test images "
+                f"{self.x_test.shape[1:]} differ in shape"
+            )
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        """Shape of one example, e.g. (28, 28)."""
+        return tuple(self.x_train.shape[1:])
+
+
+def to_unit_float(x: np.ndarray) -> np.ndarray:
+    """Returns uint8 grey values 0..255 (or bool) as float32 in [0, 1], same shape."""
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / np.float32(255.0)
+    return x.astype(np.float32)
+
+
+def as_labels(y: np.ndarray) -> np.ndarray:
+    """Returns class labels as int32 [N]."""
+    return np.asarray(y).reshape(-1).astype(np.int32)
+
+
+def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """Returns the [n_out, n_in] float32 matrix averaging each output cell's input area."""
+    scale = n_in / n_out
+    low = np.arange(n_out)[:, None] * scale
+    pixel = np.arange(n_in)[None, :]
+    overlap = np.minimum(low + scale, pixel + 1) - np.maximum(low, pixel)
+    return (np.clip(overlap, 0.0, None) / scale).astype(np.float32)
+
+
+def area_downsample(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Shrinks the last two axes to ``size`` by area averaging (as tf.image.resize "area").
+
+    ``images`` is [..., H, W] of any real or bool dtype; returns float32 [..., h, w] whose
+    pixels are the mean of the input area they cover. Works in chunks to bound memory.
+    """
+    height, width = images.shape[-2:]
+    rows, cols = _area_matrix(height, size[0]), _area_matrix(width, size[1]).T
+    flat = images.reshape(-1, height, width)
+    out = np.empty((len(flat), *size), dtype=np.float32)
+    for start in range(0, len(flat), _DOWNSAMPLE_CHUNK):
+        chunk = flat[start : start + _DOWNSAMPLE_CHUNK].astype(np.float32)
+        out[start : start + _DOWNSAMPLE_CHUNK] = rows @ chunk @ cols
+    return out.reshape(*images.shape[:-2], *size)
+
+
+def find_file(folder: Path, name: str) -> Path | None:
+    """Returns ``folder/name`` or ``folder/name.gz``, whichever exists first, else None."""
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_maybe_gzipped(path: Path) -> bytes:
+    """Returns the bytes of ``path``, decompressed when it is gzip data (whatever its name)."""
+    try:
+        raw = path.read_bytes()
+        return gzip.decompress(raw) if raw[:2] == _GZIP_MAGIC else raw
+    except (OSError, EOFError, zlib.error) as err:
+        raise DatasetError(
+            f"{path}: cannot read the file ({err}); it may be truncated or corrupt, "
+            "download it again"
+        ) from err

@@ -1,0 +1,89 @@
+"""MNIST in its original IDX files (LeCun & Cortes), gzipped or not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tf_lvae.data.arrays import (
+    DatasetArrays,
+    DatasetError,
+    as_labels,
+    find_file,
+    read_maybe_gzipped,
+    to_unit_float,
+)
+
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+_IDX_DTYPES = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Returns the array stored in an IDX file (shape and dtype from its header).
+
+    Header: two zero bytes, a dtype code, the number of dimensions, then one
+    big-endian int32 per dimension; the data follow in C order.
+    """
+    data = read_maybe_gzipped(path)
+    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] not in _IDX_DTYPES:
+        raise DatasetError(
+            f"{path}: not an IDX file (bad magic number {data[:4].hex()}); "
+            "expected the original MNIST files from http://yann.lecun.com/exdb/mnist/"
+        )
+    dtype, ndim = _IDX_DTYPES[data[2]], data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DatasetError(f"{path}: truncated IDX header ({len(data)} bytes)")
+    shape = tuple(int(d) for d in np.frombuffer(data, ">i4", count=ndim, offset=4))
+    expected = header + int(np.prod(shape)) * dtype.itemsize
+    if len(data) != expected:
+        raise DatasetError(
+            f"{path}: IDX header announces shape {shape} ({expected} bytes) but the file has "
+            f"{len(data)} bytes; the file is truncated or corrupt, download it again"
+        )
+    return np.frombuffer(data, dtype, offset=header).reshape(shape)
+
+
+def find_idx_files(folder: Path) -> dict[str, Path | None]:
+    """Returns, per DatasetArrays field, the IDX file found in ``folder`` (plain or .gz) or None."""
+    return {key: find_file(folder, name) for key, name in IDX_FILES.items()}
+
+
+def read_mnist(files: dict[str, Path]) -> DatasetArrays:
+    """Returns MNIST from the four IDX files: grey/255 float32 (N, 28, 28), int32 labels."""
+    arrays = {key: read_idx(path) for key, path in files.items()}
+    for split in ("train", "test"):
+        images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if images.ndim != 3 or images.dtype != np.uint8:
+            raise DatasetError(
+                f"{files[f'x_{split}']}: expected uint8 images [N, rows, cols], "
+                f"got {images.dtype} {images.shape}"
+            )
+        if labels.shape != images.shape[:1]:
+            raise DatasetError(
+                f"{files[f'y_{split}']}: labels of shape {labels.shape} do not match the "
+                f"{images.shape[0]} images in {files[f'x_{split}']}"
+            )
+    return DatasetArrays(
+        name="mnist",
+        x_train=to_unit_float(arrays["x_train"]),
+        x_test=to_unit_float(arrays["x_test"]),
+        y_train=as_labels(arrays["y_train"]),
+        y_test=as_labels(arrays["y_test"]),
+        likelihood="bernoulli",
+        binarize=True,
+        source="MNIST IDX files " + ", ".join(str(p) for p in files.values()),
+    )

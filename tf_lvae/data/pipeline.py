@@ -1,0 +1,130 @@
+"""tf.data input pipelines over in-memory arrays, reproducible per (seed, epoch).
+
+Epoch ``e`` of ``train_dataset`` is a fresh permutation and, with ``binarize``, a
+fresh Bernoulli draw from the grey values; both depend only on ``(seed, e)``, so a
+run resumed at epoch ``e`` sees exactly the data an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+from tf_lvae.data.arrays import DatasetArrays
+
+
+def steps_per_epoch(x: np.ndarray, batch_size: int) -> int:
+    """Returns the number of full batches in one epoch: len(x) // batch_size."""
+    return len(x) // batch_size
+
+
+def _gather(x: np.ndarray, rows: tf.Tensor) -> tf.Tensor:
+    """Returns x[rows] as a float32 tensor [len(rows), *image_shape].
+
+    Reads the numpy array in place (no second copy of the data in TensorFlow).
+    """
+    batch = tf.numpy_function(lambda r: x[r], [rows], tf.float32, stateful=False)
+    return tf.ensure_shape(batch, (None, *x.shape[1:]))
+
+
+def _binarize(batch: tf.Tensor, key: tf.Tensor) -> tf.Tensor:
+    """Returns a float32 {0, 1} Bernoulli draw with probabilities ``batch`` (same shape)."""
+    return tf.cast(tf.random.stateless_uniform(tf.shape(batch), seed=key) < batch, tf.float32)
+
+
+def train_dataset(
+    x: np.ndarray,
+    *,
+    batch_size: int,
+    binarize: bool,
+    seed: int,
+    epochs: int,
+    initial_epoch: int = 0,
+) -> tf.data.Dataset:
+    """Returns float32 batches [batch_size, *image_shape] of x for epochs initial_epoch..epochs-1.
+
+    Each epoch has steps_per_epoch(x, batch_size) batches, back to back. Batch ``b`` of
+    epoch ``e`` holds positions b*B .. (b+1)*B-1 of a permutation keyed by (seed, e)
+    (remainder dropped); with ``binarize`` each pixel is then drawn from
+    Bernoulli(grey value) with a key derived from (seed, e, b).
+    """
+    if not 1 <= batch_size <= len(x):
+        raise ValueError(
+            f"batch_size must be in 1..{len(x)} (the number of examples), got {batch_size}"
+        )
+    if not 0 <= initial_epoch <= epochs:
+        raise ValueError(f"need 0 <= initial_epoch <= epochs, got {initial_epoch}, {epochs}")
+    x = np.asarray(x, dtype=np.float32)
+    steps = steps_per_epoch(x, batch_size)
+    max_index = tf.constant(len(x) - 1, tf.int64)
+    offsets = tf.range(batch_size, dtype=tf.int64)
+    seed = int(seed)
+
+    def make_batch(step: tf.Tensor) -> tf.Tensor:
+        epoch, index = step // steps, step % steps
+        epoch_seed = tf.stack([tf.constant(seed, tf.int64), epoch])
+        order = tf.random.experimental.index_shuffle(
+            index * batch_size + offsets, seed=epoch_seed, max_index=max_index
+        )
+        batch = _gather(x, order)
+        if binarize:
+            batch = _binarize(batch, tf.random.experimental.stateless_fold_in(epoch_seed, index))
+        return batch
+
+    steps_range = tf.data.Dataset.range(initial_epoch * steps, epochs * steps)
+    return steps_range.map(
+        make_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    ).prefetch(tf.data.AUTOTUNE)
+
+
+def eval_dataset(x: np.ndarray, *, batch_size: int) -> tf.data.Dataset:
+    """Returns x in order as float32 batches [<= batch_size, *image_shape], remainder kept."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    x = np.asarray(x, dtype=np.float32)
+    count = len(x)
+    starts = tf.data.Dataset.range(0, count, batch_size)
+    return starts.map(
+        lambda start: _gather(x, tf.range(start, tf.minimum(start + batch_size, count))),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    ).prefetch(tf.data.AUTOTUNE)
+
+
+def binarize_once(x: np.ndarray, seed: int) -> np.ndarray:
+    """Returns a fixed Bernoulli(x) draw as float32 {0, 1}, same shape; same for the same seed."""
+    uniform = np.random.default_rng(seed).random(x.shape, dtype=np.float32)
+    return (uniform < x).astype(np.float32)
+
+
+def split_validation(
+    data: DatasetArrays, size: int | float, seed: int
+) -> tuple[DatasetArrays, np.ndarray, np.ndarray | None]:
+    """Returns (data without the validation examples, x_val, y_val or None).
+
+    ``size`` is a count (int >= 1) or a fraction of x_train (float in (0, 1)); the held-out
+    examples are chosen with ``seed``, and both parts keep the original order.
+    """
+    total = len(data.x_train)
+    if isinstance(size, bool) or not isinstance(size, numbers.Real):
+        raise TypeError(f"size must be an int count or a float fraction, got {size!r}")
+    is_count = isinstance(size, numbers.Integral)
+    count = int(size) if is_count else round(float(size) * total)
+    if not 0 < count < total or not (is_count or 0.0 < size < 1.0):
+        raise ValueError(
+            f"validation size {size!r} must select between 1 and {total - 1} of the {total} "
+            "training examples (an int count, or a float fraction in (0, 1))"
+        )
+    held_out = np.zeros(total, dtype=bool)
+    held_out[np.random.default_rng(seed).permutation(total)[:count]] = True
+    y = data.y_train
+    reduced = dataclasses.replace(
+        data,
+        x_train=data.x_train[~held_out],
+        y_train=None if y is None else y[~held_out],
+        source=f"{data.source}; {count} training examples held out for validation (seed {seed})",
+    )
+    return reduced, data.x_train[held_out], None if y is None else y[held_out]

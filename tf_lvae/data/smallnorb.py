@@ -1,0 +1,91 @@
+"""small NORB (LeCun et al.) in its official binary matrix files, gzipped or not.
+
+The "-dat.mat"/"-cat.mat" files are not MATLAB files: a little-endian int32 magic
+(0x1E3D4C55 uint8, 0x1E3D4C54 int32), int32 ndim, max(3, ndim) int32 dims, then the data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tf_lvae.data.arrays import (
+    DatasetArrays,
+    DatasetError,
+    area_downsample,
+    as_labels,
+    find_file,
+    read_maybe_gzipped,
+)
+
+IMAGE_SHAPE = (32, 32)
+NORB_FILES = {
+    "x_train": "smallnorb-5x46789x9x18x6x2x96x96-training-dat.mat",
+    "y_train": "smallnorb-5x46789x9x18x6x2x96x96-training-cat.mat",
+    "x_test": "smallnorb-5x01235x9x18x6x2x96x96-testing-dat.mat",
+    "y_test": "smallnorb-5x01235x9x18x6x2x96x96-testing-cat.mat",
+}
+_MAGIC_DTYPES = {0x1E3D4C55: np.dtype("u1"), 0x1E3D4C54: np.dtype("<i4")}
+
+
+def read_norb_matrix(path: Path) -> np.ndarray:
+    """Returns the array of a NORB binary matrix file (uint8 or int32, shape from its header)."""
+    data = read_maybe_gzipped(path)
+    magic = int(np.frombuffer(data, "<i4", count=1)[0]) if len(data) >= 8 else None
+    if magic not in _MAGIC_DTYPES:
+        raise DatasetError(
+            f"{path}: not a NORB binary matrix (magic {data[:4][::-1].hex()}, expected "
+            "1e3d4c55 or 1e3d4c54); expected the original small NORB files"
+        )
+    dtype, ndim = _MAGIC_DTYPES[magic], int(np.frombuffer(data, "<i4", count=1, offset=4)[0])
+    header = 8 + 4 * max(3, ndim)
+    if not 1 <= ndim <= 16 or len(data) < header:
+        raise DatasetError(f"{path}: corrupt NORB header (ndim {ndim}, {len(data)} bytes)")
+    shape = tuple(int(d) for d in np.frombuffer(data, "<i4", count=ndim, offset=8))
+    expected = header + int(np.prod(shape)) * dtype.itemsize
+    if len(data) != expected:
+        raise DatasetError(
+            f"{path}: header announces shape {shape} ({expected} bytes) but the file has "
+            f"{len(data)} bytes; the file is truncated or corrupt, download it again"
+        )
+    return np.frombuffer(data, dtype, offset=header).reshape(shape)
+
+
+def find_norb_files(folder: Path) -> dict[str, Path | None]:
+    """Returns, per DatasetArrays field, the small NORB file found in ``folder`` or None."""
+    return {key: find_file(folder, name) for key, name in NORB_FILES.items()}
+
+
+def downsample_grey(images: np.ndarray) -> np.ndarray:
+    """Returns uint8 images [..., 96, 96] area-downsampled to float32 [..., 32, 32] in [0, 1]."""
+    return area_downsample(images, IMAGE_SHAPE) / np.float32(255.0)
+
+
+def read_smallnorb(files: dict[str, Path]) -> DatasetArrays:
+    """Returns small NORB: left camera, 96->32 area-downsampled, /255; labels = category 0-4."""
+    arrays = {key: read_norb_matrix(path) for key, path in files.items()}
+    for split in ("train", "test"):
+        stereo, category = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if stereo.dtype != np.uint8 or stereo.ndim != 4 or stereo.shape[1] != 2:
+            raise DatasetError(
+                f"{files[f'x_{split}']}: expected uint8 stereo pairs [N, 2, H, W], "
+                f"got {stereo.dtype} {stereo.shape}"
+            )
+        if category.shape != stereo.shape[:1]:
+            raise DatasetError(
+                f"{files[f'y_{split}']}: categories of shape {category.shape} do not match "
+                f"the {stereo.shape[0]} image pairs in {files[f'x_{split}']}"
+            )
+    return DatasetArrays(
+        name="norb",
+        x_train=downsample_grey(arrays["x_train"][:, 0]),
+        x_test=downsample_grey(arrays["x_test"][:, 0]),
+        y_train=as_labels(arrays["y_train"]),
+        y_test=as_labels(arrays["y_test"]),
+        likelihood="gaussian",
+        binarize=False,
+        source="small NORB files "
+        + ", ".join(str(p) for p in files.values())
+        + " (left camera, 96x96 area-downsampled to 32x32)",
+    )

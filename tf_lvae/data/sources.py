@@ -1,0 +1,144 @@
+"""``load_dataset``: the one entry point from a dataset name to DatasetArrays."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from tf_lvae.data import mnist_idx, npz_source, omniglot, smallnorb, tfds_source
+from tf_lvae.data.arrays import DatasetArrays, DatasetError
+
+DATASET_NAMES = ("mnist", "binarized_mnist", "omniglot", "norb", "mnist-sample", "npz:PATH")
+
+_FILE_HINTS = {
+    "mnist": (
+        "the MNIST IDX files "
+        + ", ".join(mnist_idx.IDX_FILES.values())
+        + " (each plain or .gz, from http://yann.lecun.com/exdb/mnist/)"
+    ),
+    "omniglot": (
+        f"{omniglot.CHARDATA_FILE} (Burda et al.'s 28x28 split, from the IWAE repository "
+        "github.com/yburda/iwae, datasets/OMNIGLOT), or "
+        + " + ".join(omniglot.ZIP_FILES)
+        + " (Lake et al., github.com/brendenlake/omniglot, python/), or "
+        + " + ".join(omniglot.NPZ_FILES)
+    ),
+    "norb": (
+        "the small NORB files "
+        + ", ".join(smallnorb.NORB_FILES.values())
+        + " (each plain or .gz, from https://cs.nyu.edu/~ylclab/data/norb-v1.0-small/)"
+    ),
+}
+
+
+def _read_complete(
+    files: dict[str, Path | None],
+    folder: Path,
+    reader: Callable[[dict[str, Path]], DatasetArrays],
+) -> DatasetArrays | None:
+    """Returns reader(files) if all ``files`` were found, None if none were; raises if some were."""
+    found = {key: path for key, path in files.items() if path is not None}
+    if found and len(found) < len(files):
+        missing = [key for key, path in files.items() if path is None]
+        raise DatasetError(
+            f"{folder}: found {', '.join(p.name for p in found.values())} but not the files "
+            f"for {', '.join(missing)}; put all of them in the folder"
+        )
+    return reader(found) if found else None
+
+
+def _mnist_files(folder: Path) -> DatasetArrays | None:
+    """Returns MNIST from the IDX files in ``folder``, or None if there are none."""
+    return _read_complete(mnist_idx.find_idx_files(folder), folder, mnist_idx.read_mnist)
+
+
+def _omniglot_files(folder: Path) -> DatasetArrays | None:
+    """Returns OMNIGLOT from chardata.mat, else the two zips, else the two npz, else None."""
+    if (folder / omniglot.CHARDATA_FILE).is_file():
+        return omniglot.read_chardata(folder / omniglot.CHARDATA_FILE)
+    for names, reader in (
+        (omniglot.ZIP_FILES, omniglot.read_zips),
+        (omniglot.NPZ_FILES, omniglot.read_npz),
+    ):
+        pair = {name: folder / name if (folder / name).is_file() else None for name in names}
+        found = _read_complete(pair, folder, lambda files, read=reader: read(*files.values()))
+        if found is not None:
+            return found
+    return None
+
+
+def _norb_files(folder: Path) -> DatasetArrays | None:
+    """Returns small NORB from the binary files in ``folder``, or None if there are none."""
+    return _read_complete(smallnorb.find_norb_files(folder), folder, smallnorb.read_smallnorb)
+
+
+_FILE_READERS: dict[str, Callable[[Path], DatasetArrays | None]] = {
+    "mnist": _mnist_files,
+    "omniglot": _omniglot_files,
+    "norb": _norb_files,
+}
+
+
+def mnist_sample() -> DatasetArrays:
+    """Returns the bundled MNIST sample: the first 5,000 train / 1,000 test images."""
+    sample = resources.files("tf_lvae.data").joinpath("samples", "mnist_sample.npz")
+    with resources.as_file(sample) as path:
+        data = npz_source.read_npz(path)
+    return dataclasses.replace(
+        data,
+        name="mnist-sample",
+        binarize=True,
+        source="bundled MNIST sample (first 5,000 training and 1,000 test images of MNIST)",
+    )
+
+
+def _not_found(name: str, data_dir: str | None, tfds_error: DatasetError) -> DatasetError:
+    """Returns the error listing where ``name`` was looked for and how to get it."""
+    tfds_name, tfds_dir = tfds_source.TFDS_NAMES[name], tfds_source.tfds_dir(data_dir)
+    looked, how = [], []
+    if data_dir is not None and name in _FILE_HINTS:
+        folder = Path(data_dir).expanduser()
+        state = "none of" if folder.is_dir() else "no such folder, looked for"
+        looked.append(f"{folder}: {state} {_FILE_HINTS[name]}")
+    if isinstance(tfds_error, tfds_source.TfdsDataMissing):
+        looked.append(f"{tfds_error} (download was off)")
+        how.append(f"let tensorflow-datasets download and prepare it in {tfds_dir} (download=True)")
+    else:
+        looked.append(str(tfds_error))
+    how.append(
+        f"run `tfds build {tfds_name} --data_dir=DIR` on a machine with internet access, copy "
+        "DIR here and pass it as data_dir (--data-dir)"
+    )
+    if name in _FILE_HINTS:
+        how.append(f"put {_FILE_HINTS[name]} in a folder and pass it as data_dir (--data-dir)")
+    lines = [f"dataset '{name}' not found. Looked in:"]
+    lines += [f"  - {place}" for place in looked] + ["To get it:"] + [f"  - {step}" for step in how]
+    return DatasetError("\n".join(lines))
+
+
+def load_dataset(name: str, data_dir: str | None = None, *, download: bool = True) -> DatasetArrays:
+    """Returns dataset ``name`` as DatasetArrays.
+
+    ``name`` is one of mnist, binarized_mnist, omniglot, norb, mnist-sample, or
+    ``npz:PATH``. With ``data_dir`` the original files are looked for there first,
+    else it is used as the tensorflow-datasets directory; without it tfds uses its
+    default directory. tfds downloads missing data only when ``download`` is True.
+    Raises DatasetError saying where it looked and how to get the data.
+    """
+    if name.startswith("npz:"):
+        return npz_source.read_npz(Path(name[len("npz:") :]).expanduser())
+    if name == "mnist-sample":
+        return mnist_sample()
+    if name not in tfds_source.TFDS_NAMES:
+        raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(DATASET_NAMES)}")
+    if data_dir is not None and name in _FILE_READERS:
+        folder = Path(data_dir).expanduser()
+        found = _FILE_READERS[name](folder) if folder.is_dir() else None
+        if found is not None:
+            return found
+    try:
+        return tfds_source.load_tfds(name, data_dir, download=download)
+    except DatasetError as err:
+        raise _not_found(name, data_dir, err) from err
