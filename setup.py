@@ -19,6 +19,8 @@ setup(
         "tensorflow-probability>=0.25",
         "tf-keras>=2.18",
         "tensorflow-datasets>=4.9",
+        "tensorboard>=2.18",
+        "importlib_resources>=6",  # tensorflow-datasets needs it to download datasets
         "keras>=3.6",
         "numpy>=1.26",
         "scipy>=1.11",

@@ -7,7 +7,6 @@ Log weights are log p(x, z) - log q(z | x) = log p(x | z) - sum of layer KLs.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import tensorflow as tf
@@ -66,8 +65,8 @@ def training_objective(
 
 
 def chunked_iw_bound(
-    log_weights_fn: Callable[[int, tf.Tensor], tf.Tensor],
-    num_samples: int,
+    log_weights_fn: Callable[[int | tf.Tensor, tf.Tensor], tf.Tensor],
+    num_samples: int | tf.Tensor,
     chunk_size: int,
     seed: tf.Tensor,
 ) -> tuple[tf.Tensor, tf.Tensor]:
@@ -76,13 +75,24 @@ def chunked_iw_bound(
     log_weights_fn(n, seed) must return [n, B] log weights for n fresh samples.
     Returns (iw_bound [B], elbo [B]): the bound over all K samples and the mean log
     weight (the ELBO estimated with K samples). A running log-sum-exp keeps it exact.
-    """
-    if num_samples < 1 or chunk_size < 1:
-        raise ValueError(f"num_samples and chunk_size must be >= 1: {num_samples}, {chunk_size}")
-    chunk = min(chunk_size, num_samples)
-    full_chunks, rest = divmod(num_samples, chunk)
 
-    def chunk_stats(n: int, index) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    K is a Python int (static chunk shapes, as XLA needs) or a scalar integer tensor
+    (e.g. a serving input): then the chunk sizes are computed in the graph and the last,
+    partial chunk runs under tf.cond. Both draw the same samples for the same K.
+    """
+    static = isinstance(num_samples, int)
+    if chunk_size < 1 or (static and num_samples < 1):
+        raise ValueError(f"num_samples and chunk_size must be >= 1: {num_samples}, {chunk_size}")
+    if static:
+        chunk = min(chunk_size, num_samples)
+    else:
+        num_samples = tf.cast(num_samples, tf.int32)
+        positive = tf.debugging.assert_positive(num_samples, message="num_samples must be >= 1")
+        with tf.control_dependencies([positive]):
+            chunk = tf.minimum(chunk_size, num_samples)
+    full_chunks, rest = num_samples // chunk, num_samples % chunk
+
+    def chunk_stats(n, index) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         log_w = log_weights_fn(n, tf.random.experimental.stateless_fold_in(seed, index))
         peak = tf.reduce_max(log_w, axis=0)
         return peak, tf.reduce_sum(tf.exp(log_w - peak), axis=0), tf.reduce_sum(log_w, axis=0)
@@ -92,13 +102,19 @@ def chunked_iw_bound(
         scaled = acc[1] * tf.exp(acc[0] - peak) + new[1] * tf.exp(new[0] - peak)
         return peak, scaled, acc[2] + new[2]
 
+    def merge_rest(acc):
+        return merge(acc, chunk_stats(rest, full_chunks))
+
     acc = chunk_stats(chunk, 0)
     _, *acc = tf.while_loop(
         lambda i, *_: i < full_chunks,
         lambda i, *a: (i + 1, *merge(a, chunk_stats(chunk, i))),
         (tf.constant(1), *acc),
     )
-    if rest:
-        acc = merge(acc, chunk_stats(rest, full_chunks))
+    if not static:
+        acc = tf.cond(rest > 0, lambda: merge_rest(acc), lambda: tuple(acc))
+    elif rest:
+        acc = merge_rest(acc)
     peak, scaled, total = acc
-    return peak + tf.math.log(scaled) - math.log(num_samples), total / num_samples
+    k = tf.cast(num_samples, peak.dtype)
+    return peak + tf.math.log(scaled) - tf.math.log(k), total / k

@@ -1,10 +1,19 @@
-"""Keras callbacks of the training loop: the KL warm-up and the learning-rate decay."""
+"""Keras callbacks of the training loop: KL warm-up, learning-rate decay, test-set
+evaluation, the per-unit KL record and the per-epoch summary line."""
 
 from __future__ import annotations
 
-import keras
+import csv
+import time
+from pathlib import Path
 
+import keras
+import numpy as np
+
+from tf_lvae.analysis import mean_unit_kl
 from tf_lvae.config import TrainingConfig
+from tf_lvae.evaluation import Evaluator
+from tf_lvae.run_dir import write_atomic
 from tf_lvae.schedules import learning_rate, warmup_beta
 
 
@@ -26,3 +35,128 @@ class WarmUp(keras.callbacks.Callback):
 def learning_rate_decay(config: TrainingConfig) -> keras.callbacks.LearningRateScheduler:
     """Keras's scheduler set to `schedules.learning_rate` for this training config."""
     return keras.callbacks.LearningRateScheduler(lambda epoch: learning_rate(epoch, config))
+
+
+class TestEvaluation(keras.callbacks.Callback):
+    """Adds the test ELBO (β = 1, one sample) to the logs of every epoch, and the test IW
+    bound with K = iw_samples every `every` epochs and at the last epoch (NaN otherwise),
+    as `test_elbo` and `test_log_likelihood`."""
+
+    def __init__(self, evaluator: Evaluator, x_test: np.ndarray, iw_samples: int, every: int):
+        super().__init__()
+        self.evaluator = evaluator
+        self.x_test = x_test
+        self.iw_samples = iw_samples
+        self.every = every
+
+    def on_train_begin(self, logs=None):
+        self.last_epoch = self.params["epochs"] - 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs["test_elbo"] = float(np.mean(self.evaluator.score(self.x_test, 1)["elbo"]))
+        due = self.every > 0 and ((epoch + 1) % self.every == 0 or epoch == self.last_epoch)
+        logs["test_log_likelihood"] = (
+            float(np.mean(self.evaluator.score(self.x_test, self.iw_samples)["log_likelihood"]))
+            if due
+            else float("nan")
+        )
+
+
+class UnitKLRecorder(keras.callbacks.Callback):
+    """Records every unit's mean KL(q || p) on fixed examples after every epoch (Fig. 5)
+    into an .npz: `epochs` [E] (epochs done) and `layer_1` ... `layer_L`, each [E, units].
+
+    Entries past the epoch training starts from are dropped, so a resumed run continues
+    the record where its checkpoint left it.
+    """
+
+    def __init__(self, x: np.ndarray, path: Path):
+        super().__init__()
+        self.x = x
+        self.path = Path(path)
+
+    def on_train_begin(self, logs=None):
+        self.epochs: list[int] | None = None
+        self.layers: list[list[np.ndarray]] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.epochs is not None:
+            return
+        self.epochs = []
+        if self.path.is_file():
+            with np.load(self.path) as record:
+                keep = record["epochs"] <= epoch
+                self.epochs = record["epochs"][keep].tolist()
+                num_layers = len(record.files) - 1
+                self.layers = [list(record[f"layer_{i + 1}"][keep]) for i in range(num_layers)]
+
+    def on_epoch_end(self, epoch, logs=None):
+        kls = mean_unit_kl(self.model, self.x)
+        if not self.layers:
+            self.layers = [[] for _ in kls]
+        self.epochs.append(epoch + 1)
+        for record, kl in zip(self.layers, kls, strict=True):
+            record.append(kl)
+        arrays = {f"layer_{i + 1}": np.stack(r) for i, r in enumerate(self.layers)}
+        write_atomic(self.path, lambda tmp: np.savez(tmp, epochs=np.array(self.epochs), **arrays))
+
+
+class EpochSummary(keras.callbacks.Callback):
+    """Prints one line per epoch: ELBO, test bounds, KL per layer, β, learning rate, time."""
+
+    def __init__(self, print_fn=print):
+        super().__init__()
+        self.print_fn = print_fn
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        parts = [f"epoch {epoch + 1}/{self.params['epochs']}", f"elbo {logs['elbo']:.2f}"]
+        for key in ("val_elbo", "test_elbo", "test_log_likelihood"):
+            if key in logs and np.isfinite(logs[key]):
+                parts.append(f"{key} {logs[key]:.2f}")
+        layers = sorted((k for k in logs if k.startswith("kl_z")), key=lambda k: int(k[4:]))
+        parts.append("kl " + " ".join(f"{logs[k]:.2f}" for k in layers))
+        parts.append(f"beta {logs['beta']:.3f}")
+        if "learning_rate" in logs:
+            parts.append(f"lr {logs['learning_rate']:.2e}")
+        parts.append(f"{time.perf_counter() - self.start:.1f} s")
+        self.print_fn(" | ".join(parts))
+
+
+class MetricsCSV(keras.callbacks.Callback):
+    """Appends the logs of every epoch to a CSV, column `epoch` = epochs done.
+
+    A resumed run first drops rows past the epoch it starts from (an epoch that was
+    logged but not checkpointed before a crash is redone and logged once).
+    """
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = Path(path)
+
+    def on_train_begin(self, logs=None):
+        self.rows: list[dict[str, str]] | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.rows is not None:
+            return
+        self.rows = []
+        if self.path.is_file():
+            with self.path.open(newline="") as f:
+                self.rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= epoch]
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rows.append({"epoch": str(epoch + 1), **{k: repr(float(v)) for k, v in logs.items()}})
+        columns = list(dict.fromkeys(k for row in self.rows for k in row))
+        write_atomic(self.path, lambda tmp: _write_csv(tmp, columns, self.rows))
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)

@@ -131,6 +131,9 @@ class TrainingConfig:
         multiply the learning rate by lr_decay_rate every lr_decay_epochs epochs
         (lr_decay_rate = 1.0: constant).
       seed: seed of the model's sampling and of the data order and binarization.
+      jit_compile, steps_per_execution: speed only (XLA, and training steps per call
+        of the compiled function, lowered to the largest divisor of the steps per
+        epoch); they do not change what is computed.
     """
 
     epochs: int = 2000
@@ -145,6 +148,8 @@ class TrainingConfig:
     lr_decay_epochs: int = 200
     lr_decay_start: int = 0
     seed: int = 0
+    jit_compile: bool = True
+    steps_per_execution: int = 8
 
     def __post_init__(self) -> None:
         for name in ("epochs", "warmup_epochs", "lr_decay_start", "seed"):
@@ -153,7 +158,13 @@ class TrainingConfig:
                 isinstance(value, int) and value >= 0,
                 f"{name} must be a non-negative integer, got {value!r}.",
             )
-        for name in ("batch_size", "mc_samples", "iw_samples", "lr_decay_epochs"):
+        for name in (
+            "batch_size",
+            "mc_samples",
+            "iw_samples",
+            "lr_decay_epochs",
+            "steps_per_execution",
+        ):
             value = getattr(self, name)
             _require(
                 isinstance(value, int) and value >= 1,
@@ -229,12 +240,25 @@ _DATASETS: dict[str, dict[str, Any]] = {
 PRESET_DATASETS = tuple(_DATASETS)
 
 
+def finetune_config(base: TrainingConfig, extra_epochs: int = 2000) -> TrainingConfig:
+    """The paper's fine-tuning of a run trained with `base` (SPEC §3): 2000 more epochs,
+    β = 1, 10 MC and 10 IW samples, the learning rate times 0.75 every 200 epochs."""
+    return base.replace(
+        epochs=base.epochs + extra_epochs,
+        warmup_epochs=0,
+        mc_samples=10,
+        iw_samples=10,
+        lr_decay_rate=0.75,
+        lr_decay_epochs=200,
+        lr_decay_start=base.epochs,
+    )
+
+
 def preset(dataset: str, num_layers: int = 5, kind: str = "lvae") -> Preset:
     """The paper's model and training settings for `dataset` (SPEC §3).
 
     Shallower models drop layers from the top (64, 64-32, ...). The fine-tuning
-    settings continue a finished run for 2000 more epochs with the learning rate
-    multiplied by 0.75 every 200 epochs and 10 MC and 10 IW samples, β = 1.
+    settings are `finetune_config` of the training settings.
     """
     _one_of("dataset", dataset, PRESET_DATASETS)
     _require(
@@ -254,13 +278,5 @@ def preset(dataset: str, num_layers: int = 5, kind: str = "lvae") -> Preset:
     training = TrainingConfig(
         epochs=s["epochs"], learning_rate=s["learning_rate"], warmup_epochs=s["warmup_epochs"]
     )
-    finetune = training.replace(
-        epochs=s["epochs"] + 2000,
-        warmup_epochs=0,
-        mc_samples=10,
-        iw_samples=10,
-        lr_decay_rate=0.75,
-        lr_decay_epochs=200,
-        lr_decay_start=s["epochs"],
-    )
+    finetune = finetune_config(training)
     return Preset(model=model, training=training, finetune=finetune)

@@ -134,13 +134,18 @@ class HierarchicalVAE(keras.Model):
         return bounds.split_samples(log_px - tf.add_n(bounds.layer_kls(samples)), num_samples)
 
     def score(
-        self, x, num_samples: int = 5000, chunk_size: int = 100, seed: SeedLike = None
+        self,
+        x,
+        num_samples: int | tf.Tensor = 5000,
+        chunk_size: int = 100,
+        seed: SeedLike = None,
     ) -> dict[str, tf.Tensor]:
         """Per-example log-likelihood by the IW bound with K = num_samples, and the ELBO.
 
         Returns {"log_likelihood": [B], "elbo": [B]} (the ELBO estimated from the same
         K samples). Samples are drawn chunk_size at a time: memory is bounded by
-        chunk_size * B rows whatever K is.
+        chunk_size * B rows whatever K is. K may be a scalar int tensor (see
+        `bounds.chunked_iw_bound`).
         """
         return dict(
             zip(

@@ -1,0 +1,372 @@
+"""The SavedModel export: every check of an export runs in a fresh process that loads it
+with tf.saved_model.load and imports no project code (tests/serving_client.py)."""
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from export.saved_model import main
+from tf_lvae import HierarchicalVAE, ModelConfig, TrainingConfig, preset
+from tf_lvae.bounds import chunked_iw_bound
+from tf_lvae.checkpointing import save_checkpoint
+from tf_lvae.cli import run_command
+from tf_lvae.run_dir import RunConfig, RunDir
+
+REPO = Path(__file__).resolve().parents[1]
+CLIENT = Path(__file__).with_name("serving_client.py")
+DOCS = REPO / "docs" / "serving.md"
+CONFIG = ModelConfig(input_shape=(6, 6), latent_dims=(5, 4, 3), hidden_dims=(16, 12, 8))
+NUM_SAMPLES, CHUNK_SIZE, SCORE_SEED = 40, 16, 3  # the tiny export's score settings
+SIGNATURES = {
+    "encode",
+    "reconstruct",
+    "sample",
+    "sample_default",
+    "score",
+    "score_default",
+    "serving_default",
+}
+
+
+def images(n: int, seed: int, shape=(6, 6)) -> np.ndarray:
+    return (np.random.default_rng(seed).uniform(size=(n, *shape)) < 0.3).astype("float32")
+
+
+X = images(5, 7)
+X16 = images(16, 8)
+SAMPLE = {"num_samples": 3, "seed": [1, 2], "from_layer": 2, "temperature": 0.8}
+REQUESTS = {
+    "encode": ("encode", {"x": X}),
+    "reconstruct": ("reconstruct", {"x": X}),
+    "score": ("score", {"x": X, "num_samples": 30}),
+    "score_default": ("score_default", {"x": X}),
+    "serving_default": ("serving_default", {"x": X}),
+    **{f"score_k{k}": ("score", {"x": X16, "num_samples": k}) for k in (1, 20, 200)},
+    "sample": ("sample", SAMPLE),
+    "sample_again": ("sample", SAMPLE),
+    "sample_other_seed": ("sample", {**SAMPLE, "seed": [1, 3]}),
+    "sample_default": ("sample_default", {"num_samples": 3, "seed": [4, 5]}),
+    "bad_shape": ("encode", {"x": images(2, 0, (5, 5))}),
+    "bad_rank": ("score", {"x": images(2, 0, (36,)), "num_samples": 2}),
+    "bad_range": ("reconstruct", {"x": 2 * X}),
+    "bad_num_samples": ("score", {"x": X, "num_samples": 0}),
+    "bad_layer": ("sample", {**SAMPLE, "from_layer": 4}),
+    "bad_seed": ("sample_default", {"num_samples": 3, "seed": [1, 2, 3]}),
+    "bad_temperature": ("sample", {**SAMPLE, "temperature": -1.0}),
+}
+ERRORS = {
+    "bad_shape": "x must be float32 of shape [batch, 6, 6] in [0, 1]; got shape] [2 5 5]",
+    "bad_rank": "x must be float32 of shape [batch, 6, 6] in [0, 1]; got shape] [2 36]",
+    "bad_range": "x must be float32 of shape [batch, 6, 6] in [0, 1]; got values from] [0] [to]",
+    "bad_num_samples": "num_samples must be int32 scalar >= 1; got] [0]",
+    "bad_layer": "from_layer must be int32 scalar in [1, 3]; got] [4]",
+    "bad_seed": "seed must be int32 of shape [2]; got shape] [3]",
+    "bad_temperature": "temperature must be float32 scalar >= 0; got] [-1]",
+    "bad_dtype": "expected to be a float tensor but is a double tensor",
+}
+
+
+def body(signature: str, inputs: dict) -> dict:
+    inputs = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
+    return {"signature_name": signature, "inputs": inputs}
+
+
+def docs_bodies() -> list[dict]:
+    """The request bodies of the curl commands in docs/serving.md, $DIGIT expanded."""
+    text = DOCS.read_text()
+    digit = re.search(r"^DIGIT='([^']*)'", text, re.M).group(1)
+    text = text.replace("'\"$DIGIT\"'", digit)
+    return [json.loads(b) for b in re.findall(r"-d '([^']*)'", text)]
+
+
+def make_run(path: Path, model: HierarchicalVAE, finished: bool = True) -> RunDir:
+    run = RunDir(path)
+    config = RunConfig("mnist", None, model.model_config, TrainingConfig())
+    run.write_config(config)
+    if finished:
+        model.save(run.model_path)
+    else:
+        save_checkpoint(model, run, 1)
+    return run
+
+
+def export(run: Path, base: Path, *options: str) -> int:
+    return run_command(main, ["--run", str(run), "--out", str(base), *options])
+
+
+def run_client(requests: list[dict], folder: Path) -> dict:
+    """The responses of a fresh serving_client.py process to the requests."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "requests.json").write_text(json.dumps(requests))
+    command = [sys.executable, str(CLIENT), *(str(folder / n) for n in ("requests.json", "out"))]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads((folder / "out").read_text())
+
+
+def assert_same_outputs(got, expected, rtol=1e-5):
+    if isinstance(expected, dict):
+        assert set(got) == set(expected)
+        for key in expected:
+            np.testing.assert_allclose(got[key], expected[key], rtol=rtol, atol=1e-5)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def model() -> HierarchicalVAE:
+    """A small trained LVAE: batch-norm statistics moved away from their initial values."""
+    keras.utils.set_random_seed(0)
+    model = HierarchicalVAE(CONFIG, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), jit_compile=False)
+    model.fit(images(256, 1), batch_size=32, epochs=2, verbose=0)
+    return model
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory, model) -> dict[str, Path]:
+    """Exports by the CLI: the tiny model (finished run), the same from a checkpoint of an
+    unfinished run (version 3), and the paper's 5-layer MNIST model (for the docs)."""
+    tmp = tmp_path_factory.mktemp("export")
+    settings = ["--num-samples", str(NUM_SAMPLES), "--chunk-size", str(CHUNK_SIZE)]
+    settings += ["--score-seed", str(SCORE_SEED)]
+    assert export(make_run(tmp / "run", model).path, tmp / "tiny", *settings) == 0
+    unfinished = make_run(tmp / "unfinished", model, finished=False)
+    assert export(unfinished.path, tmp / "unfinished-export", "--version", "3") == 0
+    paper = HierarchicalVAE(preset("mnist", 5).model, seed=0)
+    assert export(make_run(tmp / "paper", paper).path, tmp / "paper-export") == 0
+    return {
+        "tiny": tmp / "tiny" / "1",
+        "unfinished": tmp / "unfinished-export" / "3",
+        "paper": tmp / "paper-export" / "1",
+    }
+
+
+def request(name: str, export_dir: Path, body: dict) -> dict:
+    return {"name": name, "export_dir": str(export_dir), "body": body}
+
+
+def tiny_requests(exports) -> list[dict]:
+    """REQUESTS, and one with x in float64, to the tiny export."""
+    bad_dtype = {**body("encode", {"x": X}), "dtypes": {"x": "float64"}}
+    return [
+        *(request(name, exports["tiny"], body(*r)) for name, r in REQUESTS.items()),
+        request("bad_dtype", exports["tiny"], bad_dtype),
+    ]
+
+
+@pytest.fixture(scope="module")
+def responses(exports, tmp_path_factory) -> dict:
+    """Responses of one fresh process to every request of these tests."""
+    return run_client(
+        [
+            *tiny_requests(exports),
+            request("unfinished", exports["unfinished"], body("encode", {"x": X})),
+            *(request(f"docs_{i}", exports["paper"], b) for i, b in enumerate(docs_bodies())),
+        ],
+        tmp_path_factory.mktemp("client"),
+    )
+
+
+def test_signatures_inputs_and_output_keys(responses, exports):
+    found = responses["signatures"][str(exports["tiny"])]
+    assert set(found) == SIGNATURES
+    x, n, seed = {"x": "float32"}, {"num_samples": "int32"}, {"seed": "int32"}
+    assert found["encode"] == {
+        "inputs": x,
+        "outputs": sorted(f"z{i}_{s}" for i in (1, 2, 3) for s in ("mean", "variance")),
+    }
+    assert found["reconstruct"] == {"inputs": x, "outputs": ["reconstruction"]}
+    scores = ["elbo", "log_likelihood"]
+    for name in ("score_default", "serving_default"):
+        assert found[name] == {"inputs": x, "outputs": scores}
+    assert found["score"] == {"inputs": {**x, **n}, "outputs": scores}
+    assert found["sample_default"] == {"inputs": {**n, **seed}, "outputs": ["images"]}
+    assert found["sample"] == {
+        "inputs": {**n, **seed, "from_layer": "int32", "temperature": "float32"},
+        "outputs": ["images"],
+    }
+
+
+def test_outputs_equal_the_in_memory_model(responses, model):
+    def scores(x, k):
+        return {key: v.numpy() for key, v in model.score(x, k, CHUNK_SIZE, SCORE_SEED).items()}
+
+    expected = {
+        "encode": {key: v.numpy() for key, v in model.encode(X).items()},
+        "unfinished": {key: v.numpy() for key, v in model.encode(X).items()},
+        "reconstruct": model.reconstruct(X).numpy(),
+        "score": scores(X, 30),
+        "score_default": scores(X, NUM_SAMPLES),
+        "serving_default": scores(X, NUM_SAMPLES),
+        "sample": model.sample(3, 2, 0.8, tf.constant([1, 2])).numpy(),
+        "sample_default": model.sample(3, seed=tf.constant([4, 5])).numpy(),
+    }
+    for name, value in expected.items():
+        assert_same_outputs(responses[name]["outputs"], value)
+
+
+def test_score_is_finite_above_the_elbo_and_grows_with_the_number_of_samples(responses):
+    means = []
+    for k in (1, 20, 200):
+        out = {key: np.array(v) for key, v in responses[f"score_k{k}"]["outputs"].items()}
+        assert np.all(np.isfinite(out["log_likelihood"])) and np.all(np.isfinite(out["elbo"]))
+        assert out["log_likelihood"].mean() >= out["elbo"].mean()
+        means.append(out["log_likelihood"].mean())
+    np.testing.assert_allclose(*responses["score_k1"]["outputs"].values(), rtol=1e-6)
+    assert means[0] < means[1] < means[2]
+
+
+def test_sample_is_reproducible_across_processes_and_differs_between_seeds(
+    responses, exports, tmp_path
+):
+    drawn = np.array(responses["sample"]["outputs"])
+    assert drawn.shape == (3, 6, 6) and np.all((drawn >= 0) & (drawn <= 1))
+    np.testing.assert_array_equal(responses["sample_again"]["outputs"], drawn)
+    assert not np.allclose(responses["sample_other_seed"]["outputs"], drawn)
+    assert not np.allclose(drawn[0], drawn[1])
+    again = run_client([r for r in tiny_requests(exports) if r["name"] == "sample"], tmp_path)
+    np.testing.assert_array_equal(again["sample"]["outputs"], drawn)
+
+
+def test_bad_inputs_fail_with_a_message_naming_what_is_expected(responses):
+    for name, message in ERRORS.items():
+        assert message in responses[name].get("error", ""), (name, responses[name])
+
+
+def test_the_request_bodies_of_the_docs_are_accepted(responses):
+    bodies = docs_bodies()
+    assert {b.get("signature_name", "serving_default") for b in bodies} == SIGNATURES
+    for i in range(len(bodies)):
+        assert "outputs" in responses[f"docs_{i}"], responses[f"docs_{i}"]
+
+
+def test_the_export_holds_only_the_inference_weights(exports, model):
+    saved = tf.train.list_variables(str(exports["tiny"] / "variables" / "variables"))
+    saved = [tuple(shape) for name, shape in saved if name != "_CHECKPOINTABLE_OBJECT_GRAPH"]
+    used = [tuple(v.shape) for v in model.weights if v.trainable or "moving" in v.path]
+    assert sorted(saved) == sorted(used)
+
+
+def test_saved_model_cli_lists_every_signature(exports):
+    cli = Path(sys.executable).with_name("saved_model_cli")
+    command = [str(cli), "show", "--dir", str(exports["tiny"]), "--all"]
+    shown = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    assert set(re.findall(r"signature_def\['(\w+)'\]", shown.stdout)) >= SIGNATURES
+
+
+def test_versions_are_numbered_and_never_overwritten(exports, capsys):
+    base = exports["unfinished"].parent
+    run = exports["unfinished"].parents[1] / "unfinished"
+    assert export(run, base) == 0
+    assert sorted(p.name for p in base.iterdir()) == ["3", "4"]
+    capsys.readouterr()
+    assert export(run, base, "--version", "3") == 2
+    expected = f"error: {base / '3'} already exists; choose another --version\n"
+    assert capsys.readouterr().err == expected
+
+
+def test_a_run_without_a_trained_model_exits_2_with_one_line(tmp_path, model, capsys):
+    run = RunDir(tmp_path / "run")
+    run.write_config(RunConfig("mnist", None, model.model_config, TrainingConfig()))
+    assert export(run.path, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no trained model" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_run_dir_exits_2_with_one_line_and_no_traceback(tmp_path):
+    command = [sys.executable, "-m", "export.saved_model", "--run", str(tmp_path / "nope")]
+    command += ["--out", str(tmp_path / "out")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith(f"error: {tmp_path / 'nope'} is not a run")
+
+
+@pytest.mark.parametrize("num_samples", [1, 7, 16, 30])
+def test_chunked_iw_bound_takes_a_tensor_number_of_samples(num_samples):
+    seed = tf.constant([3, 4])
+
+    def log_weights(n, s):
+        return tf.random.stateless_normal([n, 4], seed=s) * 20.0
+
+    fn = tf.function(
+        lambda k: chunked_iw_bound(log_weights, k, 8, seed),
+        input_signature=[tf.TensorSpec([], tf.int32)],
+    )
+    expected = chunked_iw_bound(log_weights, num_samples, 8, seed)
+    for got in (chunked_iw_bound(log_weights, tf.constant(num_samples), 8, seed), fn(num_samples)):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="num_samples must be >= 1"):
+        fn(0)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def post(url: str, payload: dict) -> dict:
+    http_request = urllib.request.Request(url, json.dumps(payload).encode(), method="POST")
+    try:
+        with urllib.request.urlopen(http_request, timeout=60) as answer:
+            return json.load(answer)
+    except urllib.error.HTTPError as error:
+        return json.load(error)
+
+
+def model_status(url: str) -> dict:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return json.load(answer)
+    except (urllib.error.URLError, ConnectionError):
+        return {}
+
+
+@pytest.mark.skipif(
+    shutil.which("tensorflow_model_server") is None, reason="tensorflow_model_server not on PATH"
+)
+def test_a_real_server_answers_every_signature_as_the_loaded_model(exports, responses):
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            "tensorflow_model_server",
+            f"--port={free_port()}",
+            f"--rest_api_port={port}",
+            "--model_name=lvae",
+            f"--model_base_path={exports['tiny'].parent}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://localhost:{port}/v1/models/lvae"
+    try:
+        deadline = time.monotonic() + 60
+        while "AVAILABLE" not in json.dumps(model_status(url)):
+            assert time.monotonic() < deadline, "the server did not load the export in 60 s"
+            time.sleep(0.5)
+        for r in tiny_requests(exports):
+            if "dtypes" in r["body"]:
+                continue
+            got, expected = post(url + ":predict", r["body"]), responses[r["name"]]
+            if "error" in expected:
+                assert ERRORS[r["name"]] in got.get("error", ""), got
+            else:
+                assert_same_outputs(got["outputs"], expected["outputs"])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,84 @@
+import csv
+
+import numpy as np
+import pytest
+
+from tf_lvae.callbacks import MetricsCSV
+from tf_lvae.config import ModelConfig, TrainingConfig
+from tf_lvae.run_dir import RunConfig, RunDir, write_atomic
+from tf_lvae.trainer import steps_per_execution
+
+
+def test_an_interrupted_atomic_write_leaves_the_old_file(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text("old")
+
+    def crash(tmp):
+        tmp.write_text("half of the new")
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(path, crash)
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_an_interrupted_checkpoint_is_never_seen(tmp_path):
+    run = RunDir(tmp_path)
+    run.new_checkpoint(1, lambda folder: (folder / "w").write_text("epoch 1"))
+
+    def crash(folder):
+        (folder / "w").write_text("partial")
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        run.new_checkpoint(2, crash)
+    assert [(epoch, path.name) for epoch, path in run.checkpoints()] == [(1, "epoch-000001")]
+    for epoch in (2, 3, 4):
+        run.new_checkpoint(epoch, lambda folder: (folder / "w").write_text("ok"))
+    assert [epoch for epoch, _ in run.checkpoints()] == [3, 4]  # the newest two are kept
+    assert sorted(p.name for p in run.checkpoint_dir.iterdir()) == ["epoch-000003", "epoch-000004"]
+
+
+def test_run_config_round_trips(tmp_path):
+    run = RunDir(tmp_path)
+    config = RunConfig(
+        dataset="npz:/data/x.npz",
+        data_dir=None,
+        model=ModelConfig(input_shape=(8, 8), latent_dims=(4,), hidden_dims=(16,)),
+        training=TrainingConfig(epochs=3),
+        validation=0.1,
+        init_from="/runs/base",
+    )
+    run.write_config(config)
+    assert run.read_config() == config
+
+
+def test_reading_a_missing_run_says_what_to_pass(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a run directory"):
+        RunDir(tmp_path / "nope").read_config()
+
+
+def test_metrics_csv_drops_rows_past_the_resumed_epoch(tmp_path):
+    path = tmp_path / "metrics.csv"
+    first = MetricsCSV(path)
+    first.on_train_begin()
+    for epoch in range(3):
+        first.on_epoch_begin(epoch)
+        first.on_epoch_end(epoch, {"elbo": -100.0 - epoch, "kl_z1": 1.0})
+    resumed = MetricsCSV(path)  # the checkpoint had only 2 epochs done
+    resumed.on_train_begin()
+    resumed.on_epoch_begin(2)
+    resumed.on_epoch_end(2, {"elbo": -50.0, "kl_z1": 2.0, "test_log_likelihood": float("nan")})
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert float(rows[2]["elbo"]) == -50.0
+    assert rows[0]["test_log_likelihood"] == "" and np.isnan(float(rows[2]["test_log_likelihood"]))
+
+
+@pytest.mark.parametrize(
+    ("steps", "requested", "expected"), [(234, 8, 6), (95, 8, 5), (94, 8, 2), (7, 8, 7), (1, 8, 1)]
+)
+def test_steps_per_execution_divides_the_epoch(steps, requested, expected):
+    assert steps_per_execution(steps, requested) == expected

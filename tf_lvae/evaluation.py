@@ -1,0 +1,80 @@
+"""Compiled evaluation of a model over a whole dataset: the IW log-likelihood and the ELBO.
+
+The test images a run is evaluated on come from `test_images`, so training,
+evaluation and analysis all score the same (once-binarized) test set.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from tf_lvae.data import DatasetArrays, binarize_once, eval_dataset
+from tf_lvae.model import HierarchicalVAE
+from tf_lvae.progress import Progress
+
+TEST_BINARIZATION_SEED = 0
+MAX_ROWS = 25_600  # examples x samples per chunk: bounds evaluation memory for any K
+
+
+def test_images(data: DatasetArrays) -> np.ndarray:
+    """The test set as evaluated: binarized once with a fixed seed when the data is
+    binarized dynamically in training (SPEC §3), else as is. [M, *image_shape]."""
+    return binarize_once(data.x_test, TEST_BINARIZATION_SEED) if data.binarize else data.x_test
+
+
+def chunk_size_for(num_samples: int, batch_size: int) -> int:
+    """Samples per chunk so that one chunk holds at most MAX_ROWS rows."""
+    return max(1, min(num_samples, MAX_ROWS // batch_size))
+
+
+class Evaluator:
+    """Scores datasets with one model through XLA-compiled functions (one trace per K)."""
+
+    def __init__(self, model: HierarchicalVAE, batch_size: int = 500, jit_compile: bool = True):
+        self.model = model
+        self.batch_size = batch_size
+        self.jit_compile = jit_compile
+        self._functions: dict[int, tf.types.experimental.GenericFunction] = {}
+
+    def _score_fn(self, num_samples: int):
+        if num_samples not in self._functions:
+            chunk = chunk_size_for(num_samples, self.batch_size)
+
+            def score(x, seed):
+                return self.model.score(x, num_samples, chunk, seed)
+
+            self._functions[num_samples] = tf.function(score, jit_compile=self.jit_compile)
+        return self._functions[num_samples]
+
+    def score(
+        self, x: np.ndarray, num_samples: int, seed: int = 0, verbose: int = 0
+    ) -> dict[str, np.ndarray]:
+        """Per-example IW log-likelihood (K = num_samples) and ELBO: {"log_likelihood": [M],
+        "elbo": [M]}. verbose=1 shows progress with an ETA."""
+        fn = self._score_fn(num_samples)
+        progress = Progress(len(x), "example", verbose)
+        out: dict[str, list[np.ndarray]] = {"log_likelihood": [], "elbo": []}
+        base = tf.constant([seed, 0], tf.int32)
+        for i, batch in enumerate(eval_dataset(x, batch_size=self.batch_size)):
+            result = fn(batch, tf.random.experimental.stateless_fold_in(base, i))
+            for key in out:
+                out[key].append(result[key].numpy())
+            progress.add(len(batch))
+        return {key: np.concatenate(parts) for key, parts in out.items()}
+
+
+def log_likelihood_report(
+    evaluator: Evaluator, x: np.ndarray, num_samples: int, seed: int = 0, verbose: int = 0
+) -> dict[str, float]:
+    """Dataset means of the IW bound and the ELBO, with K, the example count and the time."""
+    start = time.perf_counter()
+    scores = evaluator.score(x, num_samples, seed=seed, verbose=verbose)
+    return {
+        **{key: float(np.mean(value)) for key, value in scores.items()},
+        "iw_samples": num_samples,
+        "examples": len(x),
+        "seconds": round(time.perf_counter() - start, 1),
+    }

@@ -1,0 +1,193 @@
+"""Running a training run end to end: data, model, callbacks, resume, final evaluation.
+
+`train_run(RunDir)` does everything `python -m training.fit` does once the run's
+config.json is written, and picks up after any interruption: the latest checkpoint
+restores weights, optimizer, epoch and random stream, and the data of every epoch
+depends only on (seed, epoch).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+from tf_lvae.callbacks import (
+    EpochSummary,
+    MetricsCSV,
+    TestEvaluation,
+    UnitKLRecorder,
+    WarmUp,
+    learning_rate_decay,
+)
+from tf_lvae.checkpointing import Checkpoint, restore_checkpoint
+from tf_lvae.config import TrainingConfig
+from tf_lvae.data import (
+    DatasetArrays,
+    eval_dataset,
+    load_dataset,
+    split_validation,
+    steps_per_epoch,
+    train_dataset,
+)
+from tf_lvae.evaluation import Evaluator, log_likelihood_report, test_images
+from tf_lvae.model import HierarchicalVAE
+from tf_lvae.run_dir import RunConfig, RunDir, write_atomic, write_json
+
+
+def make_optimizer(config: TrainingConfig) -> keras.optimizers.Adam:
+    """Adam with the run's learning rate, epsilon and global-norm gradient clipping."""
+    return keras.optimizers.Adam(
+        learning_rate=config.learning_rate,
+        epsilon=config.adam_epsilon,
+        global_clipnorm=config.clipnorm or None,
+    )
+
+
+def steps_per_execution(steps: int, requested: int) -> int:
+    """The largest divisor of the steps per epoch that is <= requested.
+
+    Keras runs steps_per_execution steps per call whatever the epoch boundary, so it
+    must divide the epoch: otherwise epochs would borrow batches from the next one.
+    """
+    return max(d for d in range(1, min(steps, requested) + 1) if steps % d == 0)
+
+
+def compiled_model(config: RunConfig, steps: int) -> HierarchicalVAE:
+    """A new model for the run, compiled for training with `steps` steps per epoch; its
+    initial weights depend only on the run's seed."""
+    t = config.training
+    keras.utils.set_random_seed(t.seed)
+    model = HierarchicalVAE(
+        config.model, mc_samples=t.mc_samples, iw_samples=t.iw_samples, seed=t.seed
+    )
+    model.compile(
+        optimizer=make_optimizer(t),
+        jit_compile=t.jit_compile,
+        steps_per_execution=steps_per_execution(steps, t.steps_per_execution),
+    )
+    return model
+
+
+def load_run_data(config: RunConfig) -> DatasetArrays:
+    """The run's dataset, checked against the model's input shape."""
+    data = load_dataset(config.dataset, config.data_dir)
+    if data.image_shape != config.model.input_shape:
+        raise ValueError(
+            f"the {config.dataset} images are {data.image_shape} but the model expects "
+            f"{config.model.input_shape}; build the model with input_shape={data.image_shape}."
+        )
+    return data
+
+
+def _restore(model: HierarchicalVAE, run: RunDir, config: RunConfig) -> int:
+    """Restores the latest checkpoint of this run, else of the run it starts from
+    (fine-tuning); returns the epochs already done."""
+    latest = run.latest_checkpoint()
+    if latest is not None:
+        return restore_checkpoint(model, latest[1])
+    if config.init_from is None:
+        return 0
+    base = RunDir(config.init_from)
+    base_config = base.read_config()
+    base_latest = base.latest_checkpoint()
+    if base_latest is None or base_latest[0] < base_config.training.epochs:
+        raise ValueError(
+            f"fine-tuning starts from a finished run, but {base.path} has done "
+            f"{0 if base_latest is None else base_latest[0]} of its "
+            f"{base_config.training.epochs} epochs; finish it with --resume first."
+        )
+    return restore_checkpoint(model, base_latest[1])
+
+
+def _callbacks(
+    run: RunDir, config: RunConfig, evaluator: Evaluator, x_test, print_fn: Callable
+) -> list[keras.callbacks.Callback]:
+    t = config.training
+    callbacks = [
+        WarmUp(t.warmup_epochs),
+        learning_rate_decay(t),
+        TestEvaluation(evaluator, x_test, config.eval_iw_samples, config.eval_every),
+    ]
+    if config.unit_kl_examples > 0:
+        callbacks.append(UnitKLRecorder(x_test[: config.unit_kl_examples], run.unit_kl_path))
+    return [
+        *callbacks,
+        EpochSummary(print_fn),
+        MetricsCSV(run.metrics_path),
+        keras.callbacks.TensorBoard(str(run.tensorboard_dir), write_graph=False),
+        Checkpoint(run),
+    ]
+
+
+def train_run(
+    run: RunDir, data: DatasetArrays | None = None, print_fn: Callable = print
+) -> dict[str, Any]:
+    """Trains (or resumes) the run in `run` to its last epoch, saves model.keras and
+    writes results.json with the test IW log-likelihood (K = final_iw_samples).
+
+    Returns the results dict. `data` may be passed to skip loading the dataset.
+    """
+    config = run.read_config()
+    t = config.training
+    latest = run.latest_checkpoint()
+    if run.results_path.is_file() and latest is not None and latest[0] >= t.epochs:
+        print_fn(f"{run.path} is finished; its results are in {run.results_path}")
+        return json.loads(run.results_path.read_text())
+    data = data if data is not None else load_run_data(config)
+    x_train = data.x_train
+    validation = None
+    if config.validation:
+        data, x_val, _ = split_validation(data, config.validation, seed=t.seed)
+        x_train = data.x_train
+        validation = eval_dataset(x_val, batch_size=t.batch_size)
+    x_test = test_images(data)
+    steps = steps_per_epoch(x_train, t.batch_size)
+    model = compiled_model(config, steps)
+    epochs_done = _restore(model, run, config)
+    evaluator = Evaluator(model, jit_compile=t.jit_compile)
+    if epochs_done < t.epochs:
+        print_fn(
+            f"training {config.model.kind} on {data.name} ({len(x_train)} examples): "
+            f"epochs {epochs_done + 1}..{t.epochs} into {run.path}"
+        )
+        model.fit(
+            train_dataset(
+                x_train,
+                batch_size=t.batch_size,
+                binarize=data.binarize,
+                seed=t.seed,
+                epochs=t.epochs,
+                initial_epoch=epochs_done,
+            ),
+            epochs=t.epochs,
+            initial_epoch=epochs_done,
+            steps_per_epoch=steps,
+            shuffle=False,
+            validation_data=validation,
+            callbacks=_callbacks(run, config, evaluator, x_test, print_fn),
+            verbose=1 if sys.stdout.isatty() else 0,
+        )
+    write_atomic(run.model_path, model.save)
+    print_fn(
+        f"final test log-likelihood: IW bound with K = {config.final_iw_samples} "
+        f"over {len(x_test)} test examples"
+    )
+    results = {
+        "dataset": data.name,
+        "data_source": data.source,
+        "epochs": t.epochs,
+        "batch_norm_statistics": "moving averages",
+        "test": log_likelihood_report(
+            evaluator, x_test, config.final_iw_samples, seed=t.seed, verbose=1
+        ),
+    }
+    write_json(run.results_path, results)
+    print_fn(
+        f"test log-likelihood {results['test']['log_likelihood']:.2f}, "
+        f"ELBO {results['test']['elbo']:.2f} -> {run.results_path}"
+    )
+    return results

@@ -1,0 +1,1 @@
+"""The commands: fit, evaluate, plots, reproduce (thin: parse arguments, call tf_lvae)."""
