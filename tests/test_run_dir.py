@@ -78,7 +78,8 @@ def test_metrics_csv_drops_rows_past_the_resumed_epoch(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("steps", "requested", "expected"), [(234, 8, 6), (95, 8, 5), (94, 8, 2), (7, 8, 7), (1, 8, 1)]
+    ("steps", "requested", "expected"),
+    [(234, 8, 9), (234, 32, 39), (95, 8, 5), (94, 32, 47), (97, 32, 97), (7, 8, 7), (1, 8, 1)],
 )
 def test_steps_per_execution_divides_the_epoch(steps, requested, expected):
     assert steps_per_execution(steps, requested) == expected

@@ -40,7 +40,9 @@ class GenerativeNetwork(keras.layers.Layer):
         ]
         self.decoder_mlp = latent_mlp(config, 0, "decoder_mlp")
         if config.likelihood == "bernoulli":
-            self.decoder_head = keras.layers.Dense(config.data_dim, name="decoder_logits")
+            self.decoder_head = keras.layers.Dense(
+                config.data_dim, name="decoder_logits", dtype="float32"
+            )
         else:
             self.decoder_head = GaussianHead(
                 config.data_dim, config.min_variance, name="decoder_head"

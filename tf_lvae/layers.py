@@ -107,14 +107,16 @@ class GaussianHead(keras.layers.Layer):
 
     Input [batch, features] -> (mean, variance), each [batch, units]; variance =
     softplus(linear) + min_variance, so it is > 0 and log densities stay finite.
-    One Dense layer computes both halves.
+    One Dense layer computes both halves. It computes in float32 whatever the global
+    dtype policy (pass dtype= to change that), so mixed precision keeps the densities exact.
     """
 
     def __init__(self, units: int, min_variance: float = 1e-5, **kwargs):
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.units = units
         self.min_variance = min_variance
-        self.dense = keras.layers.Dense(2 * units, name="dense")
+        self.dense = keras.layers.Dense(2 * units, name="dense", dtype=self.dtype_policy)
 
     def build(self, input_shape):
         self.dense.build(tuple(input_shape))

@@ -40,6 +40,8 @@ class HierarchicalVAE(keras.Model):
       seed: seed of the model's own random stream (posterior samples in training).
 
     Layers are 1-based in the public API, as in the paper (z1 is next to the data).
+    Under a mixed-precision policy the MLPs compute in 16 bits while the Gaussian and
+    likelihood heads, the samples and every log density stay in float32.
     The non-trainable variable `beta` scales the KL in `train_step`; set it with
     `beta.assign` or the `WarmUp` callback, which never retraces.
     """
@@ -91,7 +93,7 @@ class HierarchicalVAE(keras.Model):
         return tf.cast(seed, tf.int32)
 
     def _flatten(self, x) -> tf.Tensor:
-        return tf.reshape(tf.cast(x, self.compute_dtype), [-1, self.model_config.data_dim])
+        return tf.reshape(tf.cast(x, tf.float32), [-1, self.model_config.data_dim])
 
     def infer(
         self,
@@ -196,11 +198,11 @@ class HierarchicalVAE(keras.Model):
         if isinstance(start, int) and not 1 <= start <= top:
             raise ValueError(f"from_layer must be in 1..{top}, got {start}.")
         seeds = layer_seeds(self._seed(seed), top)
-        temperature = tf.cast(temperature, self.compute_dtype)
+        temperature = tf.cast(temperature, tf.float32)
 
         def noise(i):
             return tf.random.stateless_normal(
-                [num_samples, dims[i]], seed=seeds[i], dtype=self.compute_dtype
+                [num_samples, dims[i]], seed=seeds[i], dtype=tf.float32
             )
 
         z = temperature * noise(top - 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
@@ -48,12 +48,13 @@ def make_optimizer(config: TrainingConfig) -> keras.optimizers.Adam:
 
 
 def steps_per_execution(steps: int, requested: int) -> int:
-    """The largest divisor of the steps per epoch that is <= requested.
+    """The divisor of the steps per epoch nearest to `requested` (by ratio; ties: smaller).
 
     Keras runs steps_per_execution steps per call whatever the epoch boundary, so it
     must divide the epoch: otherwise epochs would borrow batches from the next one.
     """
-    return max(d for d in range(1, min(steps, requested) + 1) if steps % d == 0)
+    divisors = [d for d in range(1, steps + 1) if steps % d == 0]
+    return min(divisors, key=lambda d: (max(d / requested, requested / d), d))
 
 
 def compiled_model(config: RunConfig, steps: int) -> HierarchicalVAE:
@@ -124,12 +125,16 @@ def _callbacks(
 
 
 def train_run(
-    run: RunDir, data: DatasetArrays | None = None, print_fn: Callable = print
+    run: RunDir,
+    data: DatasetArrays | None = None,
+    print_fn: Callable = print,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> dict[str, Any]:
     """Trains (or resumes) the run in `run` to its last epoch, saves model.keras and
     writes results.json with the test IW log-likelihood (K = final_iw_samples).
 
-    Returns the results dict. `data` may be passed to skip loading the dataset.
+    Returns the results dict. `data` may be passed to skip loading the dataset;
+    `extra_callbacks` run after the run's own (e.g. timers).
     """
     config = run.read_config()
     t = config.training
@@ -168,7 +173,7 @@ def train_run(
             steps_per_epoch=steps,
             shuffle=False,
             validation_data=validation,
-            callbacks=_callbacks(run, config, evaluator, x_test, print_fn),
+            callbacks=[*_callbacks(run, config, evaluator, x_test, print_fn), *extra_callbacks],
             verbose=1 if sys.stdout.isatty() else 0,
         )
     write_atomic(run.model_path, model.save)

@@ -1,0 +1,201 @@
+"""python -m benchmarks.throughput: training and IW-evaluation speed of the paper's MNIST model.
+
+Measures, in one run on this machine:
+- training examples/s of the compiled train step fed by the real tf.data pipeline
+  (dynamic binarization included), and of whole `training.fit` epochs (the same
+  `train_run`, with its per-epoch test ELBO, per-unit KL record and checkpoints);
+- IW evaluation in examples x samples per second, and the projected time of the
+  paper's test log-likelihood (K = 5000 over 10,000 test images);
+- peak resident memory; the float32 matrix-multiply peak and the fraction of it
+  the training step reaches (FLOPs counted from the model's Dense layers).
+
+Data: 60,000 synthetic MNIST-shaped grey images unless --data-dir holds real MNIST
+(speed does not depend on pixel values).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import platform
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tf_lvae.cli import ArgumentParser, positive_int, run_command
+from tf_lvae.config import preset
+from tf_lvae.data import DatasetArrays, load_dataset, steps_per_epoch, train_dataset
+from tf_lvae.evaluation import Evaluator
+from tf_lvae.model import HierarchicalVAE
+from tf_lvae.run_dir import RunConfig, RunDir
+from tf_lvae.trainer import compiled_model, train_run
+
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+def parse_args(argv: Sequence[str] | None):
+    p = ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__.split("\n")[0])
+    p.add_argument("--model", choices=("lvae", "vae"), default="lvae")
+    p.add_argument("--layers", type=positive_int, default=5)
+    p.add_argument("--batch-size", type=positive_int, default=256)
+    p.add_argument("--steps", type=positive_int, default=600, help="timed training steps")
+    p.add_argument("--epochs", type=positive_int, default=3, help="timed training.fit epochs")
+    p.add_argument("--steps-per-execution", type=positive_int, help="default: the run's")
+    p.add_argument("--no-xla", action="store_true")
+    p.add_argument("--precision", choices=PRECISIONS, default="float32")
+    p.add_argument("--iw-samples", type=positive_int, default=1000, help="K of the IW timing")
+    p.add_argument("--iw-examples", type=positive_int, default=1000)
+    p.add_argument("--data-dir", help="real MNIST (IDX files); default: synthetic images")
+    p.add_argument("--skip", nargs="*", default=(), choices=("steps", "fit", "iw"))
+    return p.parse_args(argv)
+
+
+def mnist_like(data_dir: str | None) -> DatasetArrays:
+    """Real MNIST from data_dir, else 60,000 / 10,000 uniform grey 28x28 images."""
+    if data_dir:
+        return load_dataset("mnist", data_dir, download=False)
+    rng = np.random.default_rng(0)
+    return DatasetArrays(
+        name="synthetic",
+        x_train=rng.uniform(size=(60_000, 28, 28)).astype(np.float32),
+        x_test=rng.uniform(size=(10_000, 28, 28)).astype(np.float32),
+        y_train=None,
+        y_test=None,
+        likelihood="bernoulli",
+        binarize=True,
+        source="synthetic grey images",
+    )
+
+
+def forward_flops(model: HierarchicalVAE) -> int:
+    """Multiply-add FLOPs (2 per MAC) of one example's forward pass: every Dense kernel
+    is applied once per example with one posterior sample."""
+    return sum(
+        2 * int(np.prod(w.shape))
+        for w in model.trainable_weights
+        if w.path.endswith("kernel")
+    )
+
+
+def matmul_peak(size: int = 2048, repeats: int = 20) -> float:
+    """Measured float32 matrix-multiply throughput in GFLOP/s (XLA-compiled chain)."""
+    a = tf.random.normal([size, size])
+
+    @tf.function(jit_compile=True)
+    def chain(x):
+        for _ in range(repeats):
+            x = tf.matmul(x, a) * 1e-3
+        return x
+
+    chain(a).numpy()
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        chain(a).numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 * repeats / best / 1e9
+
+
+def time_steps(config: RunConfig, data: DatasetArrays, steps: int) -> float:
+    """Training examples/s of model.fit on the run's pipeline (compile excluded)."""
+    t = config.training
+    epoch_steps = steps_per_epoch(data.x_train, t.batch_size)
+    model = compiled_model(config, epoch_steps)
+    epochs = -(-steps // epoch_steps) + 1
+    ds = train_dataset(
+        data.x_train, batch_size=t.batch_size, binarize=True, seed=0, epochs=epochs
+    )
+    warm = ds.take(epoch_steps)
+    model.fit(warm, epochs=1, steps_per_epoch=epoch_steps, verbose=0, shuffle=False)
+    timed = ds.skip(epoch_steps).take(epochs * epoch_steps - epoch_steps)
+    start = time.perf_counter()
+    model.fit(timed, epochs=epochs - 1, steps_per_epoch=epoch_steps, verbose=0, shuffle=False)
+    return (epochs - 1) * epoch_steps * t.batch_size / (time.perf_counter() - start)
+
+
+class EpochTimes(keras.callbacks.Callback):
+    """Wall time of every epoch, callbacks included."""
+
+    def on_train_begin(self, logs=None):
+        self.times: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self.start)
+
+
+def time_fit(config: RunConfig, data: DatasetArrays, epochs: int) -> tuple[float, list[float]]:
+    """Examples/s of whole training.fit epochs after the first (which compiles), and
+    every epoch's time."""
+    timer = EpochTimes()
+    with tempfile.TemporaryDirectory() as tmp:
+        run = RunDir(tmp)
+        run.write_config(dataclasses.replace(config, training=config.training.replace(
+            epochs=epochs + 1)))
+        train_run(run, data=data, print_fn=lambda *_: None, extra_callbacks=[timer])
+    steps = steps_per_epoch(data.x_train, config.training.batch_size)
+    examples = steps * config.training.batch_size
+    return examples / float(np.median(timer.times[1:])), timer.times
+
+
+def time_iw(model: HierarchicalVAE, x: np.ndarray, num_samples: int) -> float:
+    """IW evaluation throughput in examples x samples per second (compile excluded)."""
+    evaluator = Evaluator(model)
+    evaluator.score(x[:500], num_samples)
+    start = time.perf_counter()
+    evaluator.score(x, num_samples)
+    return len(x) * num_samples / (time.perf_counter() - start)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    keras.mixed_precision.set_global_policy(args.precision)
+    data = mnist_like(args.data_dir)
+    settings = preset("mnist", args.layers, args.model)
+    training = settings.training.replace(batch_size=args.batch_size, jit_compile=not args.no_xla)
+    if args.steps_per_execution:
+        training = training.replace(steps_per_execution=args.steps_per_execution)
+    config = RunConfig(
+        dataset="mnist", data_dir=args.data_dir, model=settings.model, training=training,
+        final_iw_samples=1,
+    )
+    flops = 3 * forward_flops(HierarchicalVAE(settings.model))
+    peak = matmul_peak()
+    print(f"# benchmarks.throughput  {datetime.datetime.now():%Y-%m-%d %H:%M}")
+    print(f"command: python -m benchmarks.throughput {' '.join(argv or sys.argv[1:])}")
+    print(f"machine: {platform.processor() or platform.machine()}, "
+          f"{tf.config.threading.get_intra_op_parallelism_threads() or 'all'} threads, "
+          f"TF {tf.__version__}, Keras {keras.__version__}")
+    print(f"model: {args.model} {settings.model.latent_dims}, batch {args.batch_size}, "
+          f"XLA {'off' if args.no_xla else 'on'}, precision {args.precision}, "
+          f"steps_per_execution {training.steps_per_execution} (requested)")
+    print(f"matmul peak (float32): {peak:.0f} GFLOP/s; training cost {flops / 1e6:.1f} "
+          "MFLOP/example")
+    if "steps" not in args.skip:
+        rate = time_steps(config, data, args.steps)
+        print(f"train step + pipeline: {rate:,.0f} examples/s "
+              f"({rate * flops / 1e9 / peak:.0%} of the matmul peak)")
+    if "fit" not in args.skip:
+        rate, times = time_fit(config, data, args.epochs)
+        print(f"training.fit epochs: {rate:,.0f} examples/s "
+              f"(epoch times {', '.join(f'{t:.1f}' for t in times)} s; the first compiles)")
+    if "iw" not in args.skip:
+        model = HierarchicalVAE(settings.model)
+        rate = time_iw(model, data.x_test[: args.iw_examples], args.iw_samples)
+        print(f"IW evaluation (K={args.iw_samples}): {rate:,.0f} examples x samples/s; "
+              f"projected K=5000 over 10,000 test images: {5000 * 10_000 / rate / 60:.1f} min")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(f"peak resident memory: {rss:.2f} GiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_command(main, sys.argv[1:]))
