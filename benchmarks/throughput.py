@@ -77,9 +77,7 @@ def forward_flops(model: HierarchicalVAE) -> int:
     """Multiply-add FLOPs (2 per MAC) of one example's forward pass: every Dense kernel
     is applied once per example with one posterior sample."""
     return sum(
-        2 * int(np.prod(w.shape))
-        for w in model.trainable_weights
-        if w.path.endswith("kernel")
+        2 * int(np.prod(w.shape)) for w in model.trainable_weights if w.path.endswith("kernel")
     )
 
 
@@ -108,9 +106,7 @@ def time_steps(config: RunConfig, data: DatasetArrays, steps: int) -> float:
     epoch_steps = steps_per_epoch(data.x_train, t.batch_size)
     model = compiled_model(config, epoch_steps)
     epochs = -(-steps // epoch_steps) + 1
-    ds = train_dataset(
-        data.x_train, batch_size=t.batch_size, binarize=True, seed=0, epochs=epochs
-    )
+    ds = train_dataset(data.x_train, batch_size=t.batch_size, binarize=True, seed=0, epochs=epochs)
     warm = ds.take(epoch_steps)
     model.fit(warm, epochs=1, steps_per_epoch=epoch_steps, verbose=0, shuffle=False)
     timed = ds.skip(epoch_steps).take(epochs * epoch_steps - epoch_steps)
@@ -138,8 +134,9 @@ def time_fit(config: RunConfig, data: DatasetArrays, epochs: int) -> tuple[float
     timer = EpochTimes()
     with tempfile.TemporaryDirectory() as tmp:
         run = RunDir(tmp)
-        run.write_config(dataclasses.replace(config, training=config.training.replace(
-            epochs=epochs + 1)))
+        run.write_config(
+            dataclasses.replace(config, training=config.training.replace(epochs=epochs + 1))
+        )
         train_run(run, data=data, print_fn=lambda *_: None, extra_callbacks=[timer])
     steps = steps_per_epoch(data.x_train, config.training.batch_size)
     examples = steps * config.training.batch_size
@@ -164,34 +161,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.steps_per_execution:
         training = training.replace(steps_per_execution=args.steps_per_execution)
     config = RunConfig(
-        dataset="mnist", data_dir=args.data_dir, model=settings.model, training=training,
+        dataset="mnist",
+        data_dir=args.data_dir,
+        model=settings.model,
+        training=training,
         final_iw_samples=1,
     )
     flops = 3 * forward_flops(HierarchicalVAE(settings.model))
     peak = matmul_peak()
     print(f"# benchmarks.throughput  {datetime.datetime.now():%Y-%m-%d %H:%M}")
     print(f"command: python -m benchmarks.throughput {' '.join(argv or sys.argv[1:])}")
-    print(f"machine: {platform.processor() or platform.machine()}, "
-          f"{tf.config.threading.get_intra_op_parallelism_threads() or 'all'} threads, "
-          f"TF {tf.__version__}, Keras {keras.__version__}")
-    print(f"model: {args.model} {settings.model.latent_dims}, batch {args.batch_size}, "
-          f"XLA {'off' if args.no_xla else 'on'}, precision {args.precision}, "
-          f"steps_per_execution {training.steps_per_execution} (requested)")
-    print(f"matmul peak (float32): {peak:.0f} GFLOP/s; training cost {flops / 1e6:.1f} "
-          "MFLOP/example")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, "
+        f"{tf.config.threading.get_intra_op_parallelism_threads() or 'all'} threads, "
+        f"TF {tf.__version__}, Keras {keras.__version__}"
+    )
+    print(
+        f"model: {args.model} {settings.model.latent_dims}, batch {args.batch_size}, "
+        f"XLA {'off' if args.no_xla else 'on'}, precision {args.precision}, "
+        f"steps_per_execution {training.steps_per_execution} (requested)"
+    )
+    print(
+        f"matmul peak (float32): {peak:.0f} GFLOP/s; training cost {flops / 1e6:.1f} MFLOP/example"
+    )
     if "steps" not in args.skip:
         rate = time_steps(config, data, args.steps)
-        print(f"train step + pipeline: {rate:,.0f} examples/s "
-              f"({rate * flops / 1e9 / peak:.0%} of the matmul peak)")
+        print(
+            f"train step + pipeline: {rate:,.0f} examples/s "
+            f"({rate * flops / 1e9 / peak:.0%} of the matmul peak)"
+        )
     if "fit" not in args.skip:
         rate, times = time_fit(config, data, args.epochs)
-        print(f"training.fit epochs: {rate:,.0f} examples/s "
-              f"(epoch times {', '.join(f'{t:.1f}' for t in times)} s; the first compiles)")
+        print(
+            f"training.fit epochs: {rate:,.0f} examples/s "
+            f"(epoch times {', '.join(f'{t:.1f}' for t in times)} s; the first compiles)"
+        )
     if "iw" not in args.skip:
         model = HierarchicalVAE(settings.model)
         rate = time_iw(model, data.x_test[: args.iw_examples], args.iw_samples)
-        print(f"IW evaluation (K={args.iw_samples}): {rate:,.0f} examples x samples/s; "
-              f"projected K=5000 over 10,000 test images: {5000 * 10_000 / rate / 60:.1f} min")
+        print(
+            f"IW evaluation (K={args.iw_samples}): {rate:,.0f} examples x samples/s; "
+            f"projected K=5000 over 10,000 test images: {5000 * 10_000 / rate / 60:.1f} min"
+        )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"peak resident memory: {rss:.2f} GiB")
     return 0

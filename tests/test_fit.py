@@ -107,17 +107,9 @@ def test_a_killed_run_resumes_to_the_same_result_as_an_uninterrupted_one(tmp_pat
         (["--epochs", "3"], "--dataset is required"),
     ],
 )
-def test_wrong_arguments_exit_2_with_one_line(argv, message, capsys, tmp_path):
-    try:
-        status = run_command(
-            main, [*argv, *(["--out", str(tmp_path / "r")] if "--out" not in argv else [])]
-        )
-    except SystemExit as exit_:
-        status = exit_.code
-    err = capsys.readouterr().err
-    assert status == 2
-    assert message in err
-    assert len(err.strip().splitlines()) == 1, err
+def test_wrong_arguments_exit_2_with_one_line(argv, message, user_error, tmp_path):
+    out = [] if "--out" in argv else ["--out", str(tmp_path / "r")]
+    user_error(main, [*argv, *out], message)
     assert not (tmp_path / "r" / "config.json").exists()
 
 

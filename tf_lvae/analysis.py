@@ -1,52 +1,147 @@
-"""The latent hierarchy: per-unit KL and active units (Table 2, Fig. 5)."""
+"""The latent hierarchy: per-unit KL, active units, KL to N(0, I), posterior samples and
+their PCA (Table 2, Figs. 5, 6a and 7). Numbers only; figures.py draws them."""
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from tf_lvae import bounds
 from tf_lvae.data import eval_dataset
+from tf_lvae.distributions import standard_normal_like
+from tf_lvae.inference import LatentSample
 from tf_lvae.model import HierarchicalVAE
 
+tfd = tfp.distributions
+
 ACTIVE_THRESHOLD = 0.01  # nats (SPEC §3)
-_UNIT_KL_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class UnitKLs(NamedTuple):
+    """Mean KLs of every unit over a set of examples, one array [units] per layer, bottom
+    to top, in nats: to the prior p(z_i | z_{i+1}) and to N(0, I)."""
+
+    prior: list[np.ndarray]
+    standard_normal: list[np.ndarray]
+
+
+def kl_to_standard_normal(sample: LatentSample) -> tf.Tensor:
+    """KL(q(z_i,k | .) || N(0, 1)) of every unit of one layer, [rows, units], closed form:
+    (variance + mean² - 1 - log variance) / 2."""
+    return tfd.kl_divergence(sample.posterior, standard_normal_like(sample.z))
+
+
+def _batches(x: np.ndarray, batch_size: int, seed: int) -> Iterator[tuple[tf.Tensor, tf.Tensor]]:
+    """(batch, stateless seed of the batch) over x in order; the seeds depend only on seed."""
+    base = tf.constant([seed, 0], tf.int32)
+    for i, batch in enumerate(eval_dataset(x, batch_size=batch_size)):
+        yield batch, tf.random.experimental.stateless_fold_in(base, i)
+
+
+def _compiled(
+    model: HierarchicalVAE, name: str, build: Callable
+) -> tf.types.experimental.GenericFunction:
+    """The tf.function build(model) of `model`, traced once per model and name."""
+    functions = _COMPILED.setdefault(model, {})
+    if name not in functions:
+        functions[name] = tf.function(build(model))
+    return functions[name]
+
+
+def _unit_kl_sums(model: HierarchicalVAE):
+    def batch_kl(batch, batch_seed):
+        samples = model.infer(batch, seed=batch_seed)
+        return (
+            [tf.reduce_sum(bounds.per_unit_kl(s, "analytic"), axis=0) for s in samples],
+            [tf.reduce_sum(kl_to_standard_normal(s), axis=0) for s in samples],
+        )
+
+    return batch_kl
+
+
+def mean_unit_kls(
+    model: HierarchicalVAE, x: np.ndarray, batch_size: int = 500, seed: int = 0
+) -> UnitKLs:
+    """Every unit's KL to its prior and to N(0, I), averaged over the examples x [M, ...].
+
+    Closed form per unit given one posterior sample of the layer above (the same sample
+    for both), batch norm in inference mode.
+    """
+    if len(x) == 0:
+        raise ValueError("mean_unit_kls needs at least one example.")
+    fn = _compiled(model, "unit_kl", _unit_kl_sums)
+    totals = None
+    for batch, batch_seed in _batches(x, batch_size, seed):
+        sums = fn(batch, batch_seed)
+        totals = sums if totals is None else tf.nest.map_structure(tf.add, totals, sums)
+    prior, standard = ([t.numpy() / len(x) for t in part] for part in totals)
+    return UnitKLs(prior, standard)
 
 
 def mean_unit_kl(
     model: HierarchicalVAE, x: np.ndarray, batch_size: int = 500, seed: int = 0
 ) -> list[np.ndarray]:
     """KL(q(z_i,k | .) || p(z_i,k | .)) of every unit, averaged over the examples x:
-    one array [units] per layer, bottom to top, in nats.
-
-    Closed-form per unit given one posterior sample of the layer above, batch norm
-    in inference mode.
-    """
-
-    batch_kl = _unit_kl_sums(model)
-    totals = None
-    base = tf.constant([seed, 0], tf.int32)
-    for i, batch in enumerate(eval_dataset(x, batch_size=batch_size)):
-        sums = batch_kl(batch, tf.random.experimental.stateless_fold_in(base, i))
-        totals = sums if totals is None else [t + s for t, s in zip(totals, sums, strict=True)]
-    return [t.numpy() / len(x) for t in totals]
-
-
-def _unit_kl_sums(model: HierarchicalVAE):
-    """The compiled per-batch sum of per-unit KLs of `model`, traced once per model."""
-    if model not in _UNIT_KL_FNS:
-
-        @tf.function
-        def batch_kl(batch, batch_seed):
-            samples = model.infer(batch, seed=batch_seed)
-            return [tf.reduce_sum(bounds.per_unit_kl(s, "analytic"), axis=0) for s in samples]
-
-        _UNIT_KL_FNS[model] = batch_kl
-    return _UNIT_KL_FNS[model]
+    one array [units] per layer, bottom to top, in nats (see `mean_unit_kls`)."""
+    return mean_unit_kls(model, x, batch_size, seed).prior
 
 
 def active_units(unit_kls: list[np.ndarray], threshold: float = ACTIVE_THRESHOLD) -> list[int]:
     """Units per layer whose mean KL exceeds threshold (0.01 nats in the paper)."""
     return [int(np.sum(kl > threshold)) for kl in unit_kls]
+
+
+def layer_totals(unit_kls: list[np.ndarray]) -> list[float]:
+    """The KL of each layer: the sum of its units' KLs, [L]."""
+    return [float(np.sum(kl)) for kl in unit_kls]
+
+
+def _posterior_draws(model: HierarchicalVAE):
+    def draw(batch, batch_seed):
+        return [s.z for s in model.infer(batch, seed=batch_seed)]
+
+    return draw
+
+
+def posterior_samples(
+    model: HierarchicalVAE, x: np.ndarray, batch_size: int = 500, seed: int = 0
+) -> list[np.ndarray]:
+    """One sample of q(z_i | .) per example and layer: [M, units] per layer, bottom to top."""
+    fn = _compiled(model, "posterior_samples", _posterior_draws)
+    parts = [fn(batch, batch_seed) for batch, batch_seed in _batches(x, batch_size, seed)]
+    return [np.concatenate([p[i].numpy() for p in parts]) for i in range(len(parts[0]))]
+
+
+class Projection(NamedTuple):
+    """A PCA: `points` [N, c] are the data's coordinates on `components` [c, d] (unit
+    vectors, by decreasing variance) after centring on `mean` [d]; `explained` [c] is
+    the fraction of the total variance along each component."""
+
+    points: np.ndarray
+    components: np.ndarray
+    mean: np.ndarray
+    explained: np.ndarray
+
+
+def pca(x: np.ndarray, num_components: int = 2) -> Projection:
+    """Principal components of x [N, d]: min(num_components, d) of them.
+
+    Each component's sign is fixed so that its largest-magnitude loading is positive.
+    """
+    x = np.asarray(x, np.float64)
+    mean = x.mean(axis=0)
+    _, singular, rows = np.linalg.svd(x - mean, full_matrices=False)
+    count = min(num_components, x.shape[1])
+    components = rows[:count]
+    signs = np.sign(components[np.arange(count), np.argmax(np.abs(components), axis=1)])
+    components = components * signs[:, None]
+    variance = singular**2
+    total = variance.sum()
+    explained = variance[:count] / total if total > 0 else np.zeros(count)
+    return Projection((x - mean) @ components.T, components, mean, explained)

@@ -1,7 +1,7 @@
 """Compiled evaluation of a model over a whole dataset: the IW log-likelihood and the ELBO.
 
-The test images a run is evaluated on come from `test_images`, so training,
-evaluation and analysis all score the same (once-binarized) test set.
+The images a run is evaluated on come from `split_images` (`test_images` for the test
+set), so training, evaluation and analysis all score the same (once-binarized) images.
 """
 
 from __future__ import annotations
@@ -11,18 +11,47 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.data import DatasetArrays, binarize_once, eval_dataset
+from tf_lvae.data import DatasetArrays, binarize_once, eval_dataset, split_validation
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.progress import Progress
 
 TEST_BINARIZATION_SEED = 0
+SPLITS = ("test", "train", "validation")
 MAX_ROWS = 25_600  # examples x samples per chunk: bounds evaluation memory for any K
 
 
+def split_examples(
+    data: DatasetArrays, split: str, validation: float = 0, seed: int = 0
+) -> np.ndarray:
+    """The examples of one split of a run's data as loaded (grey values), [M, *image_shape].
+
+    "train" and "validation" are the training set without, or only, the examples a run
+    held out with `validation` and `seed` (see `data.split_validation`).
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if split == "test":
+        return data.x_test
+    if split == "validation" and not validation:
+        raise ValueError("the run held out no validation set; evaluate the test or train split")
+    if not validation:
+        return data.x_train
+    reduced, x_val, _ = split_validation(data, validation, seed)
+    return x_val if split == "validation" else reduced.x_train
+
+
+def split_images(
+    data: DatasetArrays, split: str, validation: float = 0, seed: int = 0
+) -> np.ndarray:
+    """The examples of one split as evaluated: binarized once with a fixed seed when the
+    data is binarized dynamically in training (SPEC §3), else as is. [M, *image_shape]."""
+    x = split_examples(data, split, validation, seed)
+    return binarize_once(x, TEST_BINARIZATION_SEED) if data.binarize else x
+
+
 def test_images(data: DatasetArrays) -> np.ndarray:
-    """The test set as evaluated: binarized once with a fixed seed when the data is
-    binarized dynamically in training (SPEC §3), else as is. [M, *image_shape]."""
-    return binarize_once(data.x_test, TEST_BINARIZATION_SEED) if data.binarize else data.x_test
+    """The test set as evaluated (see `split_images`). [M, *image_shape]."""
+    return split_images(data, "test")
 
 
 def chunk_size_for(num_samples: int, batch_size: int) -> int:

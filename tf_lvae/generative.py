@@ -8,7 +8,7 @@ import tensorflow_probability as tfp
 
 from tf_lvae.config import ModelConfig
 from tf_lvae.distributions import bernoulli_likelihood, gaussian_likelihood
-from tf_lvae.layers import GaussianHead, MLPBlock
+from tf_lvae.layers import GaussianHead, MLPBlock, ModelConfigLayer
 
 
 def latent_mlp(config: ModelConfig, layer: int, name: str) -> MLPBlock:
@@ -22,7 +22,7 @@ def latent_mlp(config: ModelConfig, layer: int, name: str) -> MLPBlock:
 
 
 @keras.saving.register_keras_serializable(package="tf_lvae")
-class GenerativeNetwork(keras.layers.Layer):
+class GenerativeNetwork(ModelConfigLayer):
     """p(z_l | z_{l+1}) = N(mu_p, var_p) (eq. 3) and p(x | z_1) (eqs. 1-2).
 
     Layers are 0-based here: layer l holds z_{l+1} of the paper. The top prior
@@ -30,8 +30,7 @@ class GenerativeNetwork(keras.layers.Layer):
     """
 
     def __init__(self, config: ModelConfig, **kwargs):
-        super().__init__(**kwargs)
-        self.config = config
+        super().__init__(config, **kwargs)
         top = config.num_layers - 1
         self.prior_mlps = [latent_mlp(config, i + 1, f"prior_mlp_{i + 1}") for i in range(top)]
         self.prior_heads = [
@@ -73,11 +72,3 @@ class GenerativeNetwork(keras.layers.Layer):
 
     def call(self, z1, training=False):
         return self.likelihood(z1, training=training).mean()
-
-    def get_config(self):
-        return {**super().get_config(), "config": self.config.to_dict()}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(ModelConfig.from_dict(config.pop("config")), **config)

@@ -17,7 +17,7 @@ import tensorflow_probability as tfp
 from tf_lvae.config import ModelConfig
 from tf_lvae.distributions import diagonal_normal, standard_normal_like
 from tf_lvae.generative import GenerativeNetwork, latent_mlp
-from tf_lvae.layers import GaussianHead, precision_weighted_merge
+from tf_lvae.layers import GaussianHead, ModelConfigLayer, precision_weighted_merge
 
 tfd = tfp.distributions
 
@@ -40,12 +40,11 @@ def _draw(q: tfd.Normal, seed: tf.Tensor | None) -> tf.Tensor:
     return q.mean() if seed is None else q.sample(seed=seed)
 
 
-class _InferenceNetwork(keras.layers.Layer):
+class _InferenceNetwork(ModelConfigLayer):
     """The bottom-up blocks shared by both kinds: up_mlps[i] -> up_heads[i] gives layer i."""
 
     def __init__(self, config: ModelConfig, **kwargs):
-        super().__init__(**kwargs)
-        self.config = config
+        super().__init__(config, **kwargs)
         self.up_mlps = [latent_mlp(config, i, f"up_mlp_{i + 1}") for i in range(config.num_layers)]
         self.up_heads = [
             GaussianHead(units, config.min_variance, name=f"up_head_{i + 1}")
@@ -62,14 +61,6 @@ class _InferenceNetwork(keras.layers.Layer):
     def up(self, layer: int, h: tf.Tensor, training: bool):
         """(mean, variance) of the bottom-up Gaussian of `layer` (0-based) from its input h."""
         return self.up_heads[layer](self.up_mlps[layer](h, training=training))
-
-    def get_config(self):
-        return {**super().get_config(), "config": self.config.to_dict()}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(ModelConfig.from_dict(config.pop("config")), **config)
 
 
 def layer_seeds(seed: tf.Tensor | None, num_layers: int) -> list:

@@ -29,11 +29,16 @@ from tf_lvae.data import (
     DatasetArrays,
     eval_dataset,
     load_dataset,
-    split_validation,
     steps_per_epoch,
     train_dataset,
 )
-from tf_lvae.evaluation import Evaluator, log_likelihood_report, test_images
+from tf_lvae.evaluation import (
+    Evaluator,
+    log_likelihood_report,
+    split_examples,
+    split_images,
+    test_images,
+)
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.run_dir import RunConfig, RunDir, write_atomic, write_json
 
@@ -143,11 +148,10 @@ def train_run(
         print_fn(f"{run.path} is finished; its results are in {run.results_path}")
         return json.loads(run.results_path.read_text())
     data = data if data is not None else load_run_data(config)
-    x_train = data.x_train
+    x_train = split_examples(data, "train", config.validation, t.seed)
     validation = None
     if config.validation:
-        data, x_val, _ = split_validation(data, config.validation, seed=t.seed)
-        x_train = data.x_train
+        x_val = split_images(data, "validation", config.validation, t.seed)
         validation = eval_dataset(x_val, batch_size=t.batch_size)
     x_test = test_images(data)
     steps = steps_per_epoch(x_train, t.batch_size)

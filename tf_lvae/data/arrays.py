@@ -120,3 +120,15 @@ def read_maybe_gzipped(path: Path) -> bytes:
             f"{path}: cannot read the file ({err}); it may be truncated or corrupt, "
             "download it again"
         ) from err
+
+
+def payload(path: Path, data: bytes, header: int, shape: tuple[int, ...], dtype: np.dtype):
+    """Returns the array after a binary header of `header` bytes, checking that the file
+    holds exactly the bytes the header announces for `shape` and `dtype`."""
+    expected = header + int(np.prod(shape)) * dtype.itemsize
+    if len(data) != expected:
+        raise DatasetError(
+            f"{path}: header announces shape {shape} ({expected} bytes) but the file has "
+            f"{len(data)} bytes; the file is truncated or corrupt, download it again"
+        )
+    return np.frombuffer(data, dtype, offset=header).reshape(shape)

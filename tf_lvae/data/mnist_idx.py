@@ -11,6 +11,7 @@ from tf_lvae.data.arrays import (
     DatasetError,
     as_labels,
     find_file,
+    payload,
     read_maybe_gzipped,
     to_unit_float,
 )
@@ -48,13 +49,7 @@ def read_idx(path: Path) -> np.ndarray:
     if len(data) < header:
         raise DatasetError(f"{path}: truncated IDX header ({len(data)} bytes)")
     shape = tuple(int(d) for d in np.frombuffer(data, ">i4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape)) * dtype.itemsize
-    if len(data) != expected:
-        raise DatasetError(
-            f"{path}: IDX header announces shape {shape} ({expected} bytes) but the file has "
-            f"{len(data)} bytes; the file is truncated or corrupt, download it again"
-        )
-    return np.frombuffer(data, dtype, offset=header).reshape(shape)
+    return payload(path, data, header, shape, dtype)
 
 
 def find_idx_files(folder: Path) -> dict[str, Path | None]:

@@ -16,6 +16,7 @@ from tf_lvae.data.arrays import (
     area_downsample,
     as_labels,
     find_file,
+    payload,
     read_maybe_gzipped,
 )
 
@@ -43,13 +44,7 @@ def read_norb_matrix(path: Path) -> np.ndarray:
     if not 1 <= ndim <= 16 or len(data) < header:
         raise DatasetError(f"{path}: corrupt NORB header (ndim {ndim}, {len(data)} bytes)")
     shape = tuple(int(d) for d in np.frombuffer(data, "<i4", count=ndim, offset=8))
-    expected = header + int(np.prod(shape)) * dtype.itemsize
-    if len(data) != expected:
-        raise DatasetError(
-            f"{path}: header announces shape {shape} ({expected} bytes) but the file has "
-            f"{len(data)} bytes; the file is truncated or corrupt, download it again"
-        )
-    return np.frombuffer(data, dtype, offset=header).reshape(shape)
+    return payload(path, data, header, shape, dtype)
 
 
 def find_norb_files(folder: Path) -> dict[str, Path | None]:

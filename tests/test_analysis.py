@@ -1,0 +1,143 @@
+"""The analysis math: KL to N(0, I), per-unit KL averages, active units, posterior samples, PCA."""
+
+import numpy as np
+import pytest
+
+from tf_lvae import HierarchicalVAE, ModelConfig
+from tf_lvae.analysis import (
+    active_units,
+    kl_to_standard_normal,
+    layer_totals,
+    mean_unit_kl,
+    mean_unit_kls,
+    pca,
+    posterior_samples,
+)
+
+SMALL = {"input_shape": (6, 6), "latent_dims": (5, 4), "hidden_dims": (16, 12)}
+
+
+def small_model(**changes) -> HierarchicalVAE:
+    return HierarchicalVAE(ModelConfig(**{**SMALL, **changes}), seed=0)
+
+
+def images(n=40, seed=0) -> np.ndarray:
+    return (np.random.default_rng(seed).uniform(size=(n, 6, 6)) < 0.3).astype("float32")
+
+
+def closed_form_kl(mean, variance) -> np.ndarray:
+    """KL(N(mean, variance) || N(0, 1)) per unit."""
+    return 0.5 * (variance + mean**2 - 1.0 - np.log(variance))
+
+
+@pytest.mark.parametrize("kind", ["vae", "lvae"])
+def test_kl_to_standard_normal_is_the_closed_form(kind):
+    samples = small_model(kind=kind).infer(images(), seed=3)
+    for s in samples:
+        mean, variance = s.posterior.mean().numpy(), s.posterior.variance().numpy()
+        np.testing.assert_allclose(
+            kl_to_standard_normal(s), closed_form_kl(mean, variance), rtol=1e-4, atol=1e-6
+        )
+
+
+def test_mean_unit_kls_average_the_closed_form_over_the_examples():
+    model = small_model(latent_dims=(5,), hidden_dims=(16,))  # q(z1 | x), p(z1) = N(0, I)
+    x = images(23)
+    encoded = model.encode(x)
+    expected = closed_form_kl(encoded["z1_mean"].numpy(), encoded["z1_variance"].numpy())
+    kls = mean_unit_kls(model, x, batch_size=7)  # partial last batch
+    np.testing.assert_allclose(kls.prior[0], expected.mean(axis=0), rtol=1e-4)
+    np.testing.assert_allclose(kls.standard_normal[0], expected.mean(axis=0), rtol=1e-4)
+    np.testing.assert_allclose(mean_unit_kl(model, x, batch_size=7)[0], kls.prior[0])
+
+
+def test_the_top_layers_kl_to_the_prior_is_its_kl_to_the_standard_normal():
+    kls = mean_unit_kls(small_model(kind="vae"), images())
+    np.testing.assert_allclose(kls.prior[-1], kls.standard_normal[-1], rtol=1e-6)
+    assert not np.allclose(kls.prior[0], kls.standard_normal[0])
+    assert layer_totals(kls.prior) == pytest.approx([float(k.sum()) for k in kls.prior])
+
+
+def _set_head(head, dead: list[int], alive_mean: float, dead_raw_variance: float) -> None:
+    """Makes the Gaussian head output N(0, softplus(dead_raw_variance) + min_variance) for
+    the `dead` units whatever its input, and mean `alive_mean` (plus the input's
+    contribution) for the others."""
+    kernel, bias = (w.numpy() for w in head.dense.weights)
+    units = head.units
+    for k in dead:
+        kernel[:, k] = kernel[:, units + k] = 0.0
+        bias[k], bias[units + k] = 0.0, dead_raw_variance
+    for k in set(range(units)) - set(dead):
+        bias[k] = alive_mean
+    head.dense.set_weights([kernel, bias])
+
+
+def inverse_softplus(y: float) -> float:
+    return float(np.log(np.expm1(y)))
+
+
+@pytest.mark.parametrize("kind", ["vae", "lvae"])
+def test_units_whose_posterior_is_the_prior_are_counted_inactive(kind):
+    model = small_model(kind=kind)
+    dead = [0, 2]
+    # The top posterior becomes N(0, 1) = p(z2) for the dead units, and far from it else.
+    top = model.inference.up_heads[-1]
+    _set_head(top, dead, alive_mean=2.0, dead_raw_variance=inverse_softplus(1.0 - 1e-5))
+    kls = mean_unit_kl(model, images())
+    assert np.all(kls[1][dead] < 1e-6)
+    assert np.all(np.delete(kls[1], dead) > 1.0)
+    assert active_units(kls)[1] == 4 - len(dead)
+
+
+def test_lvae_units_without_bottom_up_information_are_inactive():
+    model = small_model(kind="lvae", top_down="shared")
+    dead = [1, 3, 4]
+    # A huge bottom-up variance: the precision-weighted merge returns the top-down
+    # (= prior, shared parameterization) Gaussian for the dead units of z1.
+    _set_head(model.inference.up_heads[0], dead, alive_mean=3.0, dead_raw_variance=1e5)
+    kls = mean_unit_kl(model, images())
+    assert np.all(kls[0][dead] < 1e-3)
+    assert active_units(kls)[0] == 5 - len(dead)
+
+
+def test_active_units_use_a_strict_threshold():
+    kls = [np.array([0.0, 0.01, 0.0101, 3.0]), np.array([0.02])]
+    assert active_units(kls) == [2, 1]
+    assert active_units(kls, threshold=0.5) == [1, 0]
+
+
+def test_posterior_samples_are_draws_from_the_posterior():
+    model = small_model(latent_dims=(5,), hidden_dims=(16,))
+    x = np.repeat(images(4), 500, axis=0)
+    z = posterior_samples(model, x, batch_size=300, seed=1)
+    assert [a.shape for a in z] == [(2000, 5)]
+    encoded = model.encode(x)
+    standard = (z[0] - encoded["z1_mean"].numpy()) / np.sqrt(encoded["z1_variance"].numpy())
+    assert abs(standard.mean()) < 0.05 and abs(standard.std() - 1.0) < 0.05
+    np.testing.assert_array_equal(z[0], posterior_samples(model, x, batch_size=300, seed=1)[0])
+    assert not np.array_equal(z[0], posterior_samples(model, x, batch_size=300, seed=2)[0])
+    shapes = [a.shape for a in posterior_samples(small_model(), images(9), batch_size=4)]
+    assert shapes == [(9, 5), (9, 4)]
+
+
+def test_pca_matches_the_eigendecomposition_of_the_covariance():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 6)) @ rng.normal(size=(6, 6)) + 3.0
+    result = pca(x, 2)
+    eigenvalues, eigenvectors = np.linalg.eigh(np.cov(x, rowvar=False))
+    order = np.argsort(eigenvalues)[::-1]
+    top = eigenvectors[:, order[:2]]
+    np.testing.assert_allclose(result.explained, eigenvalues[order[:2]] / eigenvalues.sum())
+    np.testing.assert_allclose(np.abs(result.components), np.abs(top.T), atol=1e-8)
+    expected = (x - x.mean(axis=0)) @ top
+    np.testing.assert_allclose(np.abs(result.points), np.abs(expected), atol=1e-8)
+    for component in result.components:
+        assert component[np.argmax(np.abs(component))] > 0  # the sign convention
+    assert np.var(result.points[:, 0]) >= np.var(result.points[:, 1])
+
+
+def test_pca_of_one_dimensional_data_has_one_component():
+    x = np.arange(10.0)[:, None]
+    result = pca(x, 2)
+    assert result.points.shape == (10, 1)
+    np.testing.assert_allclose(result.explained, [1.0])

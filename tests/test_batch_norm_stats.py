@@ -1,0 +1,115 @@
+"""Batch-norm statistics recomputed from one pass over the training set (SPEC §3)."""
+
+import numpy as np
+import pytest
+
+from tf_lvae import HierarchicalVAE, ModelConfig
+from tf_lvae.batch_norm_stats import (
+    batch_norm_layers,
+    recompute_batch_norm_statistics,
+    training_images,
+)
+from tf_lvae.layers import LEAKY_RELU_SLOPE
+
+SMALL = {"input_shape": (6, 6), "latent_dims": (5, 4), "hidden_dims": (16, 12)}
+
+
+def small_model(**changes) -> HierarchicalVAE:
+    model = HierarchicalVAE(ModelConfig(**{**SMALL, **changes}), seed=0)
+    rng = np.random.default_rng(1)
+    for layer in batch_norm_layers(model):  # trained-looking scales and offsets
+        layer.gamma.assign(rng.uniform(0.5, 2.0, layer.gamma.shape))
+        layer.beta.assign(rng.normal(size=layer.beta.shape))
+    return model
+
+
+def grey(n=300, seed=0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(size=(n, 6, 6)).astype("float32")
+
+
+def test_every_batch_norm_layer_is_found():
+    # 2 per MLP: up 2 + top-down 1 + prior 1 + decoder 1 MLPs for a 2-layer LVAE
+    assert len(batch_norm_layers(small_model(kind="lvae"))) == 10
+    assert len(batch_norm_layers(small_model(kind="vae"))) == 8
+    assert batch_norm_layers(small_model(batch_norm=False)) == []
+
+
+def test_the_first_block_gets_the_population_statistics_computed_by_hand():
+    model = small_model(kind="vae")
+    x = (grey() < 0.4).astype("float32")
+    assert recompute_batch_norm_statistics(model, x, seed=0) == 8
+    block = model.inference.up_mlps[0]
+    h = x.reshape(len(x), -1).astype(np.float64)
+    for dense, norm in zip(block.dense, block.norm, strict=True):
+        a = h @ dense.kernel.numpy()
+        mean, variance = a.mean(axis=0), a.var(axis=0)  # population (biased) variance
+        np.testing.assert_allclose(norm.moving_mean.numpy(), mean, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(norm.moving_variance.numpy(), variance, rtol=1e-4, atol=1e-5)
+        b = (a - mean) / np.sqrt(variance + norm.epsilon) * norm.gamma.numpy() + norm.beta.numpy()
+        h = np.maximum(b, LEAKY_RELU_SLOPE * b)
+
+
+def _capture_inputs(layers) -> dict:
+    """Records the inputs of every call of `layers` (by layer name)."""
+    seen = {}
+    for layer in layers:
+        original = layer.call
+
+        def call(inputs, *args, _original=original, _name=layer.path, **kwargs):
+            seen.setdefault(_name, []).append(np.asarray(inputs))
+            return _original(inputs, *args, **kwargs)
+
+        layer.call = call
+    return seen
+
+
+@pytest.mark.parametrize("changes", [{"kind": "vae"}, {"kind": "lvae"}, {"top_down": "shared"}])
+def test_every_layer_holds_the_population_statistics_of_its_inputs(changes):
+    """In inference mode after the recomputation, the same pass (same samples) feeds every
+    batch-norm layer inputs whose mean and variance over the training set are exactly the
+    stored statistics: each layer normalizes by its own population statistics."""
+    model = small_model(**changes)
+    x = training_images(grey(), binarize=True, seed=4)
+    layers = batch_norm_layers(model)
+    recompute_batch_norm_statistics(model, x, seed=7)
+    assert all(layer.momentum == 0.99 for layer in layers)  # restored
+    seen = _capture_inputs(layers)
+    samples = model.infer(x, seed=7)
+    model.generative.likelihood(samples[0].z)
+    assert len(seen) == len(layers)
+    for layer in layers:
+        (inputs,) = seen[layer.path]
+        np.testing.assert_allclose(layer.moving_mean.numpy(), inputs.mean(0), atol=1e-4)
+        np.testing.assert_allclose(
+            layer.moving_variance.numpy(), inputs.var(0), rtol=1e-3, atol=1e-5
+        )
+
+
+def test_recomputation_changes_the_moving_averages_and_nothing_else():
+    model = small_model(kind="lvae")
+    before = {w.path: w.numpy() for w in model.weights}
+    recompute_batch_norm_statistics(model, training_images(grey(), True, 0))
+    changed = {w.path for w in model.weights if not np.array_equal(w.numpy(), before[w.path])}
+    moving = {
+        v.path
+        for layer in batch_norm_layers(model)
+        for v in (layer.moving_mean, layer.moving_variance)
+    }
+    assert changed == moving
+
+
+def test_a_model_without_batch_norm_is_left_alone():
+    model = small_model(batch_norm=False)
+    before = [w.numpy() for w in model.weights]
+    assert recompute_batch_norm_statistics(model, grey()) == 0
+    for a, b in zip(before, model.weights, strict=True):
+        np.testing.assert_array_equal(a, b.numpy())
+
+
+def test_the_training_images_are_binarized_afresh():
+    x = grey(2000)
+    fresh = training_images(x, binarize=True, seed=3)
+    assert set(np.unique(fresh)) == {0.0, 1.0}
+    assert abs(fresh.mean() - x.mean()) < 0.01
+    assert not np.array_equal(fresh, training_images(x, binarize=True, seed=4))
+    np.testing.assert_array_equal(training_images(x, binarize=False, seed=3), x)

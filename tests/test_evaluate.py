@@ -1,0 +1,127 @@
+"""python -m training.evaluate on a tiny trained run: the JSON report and the errors."""
+
+import hashlib
+import itertools
+import json
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+from tf_lvae.batch_norm_stats import batch_norm_layers
+from tf_lvae.checkpointing import load_run_model
+from tf_lvae.config import ModelConfig, TrainingConfig
+from tf_lvae.run_dir import RunConfig, RunDir
+from training import fit
+from training.evaluate import main
+
+TINY = ["--dataset", "mnist-sample", "--latent-dims", "8,4", "--hidden-dims", "32,16"]
+TINY += ["--epochs", "1", "--no-xla", "--final-iw-samples", "2", "--eval-every", "0"]
+TINY += ["--unit-kl-examples", "50"]
+REPORTS = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("evaluate") / "run"
+    assert fit.main([*TINY, "--out", str(path)]) == 0
+    return path
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def evaluate(run, *args: str) -> dict:
+    out = run / f"report-{next(REPORTS)}.json"
+    assert main(["--run", str(run), "--no-xla", "--out", str(out), *args]) == 0
+    return json.loads(out.read_text())
+
+
+def test_the_report_holds_every_number_and_its_settings(run):
+    saved = digest(run / "model.keras")
+    report = evaluate(run, "--iw-samples", "20", "--bn-stats", "recomputed")
+    assert report["examples"] == 1000 and report["split"] == "test"
+    assert report["iw_samples"] == 20
+    assert report["elbo"] < report["log_likelihood"] < 0
+    assert report["batch_norm_statistics"]["used"] == "recomputed"
+    assert report["batch_norm_statistics"]["training_examples"] == 5000
+    assert report["settings"] == {
+        "iw_samples": 20,
+        "split": "test",
+        "batch_norm": "recomputed",
+        "seed": 0,
+        "examples": None,
+        "batch_size": 500,
+        "jit_compile": False,
+    }
+    assert report["model"]["latent_dims"] == [8, 4] and report["epochs_trained"] == 1
+    assert report["model_file"] == "model.keras"
+    units = [np.array(u) for u in report["unit_kl_to_prior"]]
+    assert [len(u) for u in units] == [8, 4]
+    active = report["active_units"]
+    assert active["per_layer"] == [int(np.sum(u > 0.01)) for u in units]
+    assert active["total"] == sum(active["per_layer"]) and active["threshold"] == 0.01
+    np.testing.assert_allclose(report["kl_to_prior"]["per_layer"], [u.sum() for u in units])
+    standard = [np.array(u) for u in report["unit_kl_to_standard_normal"]]
+    np.testing.assert_allclose(
+        report["kl_to_standard_normal"]["per_layer"], [u.sum() for u in standard]
+    )
+    np.testing.assert_allclose(standard[-1], units[-1], rtol=1e-6)  # p(z_L) = N(0, I)
+    assert set(report["seconds"]) == {"batch_norm", "log_likelihood", "unit_kl", "total"}
+    assert digest(run / "model.keras") == saved  # the run's model is never changed
+
+
+def test_the_report_says_which_batch_norm_statistics_were_used(run):
+    moving = evaluate(run, "--iw-samples", "1", "--examples", "300")
+    recomputed = evaluate(run, "--iw-samples", "1", "--examples", "300", "--bn-stats", "recomputed")
+    assert moving["batch_norm_statistics"]["used"] == "moving"
+    assert moving["examples"] == recomputed["examples"] == 300
+    assert moving["log_likelihood"] != recomputed["log_likelihood"]
+    assert moving["elbo"] == pytest.approx(moving["log_likelihood"], rel=1e-6)  # K = 1
+    reloaded = load_run_model(run)
+    original = keras.saving.load_model(run / "model.keras")
+    for a, b in zip(batch_norm_layers(reloaded), batch_norm_layers(original), strict=True):
+        np.testing.assert_array_equal(a.moving_mean.numpy(), b.moving_mean.numpy())
+
+
+def test_the_train_split_and_the_default_output_path(run, capsys):
+    assert main(["--run", str(run), "--no-xla", "--iw-samples", "2", "--split", "train",
+                 "--examples", "200"]) == 0  # fmt: skip
+    report = json.loads((run / "evaluation-train.json").read_text())
+    assert report["split"] == "train" and report["examples"] == 200
+    out = capsys.readouterr().out
+    assert "log-likelihood" in out and "active units per layer" in out
+
+
+def test_an_unfinished_run_is_evaluated_from_its_latest_checkpoint(run, tmp_path):
+    unfinished = tmp_path / "unfinished"
+    finished = ("model.keras", "results.json", "evaluation-*.json", "report-*.json")
+    shutil.copytree(run, unfinished, ignore=shutil.ignore_patterns(*finished))
+    report = evaluate(unfinished, "--iw-samples", "1", "--examples", "50")
+    assert report["model_file"] == "checkpoints/epoch-000001" and report["epochs_trained"] == 1
+
+
+def untrained_run(path) -> RunDir:
+    run = RunDir(path)
+    model = ModelConfig(latent_dims=(4,), hidden_dims=(8,))
+    run.write_config(RunConfig("mnist-sample", None, model, TrainingConfig(epochs=1)))
+    return run
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--run", "{tmp}/missing"], "is not a run directory"),
+        (["--run", "{untrained}"], "has no trained model yet"),
+        (["--run", "{run}", "--iw-samples", "0"], "--iw-samples: must be >= 1"),
+        (["--run", "{run}", "--split", "validation"], "held out no validation set"),
+        (["--run", "{run}", "--split", "dev"], "invalid choice: 'dev'"),
+        (["--iw-samples", "5"], "the following arguments are required: --run"),
+    ],
+)
+def test_wrong_input_exits_2_with_one_line(argv, message, run, tmp_path, user_error):
+    untrained = untrained_run(tmp_path / "untrained")
+    paths = {"tmp": tmp_path, "untrained": untrained.path, "run": run}
+    user_error(main, [a.format(**paths) for a in argv], message)

@@ -1,0 +1,249 @@
+"""The paper's figures drawn with matplotlib (Agg backend, PNG files), one function each.
+
+Every function takes numbers (computed by analysis.py, or recorded by a run) and a
+path, writes the figure there and returns the path. Nothing here computes statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+DPI = 120
+
+
+def _save(fig: plt.Figure, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def as_images(x: np.ndarray) -> np.ndarray:
+    """Examples [N, H, W], [N, H, W, 1] or flat square [N, H*W] as grey images [N, H, W]
+    clipped to [0, 1]."""
+    x = np.asarray(x, np.float32)
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim == 2:
+        side = math.isqrt(x.shape[1])
+        if side * side != x.shape[1]:
+            raise ValueError(f"cannot draw examples of shape {x.shape[1:]} as images")
+        x = x.reshape(-1, side, side)
+    if x.ndim != 3:
+        raise ValueError(f"cannot draw examples of shape {x.shape[1:]} as grey images")
+    return np.clip(x, 0.0, 1.0)
+
+
+def _tile(images: np.ndarray, columns: int) -> np.ndarray:
+    """Images [N, H, W] as one mosaic [rows * (H + 1) - 1, columns * (W + 1) - 1]."""
+    n, h, w = images.shape
+    rows = math.ceil(n / columns)
+    mosaic = np.ones((rows * (h + 1) - 1, columns * (w + 1) - 1), np.float32)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        mosaic[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = image
+    return mosaic
+
+
+def image_grid(images: np.ndarray, path: str | Path, title: str, columns: int = 10) -> Path:
+    """Examples (see `as_images`) drawn as a grid, `columns` per row."""
+    mosaic = _tile(as_images(images), columns)
+    fig, ax = plt.subplots(
+        figsize=(columns * 0.6, mosaic.shape[0] / mosaic.shape[1] * columns * 0.6)
+    )
+    ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_title(title)
+    ax.axis("off")
+    return _save(fig, path)
+
+
+def reconstructions(
+    originals: np.ndarray, reconstructed: np.ndarray, path: str | Path, columns: int = 10
+) -> Path:
+    """Pairs of rows: examples above, the means of p(x | z) at their posterior below."""
+    originals, reconstructed = as_images(originals), as_images(reconstructed)
+    rows = []
+    for start in range(0, len(originals), columns):
+        rows += [originals[start : start + columns], reconstructed[start : start + columns]]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(columns * 0.6, len(rows) * 0.65))
+    for i, (ax, row) in enumerate(zip(np.atleast_1d(axes), rows, strict=True)):
+        ax.imshow(_tile(row, columns), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel("data" if i % 2 == 0 else "recon.", rotation=0, ha="right", va="center")
+    fig.suptitle("Test examples and their reconstructions")
+    return _save(fig, path)
+
+
+def layer_samples(samples: Sequence[np.ndarray], path: str | Path) -> Path:
+    """Fig. 6b: row i holds samples made by injecting z* ~ N(0, I) at layer i (bottom row
+    z_1) and running the generative model down from there. samples[i]: [N, ...]."""
+    count = len(samples)
+    fig, axes = plt.subplots(count, 1, figsize=(len(samples[0]) * 0.6, count * 0.75))
+    for i, ax in enumerate(np.atleast_1d(axes)):
+        layer = count - i
+        ax.imshow(
+            _tile(as_images(samples[layer - 1]), len(samples[layer - 1])),
+            cmap="gray",
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+        )
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(f"z{layer}", rotation=0, ha="right", va="center")
+    fig.suptitle("Samples with z* ~ N(0, I) injected at layer i")
+    return _save(fig, path)
+
+
+def unit_kl_heatmaps(
+    epochs: np.ndarray, unit_kls: Sequence[np.ndarray], path: str | Path, threshold: float
+) -> Path:
+    """Fig. 5: log KL(q || p) of every unit (rows, sorted by the last epoch's KL) against
+    the epoch, one panel per layer; units at or below `threshold` nats are white.
+
+    epochs: [E]; unit_kls[i]: [E, units of layer i + 1].
+    """
+    logs = [np.log10(np.maximum(kl, np.finfo(np.float32).tiny)) for kl in unit_kls]
+    finite = np.concatenate([log[kl > threshold] for log, kl in zip(logs, unit_kls, strict=True)])
+    low, high = (finite.min(), finite.max()) if finite.size else (np.log10(threshold), 0.0)
+    heights = [kl.shape[1] for kl in unit_kls]
+    fig, axes = plt.subplots(
+        len(unit_kls),
+        1,
+        figsize=(7, 1.5 + 0.04 * sum(heights) + 0.4 * len(unit_kls)),
+        gridspec_kw={"height_ratios": [max(h, 4) for h in heights]},
+        sharex=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
+    edges = np.concatenate([[0], epochs]) if len(epochs) else np.array([0, 1])
+    for i, (ax, kl, log) in enumerate(zip(axes[:, 0], unit_kls, logs, strict=True)):
+        order = np.argsort(-kl[-1])
+        ranked_kl, ranked_log = kl[:, order].T, log[:, order].T
+        shown = np.ma.masked_where(ranked_kl <= threshold, ranked_log)
+        mesh = ax.pcolormesh(
+            edges, np.arange(kl.shape[1] + 1), shown, cmap=cmap, vmin=low, vmax=high
+        )
+        ax.invert_yaxis()
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.set_ylabel(f"z{i + 1} unit")
+    axes[-1, 0].set_xlabel("epoch")
+    fig.colorbar(mesh, ax=axes[:, 0], label="log10 KL(q || p) (nats)")
+    fig.suptitle(f"Per-unit KL, units sorted by their last KL (white: KL ≤ {threshold} nats)")
+    return _save(fig, path)
+
+
+def layer_kls(
+    kl_to_prior: Sequence[float], kl_to_standard_normal: Sequence[float], path: str | Path
+) -> Path:
+    """Fig. 6a: per layer, KL(q(z_i | .) || p(z_i | .)) and KL(q(z_i | .) || N(0, I))."""
+    layers = np.arange(1, len(kl_to_prior) + 1)
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.bar(layers - 0.2, kl_to_prior, 0.4, label="KL(q || p)")
+    ax.bar(layers + 0.2, kl_to_standard_normal, 0.4, label="KL(q || N(0, I))")
+    ax.set_xticks(layers, [f"z{i}" for i in layers])
+    ax.set_xlabel("latent layer")
+    ax.set_ylabel("KL (nats)")
+    ax.legend()
+    return _save(fig, path)
+
+
+def pca_scatter(
+    points: Sequence[np.ndarray],
+    explained: Sequence[np.ndarray],
+    labels: np.ndarray | None,
+    path: str | Path,
+) -> Path:
+    """Fig. 7: the first two principal components of samples of q(z_i | .), one panel per
+    layer, coloured by class when labels [N] are given. points[i]: [N, 2 or 1]."""
+    fig, axes = plt.subplots(
+        1, len(points), figsize=(3.4 * len(points), 3.6), squeeze=False, layout="constrained"
+    )
+    for i, (ax, p, ratio) in enumerate(zip(axes[0], points, explained, strict=True)):
+        y = p[:, 1] if p.shape[1] > 1 else np.zeros(len(p))
+        colours = (
+            {"c": labels, "cmap": "tab10", "vmin": -0.5, "vmax": 9.5} if labels is not None else {}
+        )
+        scatter = ax.scatter(p[:, 0], y, s=3, alpha=0.6, **colours)
+        ax.set_title(f"z{i + 1}")
+        ax.set_xlabel(f"PC1 ({100 * ratio[0]:.0f}%)")
+        ax.set_ylabel(f"PC2 ({100 * ratio[1]:.0f}%)" if len(ratio) > 1 else "")
+    if labels is not None:
+        fig.colorbar(scatter, ax=axes[0].tolist(), label="class", ticks=range(10))
+    fig.suptitle("PCA of samples from q(z_i | x)")
+    return _save(fig, path)
+
+
+def bound_curves(metrics: Mapping[str, np.ndarray], path: str | Path) -> Path:
+    """Fig. 4: the training ELBO, the test ELBO and the test IW bound (where evaluated)
+    against the epoch, from a run's metrics.csv columns."""
+    epoch = metrics["epoch"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(epoch, metrics["elbo"], label="train ELBO")
+    for key, style, label in (
+        ("val_elbo", "-.", "validation ELBO"),
+        ("test_elbo", "--", "test ELBO"),
+    ):
+        if key in metrics:
+            ax.plot(epoch, metrics[key], style, label=label)
+    if "test_log_likelihood" in metrics:
+        evaluated = np.isfinite(metrics["test_log_likelihood"])
+        if evaluated.any():
+            ax.plot(
+                epoch[evaluated],
+                metrics["test_log_likelihood"][evaluated],
+                "o-",
+                label="test IW bound",
+            )
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("bound on log p(x) (nats)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def depth_curves(
+    results: Mapping[str, Mapping[int, float]],
+    paper: Mapping[str, Mapping[int, float]],
+    path: str | Path,
+    title: str = "",
+) -> Path:
+    """Fig. 3: the test log-likelihood against the number of latent layers, one line per
+    model variant (ours), with the paper's values as open markers of the same colour.
+
+    results, paper: variant -> {layers: value}.
+    """
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for i, (variant, values) in enumerate(results.items()):
+        colour = f"C{i}"
+        layers = sorted(values)
+        ax.plot(layers, [values[n] for n in layers], "o-", color=colour, label=variant)
+        theirs = paper.get(variant, {})
+        if theirs:
+            ax.plot(
+                sorted(theirs),
+                [theirs[n] for n in sorted(theirs)],
+                "s--",
+                color=colour,
+                markerfacecolor="none",
+                label=f"{variant} (paper)",
+            )
+    ax.set_xlabel("latent layers")
+    ax.set_ylabel("test log-likelihood (nats)")
+    ax.set_title(title, fontsize="medium")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)

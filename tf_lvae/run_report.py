@@ -1,0 +1,247 @@
+"""Evaluating a trained run, the same way every time, and reading what a run recorded.
+
+`evaluate_run` loads a run's model (a copy: the saved files are never changed), sets its
+batch-norm statistics, and returns every number of the evaluation with the settings
+that produced it as one JSON-ready dict: the test log-likelihood by the IW bound with
+K samples and the ELBO, the active units (Table 2), the per-unit KL to the prior and
+to N(0, I), and their layer totals (Fig. 6a).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tf_lvae.analysis import ACTIVE_THRESHOLD, active_units, layer_totals, mean_unit_kls
+from tf_lvae.batch_norm_stats import (
+    batch_norm_layers,
+    recompute_batch_norm_statistics,
+    training_images,
+)
+from tf_lvae.checkpointing import load_run_model
+from tf_lvae.data import DatasetArrays
+from tf_lvae.evaluation import (
+    SPLITS,
+    Evaluator,
+    log_likelihood_report,
+    split_examples,
+    split_images,
+)
+from tf_lvae.model import HierarchicalVAE
+from tf_lvae.run_dir import RunConfig, RunDir
+from tf_lvae.trainer import load_run_data
+
+BATCH_NORM_CHOICES = ("moving", "recomputed")
+SPEED_ONLY = ("batch_size", "jit_compile")
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """How a run is evaluated.
+
+    Attributes:
+      iw_samples: K of the IW bound (the paper: 5000).
+      split: "test", "train" or "validation" (see `evaluation.split_images`).
+      batch_norm: "moving" (the moving averages of training) or "recomputed" (one pass
+        over the training set, as the authors; see `batch_norm_stats`).
+      seed: seed of the posterior samples and of the fresh binarization; None: the
+        run's training seed.
+      examples: evaluate the first this many examples of the split; None: all.
+      batch_size, jit_compile: speed only (examples per compiled call, XLA).
+    """
+
+    iw_samples: int = 5000
+    split: str = "test"
+    batch_norm: str = "moving"
+    seed: int | None = None
+    examples: int | None = None
+    batch_size: int = 500
+    jit_compile: bool = True
+
+    def __post_init__(self) -> None:
+        if self.iw_samples < 1:
+            raise ValueError(f"the number of IW samples K must be >= 1, got {self.iw_samples}")
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
+        if self.batch_norm not in BATCH_NORM_CHOICES:
+            raise ValueError(
+                f"batch_norm must be one of {', '.join(BATCH_NORM_CHOICES)}, "
+                f"got {self.batch_norm!r}"
+            )
+        if self.examples is not None and self.examples < 1:
+            raise ValueError(f"examples must be >= 1, got {self.examples}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def same_numbers(self, recorded: dict[str, Any]) -> bool:
+        """Whether settings recorded in a report give the same numbers as these."""
+        mine = {k: v for k, v in self.to_dict().items() if k not in SPEED_ONLY}
+        return all(recorded.get(k) == v for k, v in mine.items())
+
+
+def evaluation_path(run: RunDir, split: str = "test") -> Path:
+    """Where the evaluate command writes its report by default: RUN_DIR/evaluation-SPLIT.json."""
+    return run.path / f"evaluation-{split}.json"
+
+
+def trained_state(run: RunDir, config: RunConfig) -> tuple[str, int]:
+    """(the file `load_run_model` loads, relative to the run, and the epochs it has done)."""
+    latest = run.latest_checkpoint()
+    epochs = latest[0] if latest is not None else config.training.epochs
+    if run.model_path.is_file() or latest is None:
+        return run.model_path.name, epochs
+    return str(latest[1].relative_to(run.path)), epochs
+
+
+def set_batch_norm_statistics(
+    model: HierarchicalVAE,
+    data: DatasetArrays,
+    config: RunConfig,
+    choice: str,
+    seed: int,
+    print_fn: Callable = print,
+) -> dict[str, Any]:
+    """Gives the model the batch-norm statistics `choice` names ("moving": leaves them;
+    "recomputed": one pass over the run's training set, binarized afresh with `seed`).
+    Returns what was used: {"used": "moving" | "recomputed" | "none", "description", ...}."""
+    if not batch_norm_layers(model):
+        return {"used": "none", "description": "the model has no batch normalization"}
+    if choice == "moving":
+        return {"used": "moving", "description": "the moving averages kept during training"}
+    start = time.perf_counter()
+    x_train = split_examples(data, "train", config.validation, config.training.seed)
+    x = training_images(x_train, data.binarize, seed)
+    layers = recompute_batch_norm_statistics(model, x, seed)
+    seconds = round(time.perf_counter() - start, 1)
+    fresh = f", binarized afresh (seed {seed})" if data.binarize else ""
+    description = (
+        f"recomputed for {layers} batch-norm layers from one pass over the {len(x):,} "
+        f"training images{fresh}, as the authors evaluated"
+    )
+    print_fn(f"batch-norm statistics {description} ({seconds} s)")
+    return {
+        "used": "recomputed",
+        "description": description,
+        "training_examples": len(x),
+        "seconds": seconds,
+    }
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    settings: EvaluationSettings = EvaluationSettings(),
+    data: DatasetArrays | None = None,
+    verbose: int = 1,
+    print_fn: Callable = print,
+) -> dict[str, Any]:
+    """Evaluates the trained model of a run (model.keras, else its latest checkpoint).
+
+    Returns the report (see the evaluate command's documentation for its layout).
+    `data` may be passed to skip loading the run's dataset. Raises FileNotFoundError
+    when the folder is not a run or holds no trained model.
+    """
+    start = time.perf_counter()
+    run = RunDir(run_dir)
+    config = run.read_config()
+    model = load_run_model(run.path)
+    model_file, epochs = trained_state(run, config)
+    data = data if data is not None else load_run_data(config)
+    seed = config.training.seed if settings.seed is None else settings.seed
+    settings = dataclasses.replace(settings, seed=seed)
+    x = split_images(data, settings.split, config.validation, config.training.seed)
+    x = x[: settings.examples]
+    print_fn(
+        f"evaluating {run.path} ({config.model.kind}, {config.model.num_layers}-layer, "
+        f"{model_file} after {epochs} epochs) on {len(x):,} {settings.split} examples"
+    )
+    batch_norm = set_batch_norm_statistics(model, data, config, settings.batch_norm, seed, print_fn)
+    print_fn(f"log-likelihood: IW bound with K = {settings.iw_samples}")
+    evaluator = Evaluator(model, settings.batch_size, settings.jit_compile)
+    bound = log_likelihood_report(evaluator, x, settings.iw_samples, seed=seed, verbose=verbose)
+    kl_start = time.perf_counter()
+    kls = mean_unit_kls(model, x, settings.batch_size, seed)
+    active = active_units(kls.prior)
+    report = {
+        "run_dir": str(run.path.resolve()),
+        "model_file": model_file,
+        "epochs_trained": epochs,
+        "dataset": data.name,
+        "data_source": data.source,
+        "split": settings.split,
+        "examples": len(x),
+        "log_likelihood": bound["log_likelihood"],
+        "elbo": bound["elbo"],
+        "iw_samples": settings.iw_samples,
+        "batch_norm_statistics": batch_norm,
+        "active_units": {
+            "threshold": ACTIVE_THRESHOLD,
+            "per_layer": active,
+            "total": sum(active),
+        },
+        "kl_to_prior": {
+            "per_layer": layer_totals(kls.prior),
+            "total": sum(layer_totals(kls.prior)),
+        },
+        "kl_to_standard_normal": {"per_layer": layer_totals(kls.standard_normal)},
+        "unit_kl_to_prior": [kl.tolist() for kl in kls.prior],
+        "unit_kl_to_standard_normal": [kl.tolist() for kl in kls.standard_normal],
+        "seconds": {
+            "batch_norm": batch_norm.get("seconds", 0.0),
+            "log_likelihood": bound["seconds"],
+            "unit_kl": round(time.perf_counter() - kl_start, 1),
+            "total": round(time.perf_counter() - start, 1),
+        },
+        "settings": settings.to_dict(),
+        "model": config.model.to_dict(),
+        "training": config.training.to_dict(),
+    }
+    print_fn(summary(report))
+    return report
+
+
+def summary(report: dict[str, Any]) -> str:
+    """A few lines with the main numbers of an `evaluate_run` report."""
+    active = report["active_units"]
+    return "\n".join(
+        [
+            f"log-likelihood {report['log_likelihood']:.2f}, ELBO {report['elbo']:.2f} "
+            f"(K = {report['iw_samples']}, {report['examples']:,} {report['split']} examples, "
+            f"batch-norm statistics: {report['batch_norm_statistics']['used']}, "
+            f"{report['seconds']['total']} s)",
+            f"active units per layer {active['per_layer']}, total {active['total']}",
+            "KL to the prior per layer "
+            + " ".join(f"{v:.2f}" for v in report["kl_to_prior"]["per_layer"]),
+            "KL to N(0, I) per layer "
+            + " ".join(f"{v:.2f}" for v in report["kl_to_standard_normal"]["per_layer"]),
+        ]
+    )
+
+
+def read_metrics(run: RunDir) -> dict[str, np.ndarray]:
+    """metrics.csv as columns: name -> float array [E] (NaN where a value is missing)."""
+    if not run.metrics_path.is_file():
+        raise FileNotFoundError(f"{run.metrics_path} does not exist: the run has no epoch yet")
+    with run.metrics_path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    columns = list(rows[0]) if rows else []
+    return {c: np.array([float(r[c]) if r[c] else np.nan for r in rows]) for c in columns}
+
+
+def read_unit_kl(run: RunDir) -> tuple[np.ndarray, list[np.ndarray]]:
+    """unit_kl.npz: (epochs done [E], per layer bottom to top [E, units])."""
+    if not run.unit_kl_path.is_file():
+        raise FileNotFoundError(
+            f"{run.unit_kl_path} does not exist: the run recorded no per-unit KL "
+            "(unit_kl_examples = 0)"
+        )
+    with np.load(run.unit_kl_path) as record:
+        layers = len(record.files) - 1
+        return record["epochs"], [record[f"layer_{i + 1}"] for i in range(layers)]

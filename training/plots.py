@@ -1,0 +1,102 @@
+"""python -m training.plots: the paper's analysis figures of a trained run, as PNG files.
+
+Writes into RUN_DIR/plots:
+  prior_samples.png     samples from the prior p(z_L) passed down the generative model
+  reconstructions.png   test examples and the means of p(x | z) at their posterior
+  layer_samples.png     samples injecting z* ~ N(0, I) at each layer (Fig. 6b)
+  unit_kl.png           log KL(q || p) of every unit across the epochs (Fig. 5)
+  layer_kl.png          per layer, KL to the prior and to N(0, I) (Fig. 6a)
+  pca.png               2-D PCA of samples of q(z_i | x), coloured by class (Fig. 7)
+  bounds.png            train and test bounds against the epoch (Fig. 4)
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from tf_lvae import figures
+from tf_lvae.analysis import ACTIVE_THRESHOLD, layer_totals, mean_unit_kls, pca, posterior_samples
+from tf_lvae.checkpointing import load_run_model
+from tf_lvae.cli import ArgumentParser, positive_int, run_command
+from tf_lvae.evaluation import test_images
+from tf_lvae.run_dir import RunDir
+from tf_lvae.run_report import (
+    BATCH_NORM_CHOICES,
+    read_metrics,
+    read_unit_kl,
+    set_batch_norm_statistics,
+)
+from tf_lvae.trainer import load_run_data
+
+
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(prog="python -m training.plots", description=__doc__.split("\n")[0])
+    p.add_argument("--run", required=True, help="run directory of `python -m training.fit`")
+    p.add_argument(
+        "--examples", type=positive_int, default=5000, help="test examples for Figs. 6a and 7"
+    )
+    p.add_argument("--samples", type=positive_int, default=100, help="images per sample grid")
+    p.add_argument("--bn-stats", choices=BATCH_NORM_CHOICES, default="moving")
+    p.add_argument("--seed", type=int, default=0)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run = RunDir(args.run)
+    config = run.read_config()
+    model = load_run_model(run.path)
+    data = load_run_data(config)
+    set_batch_norm_statistics(model, data, config, args.bn_stats, args.seed)
+    out = run.plots_dir
+    x = test_images(data)[: args.examples]
+    labels = None if data.y_test is None else data.y_test[: len(x)]
+    layers = config.model.num_layers
+    written = [
+        figures.image_grid(
+            model.sample(args.samples, seed=args.seed).numpy(),
+            out / "prior_samples.png",
+            "Samples from the prior",
+        ),
+        figures.reconstructions(
+            x[:30], model.reconstruct(x[:30]).numpy(), out / "reconstructions.png"
+        ),
+        figures.layer_samples(
+            [model.sample(10, from_layer=i, seed=args.seed).numpy() for i in range(1, layers + 1)],
+            out / "layer_samples.png",
+        ),
+    ]
+    kls = mean_unit_kls(model, x, seed=args.seed)
+    written.append(
+        figures.layer_kls(
+            layer_totals(kls.prior), layer_totals(kls.standard_normal), out / "layer_kl.png"
+        )
+    )
+    projections = [pca(z) for z in posterior_samples(model, x, seed=args.seed)]
+    written.append(
+        figures.pca_scatter(
+            [p.points for p in projections],
+            [p.explained for p in projections],
+            labels,
+            out / "pca.png",
+        )
+    )
+    if run.unit_kl_path.is_file():
+        epochs, unit_kls = read_unit_kl(run)
+        written.append(
+            figures.unit_kl_heatmaps(epochs, unit_kls, out / "unit_kl.png", ACTIVE_THRESHOLD)
+        )
+    else:
+        print(f"no {run.unit_kl_path.name} (the run recorded no per-unit KL): skipping Fig. 5")
+    if run.metrics_path.is_file():
+        written.append(figures.bound_curves(read_metrics(run), out / "bounds.png"))
+    else:
+        print(f"no {run.metrics_path.name}: skipping Fig. 4")
+    for path in written:
+        print(f"-> {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_command(main, sys.argv[1:]))
