@@ -30,11 +30,11 @@ import tensorflow as tf
 
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
 from tf_lvae.config import preset
-from tf_lvae.data import DatasetArrays, load_dataset, steps_per_epoch, train_dataset
+from tf_lvae.data import DatasetArrays, load_dataset, steps_per_epoch
 from tf_lvae.evaluation import Evaluator
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.run_dir import RunConfig, RunDir
-from tf_lvae.trainer import compiled_model, train_run
+from tf_lvae.trainer import compiled_model, make_optimizer, train_run, training_batches
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -44,10 +44,17 @@ def parse_args(argv: Sequence[str] | None):
     p.add_argument("--model", choices=("lvae", "vae"), default="lvae")
     p.add_argument("--layers", type=positive_int, default=5)
     p.add_argument("--batch-size", type=positive_int, default=256)
-    p.add_argument("--steps", type=positive_int, default=600, help="timed training steps")
-    p.add_argument("--epochs", type=positive_int, default=3, help="timed training.fit epochs")
+    p.add_argument("--epochs", type=positive_int, default=4, help="epochs of the step timing")
+    p.add_argument(
+        "--fit-epochs", type=positive_int, default=11, help="epochs of the training.fit timing"
+    )
     p.add_argument("--steps-per-execution", type=positive_int, help="default: the run's")
     p.add_argument("--no-xla", action="store_true")
+    p.add_argument(
+        "--keras-loop",
+        action="store_true",
+        help="step timing with Keras's steps_per_execution loop instead of stacked batches",
+    )
     p.add_argument("--precision", choices=PRECISIONS, default="float32")
     p.add_argument("--iw-samples", type=positive_int, default=1000, help="K of the IW timing")
     p.add_argument("--iw-examples", type=positive_int, default=1000)
@@ -100,21 +107,6 @@ def matmul_peak(size: int = 2048, repeats: int = 20) -> float:
     return 2 * size**3 * repeats / best / 1e9
 
 
-def time_steps(config: RunConfig, data: DatasetArrays, steps: int) -> float:
-    """Training examples/s of model.fit on the run's pipeline (compile excluded)."""
-    t = config.training
-    epoch_steps = steps_per_epoch(data.x_train, t.batch_size)
-    model = compiled_model(config, epoch_steps)
-    epochs = -(-steps // epoch_steps) + 1
-    ds = train_dataset(data.x_train, batch_size=t.batch_size, binarize=True, seed=0, epochs=epochs)
-    warm = ds.take(epoch_steps)
-    model.fit(warm, epochs=1, steps_per_epoch=epoch_steps, verbose=0, shuffle=False)
-    timed = ds.skip(epoch_steps).take(epochs * epoch_steps - epoch_steps)
-    start = time.perf_counter()
-    model.fit(timed, epochs=epochs - 1, steps_per_epoch=epoch_steps, verbose=0, shuffle=False)
-    return (epochs - 1) * epoch_steps * t.batch_size / (time.perf_counter() - start)
-
-
 class EpochTimes(keras.callbacks.Callback):
     """Wall time of every epoch, callbacks included."""
 
@@ -128,19 +120,40 @@ class EpochTimes(keras.callbacks.Callback):
         self.times.append(time.perf_counter() - self.start)
 
 
-def time_fit(config: RunConfig, data: DatasetArrays, epochs: int) -> tuple[float, list[float]]:
-    """Examples/s of whole training.fit epochs after the first (which compiles), and
-    every epoch's time."""
+def time_steps(config: RunConfig, data: DatasetArrays, keras_loop: bool = False) -> float:
+    """Training examples/s of model.fit on the run's data path (`training_batches`),
+    without the run's callbacks: the median epoch after the first (which compiles).
+    keras_loop: instead of stacks of k batches run in one compiled call, single batches
+    and Keras's own steps_per_execution = k loop (for comparison)."""
+    t = config.training
+    model = compiled_model(config)
+    batches, calls = training_batches(data.x_train, data.binarize, t)
+    if keras_loop:
+        k = steps_per_epoch(data.x_train, t.batch_size) // calls
+        model.compile(optimizer=make_optimizer(t), jit_compile=t.jit_compile, steps_per_execution=k)
+        batches, calls = batches.unbatch(), calls * k
+    timer = EpochTimes()
+    model.fit(
+        batches, epochs=t.epochs, steps_per_epoch=calls, verbose=0, shuffle=False, callbacks=[timer]
+    )
+    examples = steps_per_epoch(data.x_train, t.batch_size) * t.batch_size
+    return examples / float(np.median(timer.times[1:]))
+
+
+def time_fit(config: RunConfig, data: DatasetArrays) -> tuple[float, float, list[float]]:
+    """Examples/s of whole training.fit epochs after the first (which compiles): the
+    median epoch, and the mean over all of them (test ELBO and per-unit KL every
+    monitor_every epochs included, their first compilation too); every epoch's time."""
     timer = EpochTimes()
     with tempfile.TemporaryDirectory() as tmp:
         run = RunDir(tmp)
-        run.write_config(
-            dataclasses.replace(config, training=config.training.replace(epochs=epochs + 1))
-        )
+        run.write_config(config)
         train_run(run, data=data, print_fn=lambda *_: None, extra_callbacks=[timer])
-    steps = steps_per_epoch(data.x_train, config.training.batch_size)
-    examples = steps * config.training.batch_size
-    return examples / float(np.median(timer.times[1:])), timer.times
+    examples = (
+        steps_per_epoch(data.x_train, config.training.batch_size) * config.training.batch_size
+    )
+    later = timer.times[1:]
+    return examples / float(np.median(later)), examples / float(np.mean(later)), timer.times
 
 
 def time_iw(model: HierarchicalVAE, x: np.ndarray, num_samples: int) -> float:
@@ -157,7 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     keras.mixed_precision.set_global_policy(args.precision)
     data = mnist_like(args.data_dir)
     settings = preset("mnist", args.layers, args.model)
-    training = settings.training.replace(batch_size=args.batch_size, jit_compile=not args.no_xla)
+    training = settings.training.replace(
+        batch_size=args.batch_size, jit_compile=not args.no_xla, epochs=args.epochs
+    )
     if args.steps_per_execution:
         training = training.replace(steps_per_execution=args.steps_per_execution)
     config = RunConfig(
@@ -185,16 +200,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"matmul peak (float32): {peak:.0f} GFLOP/s; training cost {flops / 1e6:.1f} MFLOP/example"
     )
     if "steps" not in args.skip:
-        rate = time_steps(config, data, args.steps)
+        rate = time_steps(config, data, args.keras_loop)
         print(
             f"train step + pipeline: {rate:,.0f} examples/s "
             f"({rate * flops / 1e9 / peak:.0%} of the matmul peak)"
         )
     if "fit" not in args.skip:
-        rate, times = time_fit(config, data, args.epochs)
+        fit_config = dataclasses.replace(
+            config, training=config.training.replace(epochs=args.fit_epochs)
+        )
+        median, mean, times = time_fit(fit_config, data)
         print(
-            f"training.fit epochs: {rate:,.0f} examples/s "
-            f"(epoch times {', '.join(f'{t:.1f}' for t in times)} s; the first compiles)"
+            f"training.fit epochs: {median:,.0f} examples/s median epoch, {mean:,.0f} mean of "
+            f"epochs 2-{len(times)} (epoch times {', '.join(f'{t:.1f}' for t in times)} s; "
+            "the first compiles)"
         )
     if "iw" not in args.skip:
         model = HierarchicalVAE(settings.model)

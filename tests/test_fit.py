@@ -19,6 +19,7 @@ from training.fit import main
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["--dataset", "mnist-sample", "--layers", "2", "--final-iw-samples", "20"]
 QUICK += ["--eval-every", "1", "--eval-iw-samples", "5", "--unit-kl-examples", "100"]
+QUICK += ["--monitor-every", "1"]
 
 
 def fit(*args: str, **kwargs) -> subprocess.Popen:

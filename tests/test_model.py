@@ -200,3 +200,19 @@ def test_mc_and_iw_samples_are_validated_and_saved():
     model = HierarchicalVAE(ModelConfig(**SMALL), mc_samples=3, iw_samples=2)
     clone = HierarchicalVAE.from_config(model.get_config())
     assert (clone.mc_samples, clone.iw_samples) == (3, 2)
+
+
+def test_a_stack_of_batches_runs_the_same_steps_as_one_batch_at_a_time():
+    x = np.stack([grey_batch(16, seed=1), grey_batch(16, seed=2), grey_batch(16, seed=3)])
+    one_at_a_time, stacked = small_model(seed=4), small_model(seed=4)
+    stacked.set_weights(one_at_a_time.get_weights())
+    for model in (one_at_a_time, stacked):
+        model.compile(optimizer=keras.optimizers.Adam(1e-2))
+        model.optimizer.build(model.trainable_variables)
+    for batch in x:
+        single = one_at_a_time.train_step(tf.constant(batch))
+    logs = stacked.train_step(tf.constant(x))
+    assert int(stacked.optimizer.iterations) == int(one_at_a_time.optimizer.iterations) == 3
+    for a, b in zip(one_at_a_time.get_weights(), stacked.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert float(logs["elbo"]) == pytest.approx(float(single["elbo"]), rel=1e-5)

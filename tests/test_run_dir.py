@@ -3,7 +3,7 @@ import csv
 import numpy as np
 import pytest
 
-from tf_lvae.callbacks import MetricsCSV
+from tf_lvae.callbacks import MetricsCSV, due
 from tf_lvae.config import ModelConfig, TrainingConfig
 from tf_lvae.run_dir import RunConfig, RunDir, write_atomic
 from tf_lvae.trainer import steps_per_execution
@@ -83,3 +83,9 @@ def test_metrics_csv_drops_rows_past_the_resumed_epoch(tmp_path):
 )
 def test_steps_per_execution_divides_the_epoch(steps, requested, expected):
     assert steps_per_execution(steps, requested) == expected
+
+
+def test_periodic_work_is_due_every_n_epochs_and_at_the_last():
+    assert [e for e in range(12) if due(e, 5, last_epoch=11)] == [4, 9, 11]
+    assert [e for e in range(4) if due(e, 0)] == []
+    assert [e for e in range(3) if due(e, 1)] == [0, 1, 2]

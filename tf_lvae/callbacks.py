@@ -37,44 +37,60 @@ def learning_rate_decay(config: TrainingConfig) -> keras.callbacks.LearningRateS
     return keras.callbacks.LearningRateScheduler(lambda epoch: learning_rate(epoch, config))
 
 
-class TestEvaluation(keras.callbacks.Callback):
-    """Adds the test ELBO (β = 1, one sample) to the logs of every epoch, and the test IW
-    bound with K = iw_samples every `every` epochs and at the last epoch (NaN otherwise),
-    as `test_elbo` and `test_log_likelihood`."""
+def due(epoch: int, every: int, last_epoch: int | None = None) -> bool:
+    """Whether 0-based `epoch` ends a period of `every` epochs (0 = never), or is the last."""
+    return epoch == last_epoch or (every > 0 and (epoch + 1) % every == 0)
 
-    def __init__(self, evaluator: Evaluator, x_test: np.ndarray, iw_samples: int, every: int):
+
+class TestEvaluation(keras.callbacks.Callback):
+    """Adds `test_elbo` (β = 1, one sample) to the logs every `monitor_every` epochs and at
+    the last epoch, and `test_log_likelihood` (the IW bound with K = iw_samples) every
+    `iw_every` epochs; NaN in the epochs between."""
+
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        x_test: np.ndarray,
+        iw_samples: int,
+        iw_every: int,
+        monitor_every: int,
+    ):
         super().__init__()
         self.evaluator = evaluator
         self.x_test = x_test
         self.iw_samples = iw_samples
-        self.every = every
+        self.iw_every = iw_every
+        self.monitor_every = monitor_every
 
-    def on_train_begin(self, logs=None):
-        self.last_epoch = self.params["epochs"] - 1
+    def _mean(self, num_samples: int, key: str) -> float:
+        return float(np.mean(self.evaluator.score(self.x_test, num_samples)[key]))
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
-        logs["test_elbo"] = float(np.mean(self.evaluator.score(self.x_test, 1)["elbo"]))
-        due = self.every > 0 and ((epoch + 1) % self.every == 0 or epoch == self.last_epoch)
+        last = self.params["epochs"] - 1
+        monitored = due(epoch, self.monitor_every, last)
+        logs["test_elbo"] = self._mean(1, "elbo") if monitored else float("nan")
         logs["test_log_likelihood"] = (
-            float(np.mean(self.evaluator.score(self.x_test, self.iw_samples)["log_likelihood"]))
-            if due
+            self._mean(self.iw_samples, "log_likelihood")
+            if due(epoch, self.iw_every)
             else float("nan")
         )
 
 
 class UnitKLRecorder(keras.callbacks.Callback):
-    """Records every unit's mean KL(q || p) on fixed examples after every epoch (Fig. 5)
-    into an .npz: `epochs` [E] (epochs done) and `layer_1` ... `layer_L`, each [E, units].
+    """Records every unit's mean KL(q || p) on fixed examples every `every` epochs and at
+    the last (Fig. 5) into an .npz: `epochs` [E] (epochs done) and `layer_1` ... `layer_L`,
+    each [E, units].
 
     Entries past the epoch training starts from are dropped, so a resumed run continues
     the record where its checkpoint left it.
     """
 
-    def __init__(self, x: np.ndarray, path: Path):
+    def __init__(self, x: np.ndarray, path: Path, every: int = 1):
         super().__init__()
         self.x = x
         self.path = Path(path)
+        self.every = every
 
     def on_train_begin(self, logs=None):
         self.epochs: list[int] | None = None
@@ -92,6 +108,8 @@ class UnitKLRecorder(keras.callbacks.Callback):
                 self.layers = [list(record[f"layer_{i + 1}"][keep]) for i in range(num_layers)]
 
     def on_epoch_end(self, epoch, logs=None):
+        if not due(epoch, self.every, self.params["epochs"] - 1):
+            return
         kls = mean_unit_kl(self.model, self.x)
         if not self.layers:
             self.layers = [[] for _ in kls]

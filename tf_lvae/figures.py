@@ -191,22 +191,15 @@ def bound_curves(metrics: Mapping[str, np.ndarray], path: str | Path) -> Path:
     against the epoch, from a run's metrics.csv columns."""
     epoch = metrics["epoch"]
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(epoch, metrics["elbo"], label="train ELBO")
     for key, style, label in (
+        ("elbo", "-", "train ELBO"),
         ("val_elbo", "-.", "validation ELBO"),
         ("test_elbo", "--", "test ELBO"),
+        ("test_log_likelihood", "o-", "test IW bound"),
     ):
-        if key in metrics:
-            ax.plot(epoch, metrics[key], style, label=label)
-    if "test_log_likelihood" in metrics:
-        evaluated = np.isfinite(metrics["test_log_likelihood"])
-        if evaluated.any():
-            ax.plot(
-                epoch[evaluated],
-                metrics["test_log_likelihood"][evaluated],
-                "o-",
-                label="test IW bound",
-            )
+        evaluated = np.isfinite(metrics[key]) if key in metrics else []
+        if np.any(evaluated):  # columns recorded every few epochs are NaN in between
+            ax.plot(epoch[evaluated], metrics[key][evaluated], style, label=label)
     ax.set_xlabel("epoch")
     ax.set_ylabel("bound on log p(x) (nats)")
     ax.legend()

@@ -240,7 +240,23 @@ class HierarchicalVAE(keras.Model):
         return {name: m.result() for name, m in self._trackers.items()}
 
     def train_step(self, data):
+        """One optimizer step on a batch [B, *input_shape], or k steps, one per batch, on a
+        stack of k batches [k, B, *input_shape] inside this one compiled call (the
+        trainer's fast path: no return to Python between the steps). Returns the metrics."""
         x = _features(data)
+        if len(x.shape) == len(self.model_config.input_shape) + 2:
+
+            def step(i):
+                self._optimizer_step(x[i])
+                return (i + 1,)
+
+            tf.while_loop(lambda i: i < tf.shape(x)[0], step, (tf.constant(0),))
+        else:
+            self._optimizer_step(x)
+        return {name: m.result() for name, m in self._trackers.items()}
+
+    def _optimizer_step(self, x) -> None:
+        """Maximizes the β-scaled bound on one batch and records the metrics."""
         with tf.GradientTape() as tape:
             loss, stats = self._objective(
                 x, self.mc_samples, self.iw_samples, self.beta, training=True
@@ -248,7 +264,7 @@ class HierarchicalVAE(keras.Model):
             scaled_loss = self.optimizer.scale_loss(loss)
         grads = tape.gradient(scaled_loss, self.trainable_weights)
         self.optimizer.apply(grads, self.trainable_weights)
-        return self._record(loss, stats, self.beta)
+        self._record(loss, stats, self.beta)
 
     def test_step(self, data):
         loss, stats = self._objective(_features(data), 1, 1, 1.0, training=False)

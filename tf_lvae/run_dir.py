@@ -4,7 +4,7 @@ RUN_DIR/
   config.json         RunConfig: dataset, model and training settings
   checkpoints/        epoch-NNNNNN/ (weights + optimizer + state.json), written atomically
   metrics.csv         one row per epoch: training, validation and test metrics
-  unit_kl.npz         per-unit KL(q || p) on test examples, every epoch (Fig. 5)
+  unit_kl.npz         per-unit KL(q || p) on test examples, every few epochs (Fig. 5)
   tensorboard/        TensorBoard event files
   model.keras         the final model (keras.saving.load_model)
   results.json        the final test log-likelihood (IW bound) and ELBO
@@ -37,10 +37,12 @@ class RunConfig:
       data_dir: where the data was read from (None: tensorflow-datasets' default).
       model, training: the model and how it is trained.
       validation: examples (int) or fraction (float) of the training set held out; 0 = none.
+      monitor_every: record the test ELBO and the per-unit KL every this many epochs
+        and at the last one.
       eval_every: compute the test IW bound every this many epochs during training (0 = never).
       eval_iw_samples: K of that periodic test IW bound.
       final_iw_samples: K of the final test log-likelihood (the paper: 5000).
-      unit_kl_examples: test examples used for the per-epoch per-unit KL record (0 = off).
+      unit_kl_examples: test examples used for the per-unit KL record (0 = off).
       init_from: a finished run whose last checkpoint starts this one (fine-tuning), or None.
     """
 
@@ -49,7 +51,8 @@ class RunConfig:
     model: ModelConfig
     training: TrainingConfig
     validation: float = 0
-    eval_every: int = 50
+    monitor_every: int = 5
+    eval_every: int = 100
     eval_iw_samples: int = 100
     final_iw_samples: int = 5000
     unit_kl_examples: int = 1000

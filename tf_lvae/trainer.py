@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
+import numpy as np
+import tensorflow as tf
 
 from tf_lvae.callbacks import (
     EpochSummary,
@@ -53,29 +55,41 @@ def make_optimizer(config: TrainingConfig) -> keras.optimizers.Adam:
 
 
 def steps_per_execution(steps: int, requested: int) -> int:
-    """The divisor of the steps per epoch nearest to `requested` (by ratio; ties: smaller).
-
-    Keras runs steps_per_execution steps per call whatever the epoch boundary, so it
-    must divide the epoch: otherwise epochs would borrow batches from the next one.
-    """
+    """The divisor of the steps per epoch nearest to `requested` (by ratio; ties: smaller),
+    so that every compiled call runs whole groups of steps within one epoch."""
     divisors = [d for d in range(1, steps + 1) if steps % d == 0]
     return min(divisors, key=lambda d: (max(d / requested, requested / d), d))
 
 
-def compiled_model(config: RunConfig, steps: int) -> HierarchicalVAE:
-    """A new model for the run, compiled for training with `steps` steps per epoch; its
-    initial weights depend only on the run's seed."""
+def compiled_model(config: RunConfig) -> HierarchicalVAE:
+    """A new model for the run, compiled for training; its initial weights depend only
+    on the run's seed."""
     t = config.training
     keras.utils.set_random_seed(t.seed)
     model = HierarchicalVAE(
         config.model, mc_samples=t.mc_samples, iw_samples=t.iw_samples, seed=t.seed
     )
-    model.compile(
-        optimizer=make_optimizer(t),
-        jit_compile=t.jit_compile,
-        steps_per_execution=steps_per_execution(steps, t.steps_per_execution),
-    )
+    model.compile(optimizer=make_optimizer(t), jit_compile=t.jit_compile)
     return model
+
+
+def training_batches(
+    x_train: np.ndarray, binarize: bool, config: TrainingConfig, initial_epoch: int = 0
+) -> tuple[tf.data.Dataset, int]:
+    """The training data of epochs initial_epoch.. as stacks of k batches,
+    [k, batch_size, *image_shape], with k = steps_per_execution(...): the model runs
+    each stack's k steps in one compiled call. Returns (dataset, stacks per epoch)."""
+    steps = steps_per_epoch(x_train, config.batch_size)
+    k = steps_per_execution(steps, config.steps_per_execution)
+    batches = train_dataset(
+        x_train,
+        batch_size=config.batch_size,
+        binarize=binarize,
+        seed=config.seed,
+        epochs=config.epochs,
+        initial_epoch=initial_epoch,
+    )
+    return batches.batch(k, drop_remainder=True), steps // k
 
 
 def load_run_data(config: RunConfig) -> DatasetArrays:
@@ -116,10 +130,16 @@ def _callbacks(
     callbacks = [
         WarmUp(t.warmup_epochs),
         learning_rate_decay(t),
-        TestEvaluation(evaluator, x_test, config.eval_iw_samples, config.eval_every),
+        TestEvaluation(
+            evaluator, x_test, config.eval_iw_samples, config.eval_every, config.monitor_every
+        ),
     ]
     if config.unit_kl_examples > 0:
-        callbacks.append(UnitKLRecorder(x_test[: config.unit_kl_examples], run.unit_kl_path))
+        callbacks.append(
+            UnitKLRecorder(
+                x_test[: config.unit_kl_examples], run.unit_kl_path, config.monitor_every
+            )
+        )
     return [
         *callbacks,
         EpochSummary(print_fn),
@@ -154,8 +174,7 @@ def train_run(
         x_val = split_images(data, "validation", config.validation, t.seed)
         validation = eval_dataset(x_val, batch_size=t.batch_size)
     x_test = test_images(data)
-    steps = steps_per_epoch(x_train, t.batch_size)
-    model = compiled_model(config, steps)
+    model = compiled_model(config)
     epochs_done = _restore(model, run, config)
     evaluator = Evaluator(model, jit_compile=t.jit_compile)
     if epochs_done < t.epochs:
@@ -163,18 +182,12 @@ def train_run(
             f"training {config.model.kind} on {data.name} ({len(x_train)} examples): "
             f"epochs {epochs_done + 1}..{t.epochs} into {run.path}"
         )
+        batches, calls_per_epoch = training_batches(x_train, data.binarize, t, epochs_done)
         model.fit(
-            train_dataset(
-                x_train,
-                batch_size=t.batch_size,
-                binarize=data.binarize,
-                seed=t.seed,
-                epochs=t.epochs,
-                initial_epoch=epochs_done,
-            ),
+            batches,
             epochs=t.epochs,
             initial_epoch=epochs_done,
-            steps_per_epoch=steps,
+            steps_per_epoch=calls_per_epoch,
             shuffle=False,
             validation_data=validation,
             callbacks=[*_callbacks(run, config, evaluator, x_test, print_fn), *extra_callbacks],

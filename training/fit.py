@@ -61,11 +61,19 @@ def build_parser() -> ArgumentParser:
     t.add_argument("--mc-samples", type=positive_int)
     t.add_argument("--iw-samples", type=positive_int)
     t.add_argument("--seed", type=non_negative_int)
-    t.add_argument("--steps-per-execution", type=positive_int, help="speed only (default: 8)")
+    t.add_argument("--steps-per-execution", type=positive_int, help="speed only (default: 32)")
     t.add_argument("--no-xla", action="store_true", help="speed only: no XLA compilation")
     e = p.add_argument_group("evaluation")
     e.add_argument("--validation", type=float, default=0, help="held-out count or fraction")
-    e.add_argument("--eval-every", type=non_negative_int, default=50)
+    e.add_argument(
+        "--monitor-every",
+        type=positive_int,
+        default=5,
+        help="record the test ELBO and the per-unit KL every N epochs (default 5)",
+    )
+    e.add_argument(
+        "--eval-every", type=non_negative_int, default=100, help="test IW bound every N epochs"
+    )
     e.add_argument("--eval-iw-samples", type=positive_int, default=100)
     e.add_argument("--final-iw-samples", type=positive_int, default=5000)
     e.add_argument("--unit-kl-examples", type=non_negative_int, default=1000)
@@ -127,6 +135,7 @@ def run_config(args, data: DatasetArrays) -> RunConfig:
         model=model,
         training=training,
         validation=validation,
+        monitor_every=args.monitor_every,
         eval_every=args.eval_every,
         eval_iw_samples=args.eval_iw_samples,
         final_iw_samples=args.final_iw_samples,
