@@ -7,6 +7,7 @@ import pytest
 
 from tf_lvae.cli import run_command
 from tf_lvae.data import load_dataset
+from tf_lvae.experiment_tables import markdown
 from tf_lvae.experiments import (
     EXPERIMENTS,
     PAPER_ACTIVE_TOTALS,
@@ -17,7 +18,6 @@ from tf_lvae.experiments import (
     Budget,
     ReproduceSettings,
     get_variant,
-    markdown,
     plan,
     run_config,
     scaled_warmup,

@@ -19,13 +19,8 @@ import sys
 from collections.abc import Sequence
 
 from tf_lvae.cli import ArgumentParser, non_negative_int, positive_int, run_command
-from tf_lvae.experiments import (
-    EXPERIMENTS,
-    ReproduceSettings,
-    get_experiment,
-    get_variant,
-    run_experiment,
-)
+from tf_lvae.experiments import EXPERIMENTS, ReproduceSettings, get_experiment, get_variant
+from tf_lvae.reproduction import run_experiment
 from tf_lvae.run_report import BATCH_NORM_CHOICES
 
 

@@ -1,0 +1,190 @@
+"""The resumable reproduction runner: trains, evaluates and tabulates an experiment.
+
+Every run lives in its own run directory (OUT/VARIANT_L-layers) and is trained by
+`trainer.train_run`, so a finished run is skipped and an interrupted one resumes from
+its latest checkpoint. Every run is then evaluated identically by
+`run_report.evaluate_run` (kept in RUN/evaluation-test.json and reused while its
+settings match), and the results are written as a markdown table beside the paper's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tf_lvae import figures
+from tf_lvae.data import DatasetArrays, load_dataset
+from tf_lvae.experiment_tables import markdown
+from tf_lvae.experiments import (
+    Budget,
+    Experiment,
+    ReproduceSettings,
+    Variant,
+    plan,
+    run_config,
+    run_path,
+)
+from tf_lvae.run_dir import RunConfig, RunDir, write_atomic, write_json
+from tf_lvae.run_report import EvaluationSettings, evaluate_run, evaluation_path
+from tf_lvae.trainer import train_run
+
+
+def _differences(old: RunConfig, new: RunConfig) -> list[str]:
+    """Settings that differ between two run configs, ignoring speed-only ones and data_dir."""
+    ignore = {"data_dir", "jit_compile", "steps_per_execution"}
+    flat_old, flat_new = _flatten(old.to_dict()), _flatten(new.to_dict())
+    return [
+        f"{key}: {flat_old.get(key)} -> {flat_new.get(key)}"
+        for key in sorted(set(flat_old) | set(flat_new))
+        if key.split(".")[-1] not in ignore and flat_old.get(key) != flat_new.get(key)
+    ]
+
+
+def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def prepare_run(path: Path, config: RunConfig) -> RunDir:
+    """The run directory at `path` holding `config`: created if new; an existing one must
+    hold the same settings (so that a rerun resumes it instead of mixing budgets)."""
+    run = RunDir(path)
+    if not run.exists():
+        run.write_config(config)
+        return run
+    changed = _differences(run.read_config(), config)
+    if changed:
+        raise ValueError(
+            f"{run.path} holds a run with other settings ({'; '.join(changed)}); "
+            "rerun with the settings it was started with, or choose another --out"
+        )
+    return run
+
+
+def saved_report(
+    run: RunDir, config: RunConfig, settings: EvaluationSettings
+) -> dict[str, Any] | None:
+    """The run's saved evaluation report if it holds `config` and the report was made
+    with `settings` after the last epoch, else None."""
+    path = evaluation_path(run, settings.split)
+    if not (run.exists() and path.is_file()) or _differences(run.read_config(), config):
+        return None
+    report = json.loads(path.read_text())
+    current = report["epochs_trained"] == config.training.epochs
+    return report if current and settings.same_numbers(report["settings"]) else None
+
+
+def evaluate_once(
+    run: RunDir,
+    config: RunConfig,
+    settings: EvaluationSettings,
+    data: DatasetArrays,
+    print_fn: Callable = print,
+) -> dict[str, Any]:
+    """The run's evaluation report: the saved one when up to date (see `saved_report`),
+    else a new one, saved in RUN/evaluation-test.json."""
+    report = saved_report(run, config, settings)
+    if report is not None:
+        print_fn(f"{evaluation_path(run, settings.split)} is up to date")
+        return report
+    report = evaluate_run(run.path, settings, data=data, print_fn=print_fn)
+    write_json(evaluation_path(run, settings.split), report)
+    return report
+
+
+def run_experiment(
+    experiment: Experiment,
+    out: str | Path,
+    settings: ReproduceSettings | None = None,
+    layers: Sequence[int] | None = None,
+    variants: Sequence[Variant] | None = None,
+    print_fn: Callable = print,
+) -> dict[str, Any]:
+    """Trains (or resumes, or skips when finished) and evaluates the runs of the
+    experiment under `out` (all, or the given depths and variants), then writes
+    OUT/EXPERIMENT.md (the table beside the paper's numbers), OUT/EXPERIMENT.json (every
+    number) and, for log-likelihood experiments, OUT/EXPERIMENT.png (Fig. 3), with every
+    run of the experiment under `out` that is evaluated with these settings (so that
+    subsets run one after the other fill one table). Returns the JSON's content."""
+    settings = settings or ReproduceSettings()
+    out = Path(out)
+    selected = plan(experiment, layers, variants)
+    data = load_dataset(settings.dataset or experiment.dataset, settings.data_dir)
+    evaluation = EvaluationSettings(
+        iw_samples=settings.iw_samples,
+        batch_norm=settings.batch_norm,
+        seed=settings.seed,
+        jit_compile=settings.jit_compile,
+    )
+    configs = {key: run_config(experiment, *key, data, settings) for key in plan(experiment)}
+    runs = {key: prepare_run(run_path(out, *key), configs[key]) for key in selected}
+    for i, (key, run) in enumerate(runs.items()):
+        print_fn(f"[{i + 1}/{len(runs)}] {key[0].name}, {key[1]}-layer: {run.path}")
+        train_run(run, data=data, print_fn=print_fn)
+        evaluate_once(run, configs[key], evaluation, data, print_fn)
+    results = []
+    for key, config in configs.items():
+        run = RunDir(run_path(out, *key))
+        report = saved_report(run, config, evaluation)
+        if report is not None:
+            results.append(_result(experiment, *key, run, report))
+    summary = {
+        "experiment": experiment.name,
+        "title": experiment.title,
+        "budget": dataclasses.asdict(Budget.of(experiment, settings.epochs)),
+        "settings": dataclasses.asdict(settings),
+        "dataset": data.name,
+        "data_source": data.source,
+        "test_examples": len(data.x_test),
+        "runs": results,
+    }
+    write_json(out / f"{experiment.name}.json", summary)
+    table = markdown(experiment, summary)
+    write_atomic(out / f"{experiment.name}.md", lambda tmp: tmp.write_text(table))
+    print_fn(table)
+    if experiment.table == "log_likelihood":
+        figures.depth_curves(
+            _by_depth(results),
+            experiment.paper_log_likelihood,
+            out / f"{experiment.name}.png",
+            experiment.title,
+        )
+    print_fn(f"-> {out / experiment.name}.md, .json")
+    return summary
+
+
+def _result(
+    experiment: Experiment, variant: Variant, layers: int, run: RunDir, report: dict[str, Any]
+) -> dict[str, Any]:
+    paper_units = experiment.paper_active_units.get(variant.name)
+    return {
+        "variant": variant.name,
+        "layers": layers,
+        "run_dir": str(run.path),
+        "log_likelihood": report["log_likelihood"],
+        "elbo": report["elbo"],
+        "active_units": report["active_units"]["per_layer"],
+        "kl_to_prior": report["kl_to_prior"]["per_layer"],
+        "kl_to_standard_normal": report["kl_to_standard_normal"]["per_layer"],
+        "iw_samples": report["iw_samples"],
+        "examples": report["examples"],
+        "batch_norm_statistics": report["batch_norm_statistics"]["used"],
+        "paper_log_likelihood": experiment.paper_log_likelihood.get(variant.name, {}).get(layers),
+        "paper_active_units": list(paper_units) if paper_units and layers == 5 else None,
+    }
+
+
+def _by_depth(results: list[dict[str, Any]]) -> dict[str, dict[int, float]]:
+    """variant -> {layers: test log-likelihood}."""
+    table: dict[str, dict[int, float]] = {}
+    for r in results:
+        table.setdefault(r["variant"], {})[r["layers"]] = r["log_likelihood"]
+    return table
