@@ -80,3 +80,14 @@ def test_a_missing_run_exits_2_with_one_line(tmp_path, capsys):
     assert run_command(main, ["--run", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err
     assert "is not a run directory" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_bound_curves_show_the_settled_bounds_not_the_first_epochs(monkeypatch, tmp_path):
+    drawn = []
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.append(fig) or path)
+    epoch = np.arange(1, 101, dtype=float)
+    elbo = -90.0 - 500.0 * np.exp(-epoch)  # -274 at epoch 1, -90 from epoch 10 on
+    test_ll = np.where(epoch % 50 == 0, -85.0, np.nan)
+    figures.bound_curves({"epoch": epoch, "elbo": elbo, "test_log_likelihood": test_ll}, "x")
+    low, high = drawn[0].axes[0].get_ylim()
+    assert -92 < low < -90 and -85 < high < -84

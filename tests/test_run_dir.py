@@ -1,4 +1,6 @@
 import csv
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -21,6 +23,15 @@ def test_an_interrupted_atomic_write_leaves_the_old_file(tmp_path):
         write_atomic(path, crash)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_atomically_written_files_get_the_permissions_of_any_new_file(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "a.txt", lambda tmp: tmp.write_text("new"))
+        assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
+    finally:
+        os.umask(old)
 
 
 def test_an_interrupted_checkpoint_is_never_seen(tmp_path):

@@ -154,6 +154,7 @@ def layer_kls(
     ax.bar(layers - 0.2, kl_to_prior, 0.4, label="KL(q || p)")
     ax.bar(layers + 0.2, kl_to_standard_normal, 0.4, label="KL(q || N(0, I))")
     ax.set_xticks(layers, [f"z{i}" for i in layers])
+    ax.set_yscale("log")  # the layers' KLs span several orders of magnitude
     ax.set_xlabel("latent layer")
     ax.set_ylabel("KL (nats)")
     ax.legend()
@@ -188,8 +189,12 @@ def pca_scatter(
 
 def bound_curves(metrics: Mapping[str, np.ndarray], path: str | Path) -> Path:
     """Fig. 4: the training ELBO, the test ELBO and the test IW bound (where evaluated)
-    against the epoch, from a run's metrics.csv columns."""
+    against the epoch, from a run's metrics.csv columns. The y-axis starts at the lowest
+    bound after the first tenth of the run, so the first epochs' steep rise does not
+    flatten the rest."""
     epoch = metrics["epoch"]
+    settled = epoch >= epoch[0] + max(1, len(epoch) // 10)
+    shown = []
     fig, ax = plt.subplots(figsize=(6, 4))
     for key, style, label in (
         ("elbo", "-", "train ELBO"),
@@ -200,6 +205,12 @@ def bound_curves(metrics: Mapping[str, np.ndarray], path: str | Path) -> Path:
         evaluated = np.isfinite(metrics[key]) if key in metrics else []
         if np.any(evaluated):  # columns recorded every few epochs are NaN in between
             ax.plot(epoch[evaluated], metrics[key][evaluated], style, label=label)
+            shown.append(metrics[key][evaluated & settled])
+    settled_values = np.concatenate(shown) if shown else np.array([])
+    if settled_values.size:
+        low, high = settled_values.min(), settled_values.max()
+        margin = 0.05 * (high - low) + 0.5
+        ax.set_ylim(low - margin, high + margin)
     ax.set_xlabel("epoch")
     ax.set_ylabel("bound on log p(x) (nats)")
     ax.legend()
@@ -236,7 +247,7 @@ def depth_curves(
     ax.set_xlabel("latent layers")
     ax.set_ylabel("test log-likelihood (nats)")
     ax.set_title(title, fontsize="medium")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xticks(sorted({n for values in (*results.values(), *paper.values()) for n in values}))
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return _save(fig, path)

@@ -72,14 +72,23 @@ class RunConfig:
         return cls(**values)
 
 
+def _new_file_mode() -> int:
+    """The permissions open() gives a new file: 0o666 less the process umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(path: Path, write) -> None:
     """Calls write(tmp_path) on a temporary file beside `path`, then renames it over `path`:
-    readers see the old file or the new one, never a partial one."""
+    readers see the old file or the new one, never a partial one. The file gets the
+    permissions of any new file (mkstemp's are owner-only)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, _new_file_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
