@@ -28,9 +28,7 @@ expected. See docs/serving.md.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +39,7 @@ import tensorflow as tf
 from tf_lvae.checkpointing import load_run_model
 from tf_lvae.cli import ArgumentParser, non_negative_int, positive_int, run_command
 from tf_lvae.model import HierarchicalVAE
+from tf_lvae.run_dir import write_atomic_dir
 
 DEFAULT_NUM_SAMPLES = 5000  # K of score_default: the paper's test log-likelihood
 DEFAULT_CHUNK_SIZE = 100  # IW samples drawn at once: memory ~ chunk_size * batch rows
@@ -165,13 +164,7 @@ def export_model(
     archive = keras.export.ExportArchive()
     for name, (inputs, fn) in signatures(model, num_samples, chunk_size, score_seed).items():
         archive.add_endpoint(name, _checked(inputs, fn), [i.spec() for i in inputs])
-    export_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{export_dir.name}-", dir=export_dir.parent))
-    try:
-        archive.write_out(str(tmp), verbose=False)
-        os.rename(tmp, export_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    write_atomic_dir(export_dir, lambda tmp: archive.write_out(str(tmp), verbose=False))
     return export_dir
 
 

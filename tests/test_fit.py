@@ -3,6 +3,8 @@
 import csv
 import json
 import os
+import pty
+import re
 import signal
 import subprocess
 import sys
@@ -28,10 +30,8 @@ def fit(*args: str, **kwargs) -> subprocess.Popen:
         [sys.executable, "-m", "training.fit", *args],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
         text=True,
-        **kwargs,
+        **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs},
     )
 
 
@@ -65,6 +65,27 @@ def test_a_two_epoch_run_fills_the_run_directory(tmp_path):
     assert results["test"]["elbo"] < results["test"]["log_likelihood"] < 0
     model = keras.saving.load_model(run / "model.keras")
     assert model.model_config.latent_dims == (64, 32)
+
+
+def test_in_a_terminal_each_epoch_shows_a_progress_bar_then_its_summary_line(tmp_path):
+    primary, terminal = pty.openpty()
+    process = fit(*QUICK, "--epochs", "2", "--out", str(tmp_path / "run"), stdout=terminal)
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal closed: the run ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(primary)
+    assert process.wait(timeout=600) == 0, process.stderr.read()
+    out = b"".join(chunks).decode()
+    assert "━" in out  # Keras's progress bar
+    for epoch in (1, 2):  # a line of its own, after the epoch's last bar update
+        assert re.search(rf"\r?\nepoch {epoch}/2 \| elbo", out), out
 
 
 def test_a_killed_run_resumes_to_the_same_result_as_an_uninterrupted_one(tmp_path):

@@ -25,13 +25,15 @@ def test_an_interrupted_atomic_write_leaves_the_old_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
 
 
-def test_atomically_written_files_get_the_permissions_of_any_new_file(tmp_path):
+def test_atomically_written_files_and_folders_get_the_permissions_of_any_new_one(tmp_path):
     old = os.umask(0o022)
     try:
         write_atomic(tmp_path / "a.txt", lambda tmp: tmp.write_text("new"))
-        assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
+        checkpoint = RunDir(tmp_path).new_checkpoint(1, lambda tmp: (tmp / "x").write_text(""))
     finally:
         os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
+    assert stat.S_IMODE(checkpoint.stat().st_mode) == 0o755
 
 
 def test_an_interrupted_checkpoint_is_never_seen(tmp_path):

@@ -72,27 +72,43 @@ class RunConfig:
         return cls(**values)
 
 
-def _new_file_mode() -> int:
-    """The permissions open() gives a new file: 0o666 less the process umask."""
+def _new_mode(base: int) -> int:
+    """Permissions `base` (0o666 a file, 0o777 a folder) less the process umask: what a
+    new file or folder gets (mkstemp's and mkdtemp's are owner-only)."""
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return base & ~umask
 
 
 def write_atomic(path: Path, write) -> None:
     """Calls write(tmp_path) on a temporary file beside `path`, then renames it over `path`:
     readers see the old file or the new one, never a partial one. The file gets the
-    permissions of any new file (mkstemp's are owner-only)."""
+    permissions of any new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
-        os.chmod(tmp, _new_file_mode())
+        os.chmod(tmp, _new_mode(0o666))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def write_atomic_dir(path: Path, write) -> None:
+    """Calls write(tmp_dir) on a temporary folder beside `path`, then renames it to `path`
+    (replacing any folder there): readers never see a partly written folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    try:
+        write(tmp)
+        os.chmod(tmp, _new_mode(0o777))
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -146,16 +162,8 @@ class RunDir:
     def new_checkpoint(self, epochs_done: int, write, keep: int = 2) -> Path:
         """Writes a checkpoint atomically: write(tmp_dir) fills a temporary folder that is then
         renamed to checkpoints/epoch-NNNNNN. Keeps the newest `keep` checkpoints."""
-        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         final = self.checkpoint_dir / f"epoch-{epochs_done:06d}"
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.checkpoint_dir))
-        try:
-            write(tmp)
-            if final.exists():
-                shutil.rmtree(final)
-            os.replace(tmp, final)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        write_atomic_dir(final, write)
         for _, old in self.checkpoints()[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
         return final

@@ -142,6 +142,7 @@ def _callbacks(
         )
     return [
         *callbacks,
+        keras.callbacks.ProgbarLogger(),  # before the summary: the bar ends, then its line
         EpochSummary(print_fn),
         MetricsCSV(run.metrics_path),
         keras.callbacks.TensorBoard(str(run.tensorboard_dir), write_graph=False),
