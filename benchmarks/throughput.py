@@ -120,6 +120,11 @@ class EpochTimes(keras.callbacks.Callback):
         self.times.append(time.perf_counter() - self.start)
 
 
+def examples_per_epoch(config: RunConfig, data: DatasetArrays) -> int:
+    """Training examples in one epoch: whole batches only (drop_remainder)."""
+    return steps_per_epoch(data.x_train, config.training.batch_size) * config.training.batch_size
+
+
 def time_steps(config: RunConfig, data: DatasetArrays, keras_loop: bool = False) -> float:
     """Training examples/s of model.fit on the run's data path (`training_batches`),
     without the run's callbacks: the median epoch after the first (which compiles).
@@ -136,8 +141,7 @@ def time_steps(config: RunConfig, data: DatasetArrays, keras_loop: bool = False)
     model.fit(
         batches, epochs=t.epochs, steps_per_epoch=calls, verbose=0, shuffle=False, callbacks=[timer]
     )
-    examples = steps_per_epoch(data.x_train, t.batch_size) * t.batch_size
-    return examples / float(np.median(timer.times[1:]))
+    return examples_per_epoch(config, data) / float(np.median(timer.times[1:]))
 
 
 def time_fit(config: RunConfig, data: DatasetArrays) -> tuple[float, float, list[float]]:
@@ -149,9 +153,7 @@ def time_fit(config: RunConfig, data: DatasetArrays) -> tuple[float, float, list
         run = RunDir(tmp)
         run.write_config(config)
         train_run(run, data=data, print_fn=lambda *_: None, extra_callbacks=[timer])
-    examples = (
-        steps_per_epoch(data.x_train, config.training.batch_size) * config.training.batch_size
-    )
+    examples = examples_per_epoch(config, data)
     later = timer.times[1:]
     return examples / float(np.median(later)), examples / float(np.mean(later)), timer.times
 

@@ -207,7 +207,7 @@ def bound_curves(metrics: Mapping[str, np.ndarray], path: str | Path) -> Path:
             ax.plot(epoch[evaluated], metrics[key][evaluated], style, label=label)
             shown.append(metrics[key][evaluated & settled])
     settled_values = np.concatenate(shown) if shown else np.array([])
-    if settled_values.size:
+    if settled_values.size:  # empty when the run is one epoch long
         low, high = settled_values.min(), settled_values.max()
         margin = 0.05 * (high - low) + 0.5
         ax.set_ylim(low - margin, high + margin)

@@ -232,12 +232,11 @@ class HierarchicalVAE(keras.Model):
         stats.update({f"kl_z{i + 1}": tf.reduce_mean(k) for i, k in enumerate(kls)})
         return loss, stats
 
-    def _record(self, loss, stats, beta) -> dict[str, tf.Tensor]:
+    def _record(self, loss, stats, beta) -> None:
         self._trackers["loss"].update_state(loss)
         self._trackers["beta"].update_state(beta)
         for name, value in stats.items():
             self._trackers[name].update_state(value)
-        return {name: m.result() for name, m in self._trackers.items()}
 
     def train_step(self, data):
         """One optimizer step on a batch [B, *input_shape], or k steps, one per batch, on a
@@ -253,7 +252,7 @@ class HierarchicalVAE(keras.Model):
             tf.while_loop(lambda i: i < tf.shape(x)[0], step, (tf.constant(0),))
         else:
             self._optimizer_step(x)
-        return {name: m.result() for name, m in self._trackers.items()}
+        return self.get_metrics_result()
 
     def _optimizer_step(self, x) -> None:
         """Maximizes the β-scaled bound on one batch and records the metrics."""
@@ -268,7 +267,8 @@ class HierarchicalVAE(keras.Model):
 
     def test_step(self, data):
         loss, stats = self._objective(_features(data), 1, 1, 1.0, training=False)
-        return self._record(loss, stats, 1.0)
+        self._record(loss, stats, 1.0)
+        return self.get_metrics_result()
 
     def call(self, x, training=False):
         """Per-example ELBO terms with one posterior sample at β = 1:
