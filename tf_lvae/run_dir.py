@@ -18,7 +18,7 @@ import json
 import os
 import re
 import shutil
-import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,38 +72,33 @@ class RunConfig:
         return cls(**values)
 
 
-def _new_mode(base: int) -> int:
-    """Permissions `base` (0o666 a file, 0o777 a folder) less the process umask: what a
-    new file or folder gets (mkstemp's and mkdtemp's are owner-only)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return base & ~umask
+def _temporary_path(path: Path) -> Path:
+    """A fresh hidden name beside `path`, with its suffix, to write before renaming to
+    `path`. Nothing is created, so what is written there gets the permissions of any new
+    file or folder (unlike mkstemp's and mkdtemp's owner-only ones)."""
+    return path.with_name(f".{path.stem}-{uuid.uuid4().hex[:12]}{path.suffix}")
 
 
 def write_atomic(path: Path, write) -> None:
-    """Calls write(tmp_path) on a temporary file beside `path`, then renames it over `path`:
-    readers see the old file or the new one, never a partial one. The file gets the
-    permissions of any new file."""
+    """Calls write(tmp_path) for a temporary file beside `path`, then renames it over `path`:
+    readers see the old file or the new one, never a partial one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+    tmp = _temporary_path(path)
     try:
-        write(Path(tmp))
-        os.chmod(tmp, _new_mode(0o666))
+        write(tmp)
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        tmp.unlink(missing_ok=True)
 
 
 def write_atomic_dir(path: Path, write) -> None:
     """Calls write(tmp_dir) on a temporary folder beside `path`, then renames it to `path`
     (replacing any folder there): readers never see a partly written folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    tmp = _temporary_path(path)
+    tmp.mkdir()
     try:
         write(tmp)
-        os.chmod(tmp, _new_mode(0o777))
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
