@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import tensorflow_probability as tfp
 
 from tf_lvae import HierarchicalVAE, ModelConfig
 from tf_lvae.analysis import (
@@ -14,6 +15,7 @@ from tf_lvae.analysis import (
     posterior_samples,
 )
 
+tfd = tfp.distributions
 SMALL = {"input_shape": (6, 6), "latent_dims": (5, 4), "hidden_dims": (16, 12)}
 
 
@@ -45,17 +47,67 @@ def test_mean_unit_kls_average_the_closed_form_over_the_examples():
     x = images(23)
     encoded = model.encode(x)
     expected = closed_form_kl(encoded["z1_mean"].numpy(), encoded["z1_variance"].numpy())
-    kls = mean_unit_kls(model, x, batch_size=7)  # partial last batch
-    np.testing.assert_allclose(kls.prior[0], expected.mean(axis=0), rtol=1e-4)
+    kls = mean_unit_kls(model, x, batch_size=7, samples=4000)  # partial last batch
+    # the Monte Carlo estimate at the sample: within a few standard errors (~0.003 nats)
+    np.testing.assert_allclose(kls.prior[0], expected.mean(axis=0), atol=0.015)
     np.testing.assert_allclose(kls.standard_normal[0], expected.mean(axis=0), rtol=1e-4)
-    np.testing.assert_allclose(mean_unit_kl(model, x, batch_size=7)[0], kls.prior[0])
+    np.testing.assert_allclose(mean_unit_kl(model, x, batch_size=7)[0], kls.prior[0], atol=0.1)
 
 
 def test_the_top_layers_kl_to_the_prior_is_its_kl_to_the_standard_normal():
-    kls = mean_unit_kls(small_model(kind="vae"), images())
-    np.testing.assert_allclose(kls.prior[-1], kls.standard_normal[-1], rtol=1e-6)
-    assert not np.allclose(kls.prior[0], kls.standard_normal[0])
+    kls = mean_unit_kls(small_model(kind="vae"), images(), samples=2000)
+    np.testing.assert_allclose(kls.prior[-1], kls.standard_normal[-1], atol=0.02)
+    assert not np.allclose(kls.prior[0], kls.standard_normal[0], atol=0.02)
     assert layer_totals(kls.prior) == pytest.approx([float(k.sum()) for k in kls.prior])
+
+
+def _identity_path(mlp, head, raw_variance: float, shift: float = 10.0) -> None:
+    """Sets an ELU MLP and its Gaussian head so that the head's mean is its input and its
+    variance softplus(raw_variance) + min_variance (ELU is the identity above 0: the
+    hidden layers carry input + shift)."""
+    for dense in mlp.dense:
+        kernel = np.zeros(dense.kernel.shape, "float32")
+        np.fill_diagonal(kernel, 1.0)
+        bias = np.zeros(dense.bias.shape, "float32")
+        bias[: min(kernel.shape)] = shift if dense is mlp.dense[0] else 0.0
+        dense.set_weights([kernel, bias])
+    units = head.units
+    kernel = np.zeros(head.dense.kernel.shape, "float32")
+    np.fill_diagonal(kernel[:, :units], 1.0)
+    bias = np.concatenate([np.full(units, -shift), np.full(units, raw_variance)])
+    head.dense.set_weights([kernel, bias.astype("float32")])
+
+
+def correlated_vae() -> HierarchicalVAE:
+    """A 2-layer bottom-up VAE whose q(z2 | z1) is N(z1, ~5e-5) and whose prior p(z1 | z2)
+    is N(z2, 0.05): z2 is nearly z1, and p(z1 | z2) predicts z1 well only at the joint
+    sample, so layer 1's KL there is far from the closed form given the sample of z2."""
+    model = small_model(kind="vae", batch_norm=False, activation="elu", latent_dims=(3, 3))
+    _identity_path(model.inference.up_mlps[1], model.inference.up_heads[1], -10.0)
+    _identity_path(
+        model.generative.prior_mlps[0], model.generative.prior_heads[0], inverse_softplus(0.05)
+    )
+    return model
+
+
+def test_layer_kls_of_the_analysis_sum_to_the_elbos_kl_on_a_correlated_vae():
+    model = correlated_vae()
+    x = images(60)
+    # The ELBO's KL term of each layer, E_q[log q(z_i | .) - log p(z_i | z_{i+1})], from
+    # independent joint posterior samples.
+    draws = 200
+    samples = model.infer(np.repeat(x, draws, axis=0), seed=7)
+    per_layer = np.stack(
+        [(s.posterior.log_prob(s.z) - s.prior.log_prob(s.z)).numpy().sum(-1) for s in samples]
+    )
+    elbo_kl = per_layer.mean(axis=1)
+    error = per_layer.std(axis=1) / np.sqrt(per_layer.shape[1])
+    analysis = np.array(layer_totals(mean_unit_kls(model, x, samples=draws, seed=1).prior))
+    assert np.all(np.abs(analysis - elbo_kl) < 5 * error), (analysis, elbo_kl, error)
+    assert abs(analysis.sum() - elbo_kl.sum()) < 5 * np.sqrt((error**2).sum())
+    # the closed form given the sample above (the estimator of tf_lvae 0.1) is far off
+    closed_form = tfd.kl_divergence(samples[0].posterior, samples[0].prior).numpy()
+    assert closed_form.sum(-1).mean() - elbo_kl[0] > 100 * error[0]
 
 
 def _set_head(head, dead: list[int], alive_mean: float, dead_raw_variance: float) -> None:
@@ -78,7 +130,7 @@ def inverse_softplus(y: float) -> float:
 
 @pytest.mark.parametrize("kind", ["vae", "lvae"])
 def test_units_whose_posterior_is_the_prior_are_counted_inactive(kind):
-    model = small_model(kind=kind)
+    model = small_model(kind=kind, latent_batch_norm=False)
     dead = [0, 2]
     # The top posterior becomes N(0, 1) = p(z2) for the dead units, and far from it else.
     top = model.inference.up_heads[-1]
@@ -90,7 +142,7 @@ def test_units_whose_posterior_is_the_prior_are_counted_inactive(kind):
 
 
 def test_lvae_units_without_bottom_up_information_are_inactive():
-    model = small_model(kind="lvae", top_down="shared")
+    model = small_model(kind="lvae", top_down="shared", latent_batch_norm=False)
     dead = [1, 3, 4]
     # A huge bottom-up variance: the precision-weighted merge returns the top-down
     # (= prior, shared parameterization) Gaussian for the dead units of z1.

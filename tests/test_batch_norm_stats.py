@@ -28,16 +28,18 @@ def grey(n=300, seed=0) -> np.ndarray:
 
 
 def test_every_batch_norm_layer_is_found():
-    # 2 per MLP: up 2 + top-down 1 + prior 1 + decoder 1 MLPs for a 2-layer LVAE
-    assert len(batch_norm_layers(small_model(kind="lvae"))) == 10
-    assert len(batch_norm_layers(small_model(kind="vae"))) == 8
+    # 2 per MLP: up 2 + top-down 1 + prior 1 + decoder 1 MLPs for a 2-layer LVAE, and one
+    # per latent head: up 2 + top-down 1 + prior 1 (the output layer of x has none)
+    assert len(batch_norm_layers(small_model(kind="lvae"))) == 14
+    assert len(batch_norm_layers(small_model(kind="lvae", latent_batch_norm=False))) == 10
+    assert len(batch_norm_layers(small_model(kind="vae"))) == 11
     assert batch_norm_layers(small_model(batch_norm=False)) == []
 
 
 def test_the_first_block_gets_the_population_statistics_computed_by_hand():
     model = small_model(kind="vae")
     x = (grey() < 0.4).astype("float32")
-    assert recompute_batch_norm_statistics(model, x, seed=0) == 8
+    assert recompute_batch_norm_statistics(model, x, seed=0) == 11
     block = model.inference.up_mlps[0]
     h = x.reshape(len(x), -1).astype(np.float64)
     for dense, norm in zip(block.dense, block.norm, strict=True):

@@ -17,6 +17,9 @@ from tf_lvae.config import ModelConfig, TrainingConfig, preset
         ({"min_variance": 0.0}, "min_variance"),
         ({"input_shape": (28, -1)}, "input_shape must be positive"),
         ({"batch_norm": "yes"}, "batch_norm must be a bool"),
+        ({"batch_norm": False, "latent_batch_norm": True}, "needs batch_norm=True"),
+        ({"batch_norm_epsilon": 0.0}, "batch_norm_epsilon must be in"),
+        ({"kind": "vae", "kl_estimator": "analytic"}, "is not the ELBO's KL for kind=.vae."),
     ],
 )
 def test_invalid_model_configs_say_what_is_wrong(changes, message):
@@ -32,6 +35,7 @@ def test_invalid_model_configs_say_what_is_wrong(changes, message):
         ({"learning_rate": 0.0}, "learning_rate must be > 0"),
         ({"iw_samples": 0}, "iw_samples"),
         ({"lr_decay_rate": 1.5}, "lr_decay_rate"),
+        ({"clipvalue": -0.9}, "clipvalue must be >= 0"),
     ],
 )
 def test_invalid_training_configs_say_what_is_wrong(changes, message):
@@ -47,6 +51,8 @@ def test_presets_follow_the_paper():
     assert (mnist.training.epochs, mnist.training.warmup_epochs) == (2000, 200)
     assert (mnist.training.learning_rate, mnist.training.batch_size) == (1e-3, 256)
     assert (mnist.training.adam_epsilon, mnist.training.clipnorm) == (1e-4, 4.0)
+    assert mnist.training.clipvalue == 0.9  # the authors' code (docs/method.md §5)
+    assert mnist.model.batch_norm_on_latents and mnist.model.batch_norm_epsilon == 1e-10
     assert preset("omniglot").training.epochs == 1500
     norb = preset("norb", 2)
     assert norb.model.input_shape == (32, 32)
@@ -72,3 +78,22 @@ def test_configs_round_trip_through_dicts():
     assert TrainingConfig.from_dict(training.to_dict()) == training
     with pytest.raises(ValueError, match="unknown ModelConfig fields"):
         ModelConfig.from_dict({**config.to_dict(), "latent": 3})
+
+
+def test_configs_written_before_a_field_existed_load_as_they_were_trained():
+    new = preset("mnist", 2).model.to_dict()
+    old = {k: v for k, v in new.items() if k not in ("latent_batch_norm", "batch_norm_epsilon")}
+    legacy = ModelConfig.from_dict(old)
+    assert not legacy.batch_norm_on_latents and legacy.batch_norm_epsilon == 1e-3
+    assert ModelConfig.from_dict(new).batch_norm_on_latents
+    training = {k: v for k, v in preset("mnist").training.to_dict().items() if k != "clipvalue"}
+    assert TrainingConfig.from_dict(training).clipvalue == 0.0
+
+
+def test_latent_batch_norm_follows_batch_norm_unless_set():
+    assert ModelConfig().batch_norm_on_latents
+    assert not ModelConfig(batch_norm=False).batch_norm_on_latents
+    assert not ModelConfig(latent_batch_norm=False).batch_norm_on_latents
+    assert ModelConfig.from_dict(ModelConfig(batch_norm=False).to_dict()) == ModelConfig(
+        batch_norm=False
+    )

@@ -68,15 +68,18 @@ def test_the_report_holds_every_number_and_its_settings(run):
     np.testing.assert_allclose(
         report["kl_to_standard_normal"]["per_layer"], [u.sum() for u in standard]
     )
-    np.testing.assert_allclose(standard[-1], units[-1], rtol=1e-6)  # p(z_L) = N(0, I)
+    # p(z_L) = N(0, I): the Monte Carlo KL to the prior estimates the closed form to N(0, I)
+    np.testing.assert_allclose(standard[-1], units[-1], atol=0.05)
     assert set(report["seconds"]) == {"batch_norm", "log_likelihood", "unit_kl", "total"}
     assert digest(run / "model.keras") == saved  # the run's model is never changed
 
 
 def test_the_report_says_which_batch_norm_statistics_were_used(run):
-    moving = evaluate(run, "--iw-samples", "1", "--examples", "300")
-    recomputed = evaluate(run, "--iw-samples", "1", "--examples", "300", "--bn-stats", "recomputed")
+    moving = evaluate(run, "--iw-samples", "1", "--examples", "300", "--bn-stats", "moving")
+    recomputed = evaluate(run, "--iw-samples", "1", "--examples", "300")  # the default
     assert moving["batch_norm_statistics"]["used"] == "moving"
+    assert recomputed["batch_norm_statistics"]["used"] == "recomputed"
+    assert moving["model_file"].startswith("checkpoints/epoch-")  # the moving averages
     assert moving["examples"] == recomputed["examples"] == 300
     assert moving["log_likelihood"] != recomputed["log_likelihood"]
     assert moving["elbo"] == pytest.approx(moving["log_likelihood"], rel=1e-6)  # K = 1

@@ -80,7 +80,7 @@ def test_at_beta_zero_the_loss_is_the_reconstruction_term_alone(changes):
     np.testing.assert_allclose(stats["kl"], sum(stats[f"kl_z{i}"] for i in (1, 2, 3)), rtol=1e-5)
 
 
-@pytest.mark.parametrize("changes", [*VARIANTS, {"kind": "vae", "kl_estimator": "analytic"}])
+@pytest.mark.parametrize("changes", [*VARIANTS, {"kind": "lvae", "kl_estimator": "analytic"}])
 def test_gradients_reach_every_layers_variables(changes):
     model = small_model(**changes)
     with tf.GradientTape() as tape:
@@ -220,7 +220,7 @@ def test_a_stack_of_batches_runs_the_same_steps_as_one_batch_at_a_time():
 
 def test_a_short_training_run_on_real_mnist_lowers_the_loss(shared_data):
     from tf_lvae.data import load_dataset, train_dataset
-    from tf_lvae.trainer import make_optimizer
+    from tf_lvae.optimizer import make_optimizer
 
     data = load_dataset("mnist", str(shared_data / "mnist"), download=False)
     x = data.x_train[:3072]

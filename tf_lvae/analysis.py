@@ -19,7 +19,8 @@ from tf_lvae.model import HierarchicalVAE
 
 tfd = tfp.distributions
 
-ACTIVE_THRESHOLD = 0.01  # nats (SPEC §3)
+ACTIVE_THRESHOLD = 0.01  # nats (docs/method.md §4)
+UNIT_KL_SAMPLES = 10  # joint posterior samples per example of the per-unit KL estimate
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -54,33 +55,45 @@ def _compiled(
     return functions[name]
 
 
-def _unit_kl_sums(model: HierarchicalVAE):
-    def batch_kl(batch, batch_seed):
-        samples = model.infer(batch, seed=batch_seed)
-        return (
-            [tf.reduce_sum(bounds.per_unit_kl(s, "analytic"), axis=0) for s in samples],
-            [tf.reduce_sum(kl_to_standard_normal(s), axis=0) for s in samples],
-        )
+def _unit_kl_sums(samples: int):
+    def build(model: HierarchicalVAE):
+        def batch_kl(batch, batch_seed):
+            layers = model.infer(batch, num_samples=samples, seed=batch_seed)
+            return (
+                [tf.reduce_sum(bounds.per_unit_kl(s, "mc"), axis=0) for s in layers],
+                [tf.reduce_sum(kl_to_standard_normal(s), axis=0) for s in layers],
+            )
 
-    return batch_kl
+        return batch_kl
+
+    return build
 
 
 def mean_unit_kls(
-    model: HierarchicalVAE, x: np.ndarray, batch_size: int = 500, seed: int = 0
+    model: HierarchicalVAE,
+    x: np.ndarray,
+    batch_size: int = 500,
+    seed: int = 0,
+    samples: int = UNIT_KL_SAMPLES,
 ) -> UnitKLs:
-    """Every unit's KL to its prior and to N(0, I), averaged over the examples x [M, ...].
+    """Every unit's KL to its prior and to N(0, I), averaged over the examples x [M, ...]
+    and `samples` joint posterior samples of each; batch norm in inference mode.
 
-    Closed form per unit given one posterior sample of the layer above (the same sample
-    for both), batch norm in inference mode.
+    KL to the prior: log q(z_i,k | .) - log p(z_i,k | z_{i+1}) at the joint sample of all
+    layers (docs/method.md §4), the authors' estimator. It is unbiased for both kinds and
+    its per-layer sums are the ELBO's KL terms. (The closed form given one sample of the
+    layer above is not, for the bottom-up VAE: there z_{i+1} is drawn from q(z_{i+1} | z_i)
+    and depends on z_i.) KL to N(0, I): the closed form, exact because N(0, I) does not
+    depend on the sample.
     """
     if len(x) == 0:
         raise ValueError("mean_unit_kls needs at least one example.")
-    fn = _compiled(model, "unit_kl", _unit_kl_sums)
+    fn = _compiled(model, f"unit_kl_{samples}", _unit_kl_sums(samples))
     totals = None
     for batch, batch_seed in _batches(x, batch_size, seed):
         sums = fn(batch, batch_seed)
         totals = sums if totals is None else tf.nest.map_structure(tf.add, totals, sums)
-    prior, standard = ([t.numpy() / len(x) for t in part] for part in totals)
+    prior, standard = ([t.numpy() / (len(x) * samples) for t in part] for part in totals)
     return UnitKLs(prior, standard)
 
 

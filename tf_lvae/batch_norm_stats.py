@@ -12,12 +12,20 @@ about 0.5 GB above the model for the 60,000 MNIST images and the 5-layer LVAE.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.data import binarize_once
+from tf_lvae.data import DatasetArrays, binarize_once
+from tf_lvae.evaluation import split_examples
 from tf_lvae.model import HierarchicalVAE
+from tf_lvae.run_dir import RunConfig
+
+BATCH_NORM_CHOICES = ("recomputed", "moving")
 
 
 def batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization]:
@@ -38,10 +46,12 @@ def training_images(x_train: np.ndarray, binarize: bool, seed: int) -> np.ndarra
 def recompute_batch_norm_statistics(model: HierarchicalVAE, x: np.ndarray, seed: int = 0) -> int:
     """Sets every batch-norm layer's moving mean and variance to the population statistics
     of its inputs over x [N, *input_shape], from one pass in training mode with one
-    posterior sample per example (drawn with `seed`). Returns the number of layers set.
+    posterior sample per example (drawn with `seed`). Returns the number of layers set,
+    and records what it did in `model.batch_norm_statistics` (saved with the model).
 
     Overwrites the model's moving averages in place: apply it to a freshly loaded copy
-    (e.g. `checkpointing.load_run_model`), never to a model that is still training.
+    (e.g. `checkpointing.load_run_model`) or at the end of training, never to a model that
+    is still training. The result depends only on the weights, x and seed.
     """
     layers = batch_norm_layers(model)
     frozen = [layer.name for layer in layers if not layer.trainable]
@@ -58,4 +68,43 @@ def recompute_batch_norm_statistics(model: HierarchicalVAE, x: np.ndarray, seed:
     finally:
         for layer, momentum in zip(layers, momenta, strict=True):
             layer.momentum = momentum
+    model.batch_norm_statistics = {"recomputed_from": len(x), "seed": int(seed)}
     return len(layers)
+
+
+def set_batch_norm_statistics(
+    model: HierarchicalVAE,
+    data: DatasetArrays,
+    config: RunConfig,
+    choice: str,
+    seed: int,
+    print_fn: Callable = print,
+) -> dict[str, Any]:
+    """Gives the model the batch-norm statistics `choice` names and returns what was used:
+    {"used": "recomputed" | "moving" | "none", "description", ...}.
+
+    "recomputed" (the authors' protocol): one pass over the run's training set, binarized
+    afresh with `seed`; a model that already holds the statistics of that pass (the final
+    model.keras of a run) keeps them. "moving": the model's own statistics, which must be
+    the moving averages of training (a checkpoint).
+    """
+    if not batch_norm_layers(model):
+        return {"used": "none", "description": "the model has no batch normalization"}
+    if choice == "moving":
+        return {"used": "moving", "description": "the moving averages kept during training"}
+    if choice not in BATCH_NORM_CHOICES:
+        raise ValueError(f"batch-norm statistics must be one of {BATCH_NORM_CHOICES}: {choice!r}")
+    x_train = split_examples(data, "train", config.validation, config.training.seed)
+    fresh = f", binarized afresh (seed {seed})" if data.binarize else ""
+    description = (
+        f"recomputed from one pass over the {len(x_train):,} training images{fresh}, "
+        "as the authors evaluated"
+    )
+    record = {"used": "recomputed", "training_examples": len(x_train), "seed": int(seed)}
+    if model.batch_norm_statistics == {"recomputed_from": len(x_train), "seed": int(seed)}:
+        return {**record, "description": f"{description}, stored with the model", "seconds": 0.0}
+    start = time.perf_counter()
+    recompute_batch_norm_statistics(model, training_images(x_train, data.binarize, seed), seed)
+    seconds = round(time.perf_counter() - start, 1)
+    print_fn(f"batch-norm statistics {description} ({seconds} s)")
+    return {**record, "description": description, "seconds": seconds}

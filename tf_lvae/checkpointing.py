@@ -84,24 +84,35 @@ class Checkpoint(keras.callbacks.Callback):
         save_checkpoint(self.model, self.run, epoch + 1)
 
 
-def load_run_model(run_dir: str | Path, which: str = "final") -> HierarchicalVAE:
-    """The trained model of a run: "final" (model.keras, falling back to the latest
-    checkpoint while the run is unfinished) or "latest" (the latest checkpoint).
+MODEL_FILES = ("final", "latest")
 
-    Raises FileNotFoundError naming what is missing when the run has neither.
-    """
-    run = RunDir(run_dir)
-    if which not in ("final", "latest"):
-        raise ValueError(f"which must be 'final' or 'latest', got {which!r}.")
-    if which == "final" and run.model_path.is_file():
-        return keras.saving.load_model(run.model_path)
+
+def run_model_file(run: RunDir, which: str = "final") -> tuple[Path, int]:
+    """The one decision of which file holds a run's trained model, and its epochs done:
+    "final": model.keras (batch-norm statistics recomputed at the end of training), or the
+    latest checkpoint while the run is unfinished; "latest": the latest checkpoint (the
+    moving averages of training). Raises FileNotFoundError when the run has neither."""
+    if which not in MODEL_FILES:
+        raise ValueError(f"which must be one of {MODEL_FILES}, got {which!r}.")
     config = run.read_config()
     latest = run.latest_checkpoint()
+    if which == "final" and run.model_path.is_file():
+        return run.model_path, latest[0] if latest else config.training.epochs
     if latest is None:
         raise FileNotFoundError(
             f"{run.path} has no trained model yet: neither {run.model_path.name} nor any "
             f"checkpoint in {run.checkpoint_dir}. Train it with `python -m training.fit`."
         )
+    return latest[1], latest[0]
+
+
+def load_run_model(run_dir: str | Path, which: str = "final") -> HierarchicalVAE:
+    """The trained model of a run, from the file `run_model_file` chooses."""
+    run = RunDir(run_dir)
+    path, _ = run_model_file(run, which)
+    if path == run.model_path:
+        return keras.saving.load_model(path)
+    config = run.read_config()
     model = HierarchicalVAE(config.model, seed=config.training.seed)
-    restore_checkpoint(model, latest[1])
+    restore_checkpoint(model, path)
     return model

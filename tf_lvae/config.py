@@ -52,11 +52,18 @@ class ModelConfig:
       likelihood: "bernoulli" (logits) or "gaussian" (linear mean, softplus variance).
       activation: nonlinearity of the MLPs; "leaky_relu" is max(x, 0.1 x) as the paper.
       batch_norm: batch normalization after every hidden Dense layer.
+      latent_batch_norm: batch normalization also on the Dense layers that give every
+        latent mean and (pre-softplus) variance, as the authors' code (method.md §5); the
+        layers giving the parameters of x never have it. None: the same as batch_norm.
+      batch_norm_epsilon: the epsilon of every batch-norm layer (the authors' 1e-10;
+        Keras's default is 1e-3).
       top_down: LVAE only. "separate" inference MLPs t_i (ICML preprint), or "shared"
         with the generative model, mu_t = mu_p, var_t = var_p (NIPS paper).
       kl_estimator: "mc" (log q - log p on the samples, as the paper) or "analytic"
         (closed-form KL per layer given the sample above; used where iw_samples == 1).
-      min_variance: floor added to every softplus variance.
+        "analytic" is the ELBO's KL only for the LVAE, whose q(z_i | .) and p(z_i | z_{i+1})
+        are conditioned on the same sample of the layer above; a "vae" refuses it.
+      min_variance: floor added to every softplus variance (method.md §5).
     """
 
     input_shape: tuple[int, ...] = (28, 28)
@@ -66,6 +73,8 @@ class ModelConfig:
     likelihood: str = "bernoulli"
     activation: str = "leaky_relu"
     batch_norm: bool = True
+    latent_batch_norm: bool | None = None
+    batch_norm_epsilon: float = 1e-10
     top_down: str = "separate"
     kl_estimator: str = "mc"
     min_variance: float = 1e-5
@@ -93,9 +102,33 @@ class ModelConfig:
             isinstance(self.batch_norm, bool), f"batch_norm must be a bool: {self.batch_norm!r}"
         )
         _require(
+            self.latent_batch_norm is None or isinstance(self.latent_batch_norm, bool),
+            f"latent_batch_norm must be a bool or None: {self.latent_batch_norm!r}",
+        )
+        _require(
+            self.batch_norm or self.latent_batch_norm is not True,
+            "latent_batch_norm=True needs batch_norm=True (batch norm on the latent layers "
+            "only is not one of the paper's models).",
+        )
+        _require(
+            0.0 < self.batch_norm_epsilon < 1.0 and math.isfinite(self.batch_norm_epsilon),
+            f"batch_norm_epsilon must be in (0, 1), got {self.batch_norm_epsilon!r}.",
+        )
+        _require(
+            not (self.kind == "vae" and self.kl_estimator == "analytic"),
+            'kl_estimator="analytic" is not the ELBO\'s KL for kind="vae": there z_{i+1} is '
+            "drawn from q(z_{i+1} | z_i), so the closed form given that sample is not "
+            'E_q[log q(z_i | .) - log p(z_i | z_{i+1})]. Use kl_estimator="mc".',
+        )
+        _require(
             0.0 < self.min_variance < 1.0 and math.isfinite(self.min_variance),
             f"min_variance must be in (0, 1), got {self.min_variance!r}.",
         )
+
+    @property
+    def batch_norm_on_latents(self) -> bool:
+        """Whether the latent heads have batch norm (`latent_batch_norm`, None: `batch_norm`)."""
+        return self.batch_norm if self.latent_batch_norm is None else self.latent_batch_norm
 
     @property
     def num_layers(self) -> int:
@@ -111,7 +144,16 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
-        return cls(**_known_fields(cls, values))
+        """The config of a `to_dict` dict. Fields a dict lacks because it was written
+        before they existed take the value that reproduces the model it was trained as
+        (see `LEGACY_MODEL_FIELDS`)."""
+        return cls(**_known_fields(cls, {**LEGACY_MODEL_FIELDS, **values}))
+
+
+# Fields added in tf_lvae 0.2, with the behaviour of 0.1 for configs written without them:
+# no batch norm on the latent heads, Keras's batch-norm epsilon, no per-element clipping.
+LEGACY_MODEL_FIELDS = {"latent_batch_norm": False, "batch_norm_epsilon": 1e-3}
+LEGACY_TRAINING_FIELDS = {"clipvalue": 0.0}
 
 
 @dataclass(frozen=True)
@@ -127,6 +169,8 @@ class TrainingConfig:
         the mean over mc_samples of the importance-weighted bound over iw_samples.
       adam_epsilon: Adam's epsilon (1e-4 in the authors' code).
       clipnorm: clip gradients to this global norm (4 in the authors' code; 0 = off).
+      clipvalue: then clip each gradient element to ±clipvalue (0.9 in the authors' code;
+        0 = off).
       lr_decay_rate, lr_decay_epochs, lr_decay_start: from epoch lr_decay_start on,
         multiply the learning rate by lr_decay_rate every lr_decay_epochs epochs
         (lr_decay_rate = 1.0: constant).
@@ -144,6 +188,7 @@ class TrainingConfig:
     iw_samples: int = 1
     adam_epsilon: float = 1e-4
     clipnorm: float = 4.0
+    clipvalue: float = 0.9
     lr_decay_rate: float = 1.0
     lr_decay_epochs: int = 200
     lr_decay_start: int = 0
@@ -173,7 +218,9 @@ class TrainingConfig:
         for name in ("learning_rate", "adam_epsilon"):
             value = getattr(self, name)
             _require(value > 0 and math.isfinite(value), f"{name} must be > 0, got {value!r}.")
-        _require(self.clipnorm >= 0, f"clipnorm must be >= 0, got {self.clipnorm!r}.")
+        for name in ("clipnorm", "clipvalue"):
+            value = getattr(self, name)
+            _require(value >= 0 and math.isfinite(value), f"{name} must be >= 0, got {value!r}.")
         _require(
             0 < self.lr_decay_rate <= 1,
             f"lr_decay_rate must be in (0, 1], got {self.lr_decay_rate!r}.",
@@ -187,7 +234,8 @@ class TrainingConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainingConfig:
-        return cls(**_known_fields(cls, values))
+        """The config of a `to_dict` dict (see `ModelConfig.from_dict` for older dicts)."""
+        return cls(**_known_fields(cls, {**LEGACY_TRAINING_FIELDS, **values}))
 
 
 @dataclass(frozen=True)

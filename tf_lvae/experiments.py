@@ -196,7 +196,7 @@ class ReproduceSettings:
       seed: seed of every run and evaluation.
       eval_every, eval_iw_samples: the test IW bound during training (Fig. 4); eval_every
         None: 20 times per run. eval_iw_samples is also the K of each run's own final
-        check (results.json, batch-norm moving averages); the tables report the runner's
+        check (results.json, recomputed batch-norm statistics); the tables report the runner's
         evaluation with iw_samples, so K = 5000 is paid once per run.
       unit_kl_examples: test examples of the per-epoch per-unit KL record (Fig. 5).
       jit_compile: speed only (XLA).

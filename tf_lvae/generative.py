@@ -17,6 +17,19 @@ def latent_mlp(config: ModelConfig, layer: int, name: str) -> MLPBlock:
         config.hidden_dims[layer],
         activation=config.activation,
         batch_norm=config.batch_norm,
+        batch_norm_epsilon=config.batch_norm_epsilon,
+        name=name,
+    )
+
+
+def latent_head(config: ModelConfig, layer: int, name: str) -> GaussianHead:
+    """The Gaussian head giving the mean and variance of latent layer `layer` (0-based),
+    with batch norm when config.batch_norm_on_latents."""
+    return GaussianHead(
+        config.latent_dims[layer],
+        config.min_variance,
+        batch_norm=config.batch_norm_on_latents,
+        batch_norm_epsilon=config.batch_norm_epsilon,
         name=name,
     )
 
@@ -33,16 +46,13 @@ class GenerativeNetwork(ModelConfigLayer):
         super().__init__(config, **kwargs)
         top = config.num_layers - 1
         self.prior_mlps = [latent_mlp(config, i + 1, f"prior_mlp_{i + 1}") for i in range(top)]
-        self.prior_heads = [
-            GaussianHead(config.latent_dims[i], config.min_variance, name=f"prior_head_{i + 1}")
-            for i in range(top)
-        ]
+        self.prior_heads = [latent_head(config, i, f"prior_head_{i + 1}") for i in range(top)]
         self.decoder_mlp = latent_mlp(config, 0, "decoder_mlp")
         if config.likelihood == "bernoulli":
             self.decoder_head = keras.layers.Dense(
                 config.data_dim, name="decoder_logits", dtype="float32"
             )
-        else:
+        else:  # the output layers of x have no batch norm
             self.decoder_head = GaussianHead(
                 config.data_dim, config.min_variance, name="decoder_head"
             )
@@ -61,7 +71,8 @@ class GenerativeNetwork(ModelConfigLayer):
 
         `layer` is 0-based and < num_layers - 1; z_above is [rows, latent_dims[layer + 1]].
         """
-        return self.prior_heads[layer](self.prior_mlps[layer](z_above, training=training))
+        h = self.prior_mlps[layer](z_above, training=training)
+        return self.prior_heads[layer](h, training=training)
 
     def likelihood(self, z1: tf.Tensor, training: bool = False) -> tfp.distributions.Distribution:
         """p(x | z_1): batch [rows], event [data_dim] (the flattened input)."""

@@ -16,8 +16,8 @@ import tensorflow_probability as tfp
 
 from tf_lvae.config import ModelConfig
 from tf_lvae.distributions import diagonal_normal, standard_normal_like
-from tf_lvae.generative import GenerativeNetwork, latent_mlp
-from tf_lvae.layers import GaussianHead, ModelConfigLayer, precision_weighted_merge
+from tf_lvae.generative import GenerativeNetwork, latent_head, latent_mlp
+from tf_lvae.layers import ModelConfigLayer, precision_weighted_merge
 
 tfd = tfp.distributions
 
@@ -47,8 +47,7 @@ class _InferenceNetwork(ModelConfigLayer):
         super().__init__(config, **kwargs)
         self.up_mlps = [latent_mlp(config, i, f"up_mlp_{i + 1}") for i in range(config.num_layers)]
         self.up_heads = [
-            GaussianHead(units, config.min_variance, name=f"up_head_{i + 1}")
-            for i, units in enumerate(config.latent_dims)
+            latent_head(config, i, f"up_head_{i + 1}") for i in range(config.num_layers)
         ]
 
     def build(self, input_shape=None):
@@ -60,7 +59,7 @@ class _InferenceNetwork(ModelConfigLayer):
 
     def up(self, layer: int, h: tf.Tensor, training: bool):
         """(mean, variance) of the bottom-up Gaussian of `layer` (0-based) from its input h."""
-        return self.up_heads[layer](self.up_mlps[layer](h, training=training))
+        return self.up_heads[layer](self.up_mlps[layer](h, training=training), training=training)
 
 
 def layer_seeds(seed: tf.Tensor | None, num_layers: int) -> list:
@@ -121,8 +120,7 @@ class LadderInference(_InferenceNetwork):
             for i in range(top if separate else 0)
         ]
         self.top_down_heads = [
-            GaussianHead(config.latent_dims[i], config.min_variance, name=f"top_down_head_{i + 1}")
-            for i in range(len(self.top_down_mlps))
+            latent_head(config, i, f"top_down_head_{i + 1}") for i in range(len(self.top_down_mlps))
         ]
 
     def build(self, input_shape=None):
@@ -167,4 +165,5 @@ class LadderInference(_InferenceNetwork):
         return samples[::-1]
 
     def _top_down(self, layer: int, z_above: tf.Tensor, training: bool):
-        return self.top_down_heads[layer](self.top_down_mlps[layer](z_above, training=training))
+        h = self.top_down_mlps[layer](z_above, training=training)
+        return self.top_down_heads[layer](h, training=training)

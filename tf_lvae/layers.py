@@ -54,6 +54,7 @@ class MLPBlock(keras.layers.Layer):
         activation: str = "leaky_relu",
         batch_norm: bool = True,
         num_layers: int = 2,
+        batch_norm_epsilon: float = 1e-3,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -61,16 +62,16 @@ class MLPBlock(keras.layers.Layer):
         self.activation = activation
         self.batch_norm = batch_norm
         self.num_layers = num_layers
+        self.batch_norm_epsilon = batch_norm_epsilon
         self._activation = activation_fn(activation)
         self.dense = [
             keras.layers.Dense(units, use_bias=not batch_norm, name=f"dense_{i}")
             for i in range(num_layers)
         ]
-        self.norm = (
-            [keras.layers.BatchNormalization(name=f"batch_norm_{i}") for i in range(num_layers)]
-            if batch_norm
-            else []
-        )
+        self.norm = [
+            keras.layers.BatchNormalization(epsilon=batch_norm_epsilon, name=f"batch_norm_{i}")
+            for i in range(num_layers if batch_norm else 0)
+        ]
 
     def build(self, input_shape):
         shape = tuple(input_shape)
@@ -100,6 +101,7 @@ class MLPBlock(keras.layers.Layer):
             "activation": self.activation,
             "batch_norm": self.batch_norm,
             "num_layers": self.num_layers,
+            "batch_norm_epsilon": self.batch_norm_epsilon,
         }
 
 
@@ -109,23 +111,49 @@ class GaussianHead(keras.layers.Layer):
 
     Input [batch, features] -> (mean, variance), each [batch, units]; variance =
     softplus(linear) + min_variance, so it is > 0 and log densities stay finite.
-    One Dense layer computes both halves. It computes in float32 whatever the global
-    dtype policy (pass dtype= to change that), so mixed precision keeps the densities exact.
+    One Dense layer computes both halves. With `batch_norm` (the latent layers of the
+    authors' code, docs/method.md §3) batch norm follows that Dense layer, before the
+    softplus; since it normalizes each unit on its own, that is batch norm on the mean
+    layer and on the variance layer. It computes in float32 whatever the global dtype
+    policy (pass dtype= to change that), so mixed precision keeps the densities exact.
     """
 
-    def __init__(self, units: int, min_variance: float = 1e-5, **kwargs):
+    def __init__(
+        self,
+        units: int,
+        min_variance: float = 1e-5,
+        batch_norm: bool = False,
+        batch_norm_epsilon: float = 1e-3,
+        **kwargs,
+    ):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.units = units
         self.min_variance = min_variance
-        self.dense = keras.layers.Dense(2 * units, name="dense", dtype=self.dtype_policy)
+        self.batch_norm = batch_norm
+        self.batch_norm_epsilon = batch_norm_epsilon
+        self.dense = keras.layers.Dense(
+            2 * units, use_bias=not batch_norm, name="dense", dtype=self.dtype_policy
+        )
+        self.norm = (
+            keras.layers.BatchNormalization(
+                epsilon=batch_norm_epsilon, name="batch_norm", dtype=self.dtype_policy
+            )
+            if batch_norm
+            else None
+        )
 
     def build(self, input_shape):
         self.dense.build(tuple(input_shape))
+        if self.norm is not None:
+            self.norm.build((*tuple(input_shape)[:-1], 2 * self.units))
         self.built = True
 
-    def call(self, inputs):
-        mean, raw_variance = ops.split(self.dense(inputs), 2, axis=-1)
+    def call(self, inputs, training=False):
+        h = self.dense(inputs)
+        if self.norm is not None:
+            h = self.norm(h, training=training)
+        mean, raw_variance = ops.split(h, 2, axis=-1)
         return mean, ops.softplus(raw_variance) + self.min_variance
 
     def compute_output_shape(self, input_shape):
@@ -133,7 +161,13 @@ class GaussianHead(keras.layers.Layer):
         return shape, shape
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "min_variance": self.min_variance}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "min_variance": self.min_variance,
+            "batch_norm": self.batch_norm,
+            "batch_norm_epsilon": self.batch_norm_epsilon,
+        }
 
 
 class ModelConfigLayer(keras.layers.Layer):

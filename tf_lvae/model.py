@@ -38,6 +38,9 @@ class HierarchicalVAE(keras.Model):
       config: the model (sizes, kind, likelihood, ...), a ModelConfig or its dict.
       mc_samples, iw_samples: samples per example in the training objective (Table 1).
       seed: seed of the model's own random stream (posterior samples in training).
+      batch_norm_statistics: what the batch-norm layers' statistics are: None, the moving
+        averages of training; or the record `recompute_batch_norm_statistics` leaves,
+        {"recomputed_from": examples, "seed": seed}. Saved with the model.
 
     Layers are 1-based in the public API, as in the paper (z1 is next to the data).
     Under a mixed-precision policy the MLPs compute in 16 bits while the Gaussian and
@@ -52,6 +55,7 @@ class HierarchicalVAE(keras.Model):
         mc_samples: int = 1,
         iw_samples: int = 1,
         seed: int | None = None,
+        batch_norm_statistics: dict | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -64,6 +68,7 @@ class HierarchicalVAE(keras.Model):
         self.mc_samples = mc_samples
         self.iw_samples = iw_samples
         self.seed = seed
+        self.batch_norm_statistics = batch_norm_statistics
         self.generative = GenerativeNetwork(self.model_config, name="generative")
         inference = LadderInference if self.model_config.kind == "lvae" else BottomUpInference
         self.inference = inference(self.model_config, name="inference")
@@ -287,6 +292,7 @@ class HierarchicalVAE(keras.Model):
             "mc_samples": self.mc_samples,
             "iw_samples": self.iw_samples,
             "seed": self.seed,
+            "batch_norm_statistics": self.batch_norm_statistics,
         }
 
     @classmethod

@@ -20,25 +20,18 @@ from typing import Any
 import numpy as np
 
 from tf_lvae.analysis import ACTIVE_THRESHOLD, active_units, layer_totals, mean_unit_kls
-from tf_lvae.batch_norm_stats import (
-    batch_norm_layers,
-    recompute_batch_norm_statistics,
-    training_images,
-)
-from tf_lvae.checkpointing import load_run_model
+from tf_lvae.batch_norm_stats import BATCH_NORM_CHOICES, set_batch_norm_statistics
+from tf_lvae.checkpointing import load_run_model, run_model_file
 from tf_lvae.data import DatasetArrays
 from tf_lvae.evaluation import (
     SPLITS,
     Evaluator,
     log_likelihood_report,
-    split_examples,
     split_images,
 )
-from tf_lvae.model import HierarchicalVAE
-from tf_lvae.run_dir import RunConfig, RunDir
+from tf_lvae.run_dir import RunDir
 from tf_lvae.trainer import load_run_data
 
-BATCH_NORM_CHOICES = ("moving", "recomputed")
 SPEED_ONLY = ("batch_size", "jit_compile")
 
 
@@ -49,8 +42,9 @@ class EvaluationSettings:
     Attributes:
       iw_samples: K of the IW bound (the paper: 5000).
       split: "test", "train" or "validation" (see `evaluation.split_images`).
-      batch_norm: "moving" (the moving averages of training) or "recomputed" (one pass
-        over the training set, as the authors; see `batch_norm_stats`).
+      batch_norm: "recomputed" (one pass over the training set, as the authors; see
+        `batch_norm_stats`) or "moving" (the moving averages of training, from the
+        latest checkpoint).
       seed: seed of the posterior samples and of the fresh binarization; None: the
         run's training seed.
       examples: evaluate the first this many examples of the split; None: all.
@@ -59,7 +53,7 @@ class EvaluationSettings:
 
     iw_samples: int = 5000
     split: str = "test"
-    batch_norm: str = "moving"
+    batch_norm: str = "recomputed"
     seed: int | None = None
     examples: int | None = None
     batch_size: int = 500
@@ -92,49 +86,6 @@ def evaluation_path(run: RunDir, split: str = "test") -> Path:
     return run.path / f"evaluation-{split}.json"
 
 
-def trained_state(run: RunDir, config: RunConfig) -> tuple[str, int]:
-    """(the file `load_run_model` loads, relative to the run, and the epochs it has done)."""
-    latest = run.latest_checkpoint()
-    epochs = latest[0] if latest is not None else config.training.epochs
-    if run.model_path.is_file() or latest is None:
-        return run.model_path.name, epochs
-    return str(latest[1].relative_to(run.path)), epochs
-
-
-def set_batch_norm_statistics(
-    model: HierarchicalVAE,
-    data: DatasetArrays,
-    config: RunConfig,
-    choice: str,
-    seed: int,
-    print_fn: Callable = print,
-) -> dict[str, Any]:
-    """Gives the model the batch-norm statistics `choice` names ("moving": leaves them;
-    "recomputed": one pass over the run's training set, binarized afresh with `seed`).
-    Returns what was used: {"used": "moving" | "recomputed" | "none", "description", ...}."""
-    if not batch_norm_layers(model):
-        return {"used": "none", "description": "the model has no batch normalization"}
-    if choice == "moving":
-        return {"used": "moving", "description": "the moving averages kept during training"}
-    start = time.perf_counter()
-    x_train = split_examples(data, "train", config.validation, config.training.seed)
-    x = training_images(x_train, data.binarize, seed)
-    layers = recompute_batch_norm_statistics(model, x, seed)
-    seconds = round(time.perf_counter() - start, 1)
-    fresh = f", binarized afresh (seed {seed})" if data.binarize else ""
-    description = (
-        f"recomputed for {layers} batch-norm layers from one pass over the {len(x):,} "
-        f"training images{fresh}, as the authors evaluated"
-    )
-    print_fn(f"batch-norm statistics {description} ({seconds} s)")
-    return {
-        "used": "recomputed",
-        "description": description,
-        "training_examples": len(x),
-        "seconds": seconds,
-    }
-
-
 def evaluate_run(
     run_dir: str | Path,
     settings: EvaluationSettings = EvaluationSettings(),
@@ -151,8 +102,10 @@ def evaluate_run(
     start = time.perf_counter()
     run = RunDir(run_dir)
     config = run.read_config()
-    model = load_run_model(run.path)
-    model_file, epochs = trained_state(run, config)
+    which = "latest" if settings.batch_norm == "moving" else "final"
+    model = load_run_model(run.path, which)
+    model_path, epochs = run_model_file(run, which)
+    model_file = str(model_path.relative_to(run.path))
     data = data if data is not None else load_run_data(config)
     seed = config.training.seed if settings.seed is None else settings.seed
     settings = dataclasses.replace(settings, seed=seed)

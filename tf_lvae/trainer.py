@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tf_lvae.batch_norm_stats import set_batch_norm_statistics
 from tf_lvae.callbacks import (
     EpochSummary,
     MetricsCSV,
@@ -42,16 +43,8 @@ from tf_lvae.evaluation import (
     test_images,
 )
 from tf_lvae.model import HierarchicalVAE
+from tf_lvae.optimizer import make_optimizer
 from tf_lvae.run_dir import RunConfig, RunDir, write_atomic, write_json
-
-
-def make_optimizer(config: TrainingConfig) -> keras.optimizers.Adam:
-    """Adam with the run's learning rate, epsilon and global-norm gradient clipping."""
-    return keras.optimizers.Adam(
-        learning_rate=config.learning_rate,
-        epsilon=config.adam_epsilon,
-        global_clipnorm=config.clipnorm or None,
-    )
 
 
 def steps_per_execution(steps: int, requested: int) -> int:
@@ -156,8 +149,10 @@ def train_run(
     print_fn: Callable = print,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> dict[str, Any]:
-    """Trains (or resumes) the run in `run` to its last epoch, saves model.keras and
-    writes results.json with the test IW log-likelihood (K = final_iw_samples).
+    """Trains (or resumes) the run in `run` to its last epoch, recomputes the batch-norm
+    statistics from one pass over the training set (the authors' protocol), saves the
+    model with them as model.keras and writes results.json with the test IW
+    log-likelihood (K = final_iw_samples) and ELBO of that model.
 
     Returns the results dict. `data` may be passed to skip loading the dataset;
     `extra_callbacks` run after the run's own (e.g. timers).
@@ -194,6 +189,7 @@ def train_run(
             callbacks=[*_callbacks(run, config, evaluator, x_test, print_fn), *extra_callbacks],
             verbose=1 if sys.stdout.isatty() else 0,
         )
+    batch_norm = set_batch_norm_statistics(model, data, config, "recomputed", t.seed, print_fn)
     write_atomic(run.model_path, model.save)
     print_fn(
         f"final test log-likelihood: IW bound with K = {config.final_iw_samples} "
@@ -203,7 +199,7 @@ def train_run(
         "dataset": data.name,
         "data_source": data.source,
         "epochs": t.epochs,
-        "batch_norm_statistics": "moving averages",
+        "batch_norm_statistics": batch_norm,
         "test": log_likelihood_report(
             evaluator, x_test, config.final_iw_samples, seed=t.seed, verbose=1
         ),

@@ -17,15 +17,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from tf_lvae.batch_norm_stats import BATCH_NORM_CHOICES
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
 from tf_lvae.evaluation import SPLITS
 from tf_lvae.run_dir import RunDir, write_json
-from tf_lvae.run_report import (
-    BATCH_NORM_CHOICES,
-    EvaluationSettings,
-    evaluate_run,
-    evaluation_path,
-)
+from tf_lvae.run_report import EvaluationSettings, evaluate_run, evaluation_path
 
 
 def build_parser() -> ArgumentParser:
@@ -36,9 +32,10 @@ def build_parser() -> ArgumentParser:
     p.add_argument(
         "--bn-stats",
         choices=BATCH_NORM_CHOICES,
-        default="moving",
-        help="batch-norm statistics: the moving averages of training (default), or "
-        "recomputed from one pass over the training set as the authors evaluated",
+        default="recomputed",
+        help="batch-norm statistics: recomputed from one pass over the training set as the "
+        "authors evaluated (default; a finished run's model.keras holds them), or the "
+        "moving averages of training (from the latest checkpoint)",
     )
     p.add_argument("--examples", type=positive_int, help="only the first N examples of the split")
     p.add_argument("--seed", type=int, help="sampling seed (default: the run's seed)")

@@ -17,16 +17,12 @@ from collections.abc import Sequence
 
 from tf_lvae import figures
 from tf_lvae.analysis import ACTIVE_THRESHOLD, layer_totals, mean_unit_kls, pca, posterior_samples
+from tf_lvae.batch_norm_stats import BATCH_NORM_CHOICES, set_batch_norm_statistics
 from tf_lvae.checkpointing import load_run_model
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
 from tf_lvae.evaluation import test_images
 from tf_lvae.run_dir import RunDir
-from tf_lvae.run_report import (
-    BATCH_NORM_CHOICES,
-    read_metrics,
-    read_unit_kl,
-    set_batch_norm_statistics,
-)
+from tf_lvae.run_report import read_metrics, read_unit_kl
 from tf_lvae.trainer import load_run_data
 
 
@@ -37,7 +33,12 @@ def build_parser() -> ArgumentParser:
         "--examples", type=positive_int, default=5000, help="test examples for Figs. 6a and 7"
     )
     p.add_argument("--samples", type=positive_int, default=100, help="images per sample grid")
-    p.add_argument("--bn-stats", choices=BATCH_NORM_CHOICES, default="moving")
+    p.add_argument(
+        "--bn-stats",
+        choices=BATCH_NORM_CHOICES,
+        default="recomputed",
+        help="batch-norm statistics (default: recomputed, as the authors; see training.evaluate)",
+    )
     p.add_argument("--seed", type=int, default=0)
     return p
 
@@ -46,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run = RunDir(args.run)
     config = run.read_config()
-    model = load_run_model(run.path)
+    model = load_run_model(run.path, "latest" if args.bn_stats == "moving" else "final")
     data = load_run_data(config)
     set_batch_norm_statistics(model, data, config, args.bn_stats, args.seed)
     out = run.plots_dir

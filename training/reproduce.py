@@ -18,10 +18,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from tf_lvae.batch_norm_stats import BATCH_NORM_CHOICES
 from tf_lvae.cli import ArgumentParser, non_negative_int, positive_int, run_command
 from tf_lvae.experiments import EXPERIMENTS, ReproduceSettings, get_experiment, get_variant
 from tf_lvae.reproduction import run_experiment
-from tf_lvae.run_report import BATCH_NORM_CHOICES
 
 
 def layer_list(text: str) -> tuple[int, ...]:

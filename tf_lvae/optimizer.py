@@ -1,0 +1,48 @@
+"""The optimizer of the paper's runs: Adam with the authors' two-stage gradient clipping."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from tf_lvae.config import TrainingConfig
+
+
+@keras.saving.register_keras_serializable(package="tf_lvae")
+class ClippedAdam(keras.optimizers.Adam):
+    """Adam whose gradients are first clipped to a global norm, then each element to
+    ±clip_value, in that order, as the authors' code does (docs/method.md §5). Keras's own
+    `global_clipnorm` and `clipvalue` cannot be combined.
+
+    Args:
+      clip_norm: the global norm (None or 0: no norm clipping).
+      clip_value: the bound of every element after the norm clipping (None or 0: none).
+      **kwargs: Adam's arguments.
+    """
+
+    def __init__(self, clip_norm: float | None = None, clip_value: float | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.clip_norm = clip_norm or None
+        self.clip_value = clip_value or None
+
+    def apply(self, grads, trainable_variables=None):
+        grads = list(grads)
+        if self.clip_norm:
+            grads, _ = tf.clip_by_global_norm(grads, self.clip_norm)
+        if self.clip_value:
+            grads = [tf.clip_by_value(g, -self.clip_value, self.clip_value) for g in grads]
+        return super().apply(grads, trainable_variables)
+
+    def get_config(self):
+        return {**super().get_config(), "clip_norm": self.clip_norm, "clip_value": self.clip_value}
+
+
+def make_optimizer(config: TrainingConfig) -> ClippedAdam:
+    """Adam with the run's learning rate and epsilon, gradients clipped to a global norm of
+    config.clipnorm and then element-wise to ±config.clipvalue."""
+    return ClippedAdam(
+        learning_rate=config.learning_rate,
+        epsilon=config.adam_epsilon,
+        clip_norm=config.clipnorm,
+        clip_value=config.clipvalue,
+    )
