@@ -133,7 +133,7 @@ def time_steps(config: RunConfig, data: DatasetArrays, keras_loop: bool = False)
     and Keras's own steps_per_execution = k loop (for comparison)."""
     t = config.training
     model = compiled_model(config)
-    batches, calls = training_batches(data.x_train, data.binarize, t)
+    batches, calls = training_batches(data.x_train, data, t)
     if keras_loop:
         k = steps_per_epoch(data.x_train, t.batch_size) // calls
         model.compile(optimizer=make_optimizer(t), jit_compile=t.jit_compile, steps_per_execution=k)

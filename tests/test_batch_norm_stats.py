@@ -1,4 +1,4 @@
-"""Batch-norm statistics recomputed from one pass over the training set (SPEC §3)."""
+"""Batch-norm statistics recomputed from one pass over the training set (docs/method.md §4)."""
 
 import numpy as np
 import pytest
@@ -9,6 +9,7 @@ from tf_lvae.batch_norm_stats import (
     recompute_batch_norm_statistics,
     training_images,
 )
+from tf_lvae.data import DatasetArrays, binarize_once
 from tf_lvae.layers import LEAKY_RELU_SLOPE
 
 SMALL = {"input_shape": (6, 6), "latent_dims": (5, 4), "hidden_dims": (16, 12)}
@@ -71,7 +72,7 @@ def test_every_layer_holds_the_population_statistics_of_its_inputs(changes):
     batch-norm layer inputs whose mean and variance over the training set are exactly the
     stored statistics: each layer normalizes by its own population statistics."""
     model = small_model(**changes)
-    x = training_images(grey(), binarize=True, seed=4)
+    x = binarize_once(grey(), seed=4)
     layers = batch_norm_layers(model)
     recompute_batch_norm_statistics(model, x, seed=7)
     assert all(layer.momentum == 0.99 for layer in layers)  # restored
@@ -90,7 +91,7 @@ def test_every_layer_holds_the_population_statistics_of_its_inputs(changes):
 def test_recomputation_changes_the_moving_averages_and_nothing_else():
     model = small_model(kind="lvae")
     before = {w.path: w.numpy() for w in model.weights}
-    recompute_batch_norm_statistics(model, training_images(grey(), True, 0))
+    recompute_batch_norm_statistics(model, binarize_once(grey(), 0))
     changed = {w.path for w in model.weights if not np.array_equal(w.numpy(), before[w.path])}
     moving = {
         v.path
@@ -108,10 +109,25 @@ def test_a_model_without_batch_norm_is_left_alone():
         np.testing.assert_array_equal(a, b.numpy())
 
 
+def arrays(x, **kwargs) -> DatasetArrays:
+    values = {"binarize": False, "likelihood": "bernoulli", **kwargs}
+    return DatasetArrays("grey", x, x[:10], None, None, source="test", **values)
+
+
 def test_the_training_images_are_binarized_afresh():
     x = grey(2000)
-    fresh = training_images(x, binarize=True, seed=3)
+    binarized = arrays(x, binarize=True)
+    fresh = training_images(binarized, x, seed=3)
     assert set(np.unique(fresh)) == {0.0, 1.0}
     assert abs(fresh.mean() - x.mean()) < 0.01
-    assert not np.array_equal(fresh, training_images(x, binarize=True, seed=4))
-    np.testing.assert_array_equal(training_images(x, binarize=False, seed=3), x)
+    assert not np.array_equal(fresh, training_images(binarized, x, seed=4))
+    np.testing.assert_array_equal(training_images(arrays(x), x, seed=3), x)
+
+
+def test_the_training_images_are_dequantized_afresh_when_training_dequantizes():
+    x = np.round(grey(2000) * 255) / np.float32(255)
+    data = arrays(x, likelihood="gaussian", levels=256, dequantize=True)
+    fresh = training_images(data, x, seed=3)
+    integers = np.round(x * 255)
+    assert np.all((fresh * 256 >= integers) & (fresh * 256 < integers + 1))
+    assert not np.array_equal(fresh, training_images(data, x, seed=4))

@@ -6,6 +6,7 @@ import pytest
 from tf_lvae.data import (
     DatasetArrays,
     binarize_once,
+    dequantize_once,
     eval_dataset,
     split_validation,
     steps_per_epoch,
@@ -109,3 +110,29 @@ def test_binarization_fresh_for_every_batch():
     epochs = epochs_of(train_dataset(x, batch_size=8, binarize=True, seed=0, epochs=2), 8)
     batches = np.concatenate(epochs).reshape(16, -1)
     assert len({row.tobytes() for row in batches}) == 16
+
+
+def test_dequantization_adds_fresh_uniform_noise_to_the_integers_every_epoch():
+    n, levels = 24, 256
+    rng = np.random.default_rng(0)
+    integers = rng.integers(0, levels, (n, 5)).astype(np.float32)
+    x = integers / np.float32(levels - 1)
+    kwargs = {"batch_size": 8, "binarize": False, "seed": 2, "epochs": 3, "dequantize_levels": 256}
+    epochs = epochs_of(train_dataset(x, **kwargs), 3)
+    for epoch in epochs:  # each value k / 255 becomes (k + u) / 256, u in [0, 1)
+        scaled = epoch.reshape(-1, 5) * levels
+        k = np.floor(scaled)
+        assert set(map(tuple, k)) <= set(map(tuple, integers))
+        assert np.all(scaled - k < 1.0) and len(np.unique(scaled - k)) > 100
+    assert not np.array_equal(np.sort(epochs[0], axis=None), np.sort(epochs[1], axis=None))
+    resumed = epochs_of(train_dataset(x, initial_epoch=2, **kwargs), 3)
+    np.testing.assert_array_equal(epochs[2], resumed[0])
+
+
+def test_dequantize_once_is_a_fixed_draw_of_the_same_noise():
+    x = np.random.default_rng(1).integers(0, 256, (50, 4)).astype(np.float32) / 255
+    first = dequantize_once(x, 256, seed=3)
+    np.testing.assert_array_equal(first, dequantize_once(x, 256, seed=3))
+    assert not np.array_equal(first, dequantize_once(x, 256, seed=4))
+    np.testing.assert_array_equal(np.floor(first * 256), np.round(x * 255))
+    assert first.dtype == np.float32 and first.min() >= 0 and first.max() < 1

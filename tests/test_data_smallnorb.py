@@ -52,11 +52,13 @@ def test_read_smallnorb(tmp_path, gz):
     data = read_smallnorb(find_norb_files(tmp_path))
     assert data.x_train.shape == (7, 32, 32) and data.x_test.shape == (8, 32, 32)
     assert data.x_train.dtype == np.float32 and data.image_shape == (32, 32)
-    left = arrays["x_train"][:, 0].astype(np.float64) / 255
-    expected = left.reshape(7, 32, 3, 32, 3).mean(axis=(2, 4))  # 3x3 blocks, left camera
-    np.testing.assert_allclose(data.x_train, expected, atol=1e-5)
+    left = arrays["x_train"][:, 0].astype(np.float64)
+    blocks = left.reshape(7, 32, 3, 32, 3).mean(axis=(2, 4))  # 3x3 blocks, left camera
+    expected = np.round(blocks) / 255  # 8 bits, as the authors' 32x32 files
+    np.testing.assert_allclose(data.x_train, expected, atol=1e-6)
     np.testing.assert_array_equal(data.y_test, arrays["y_test"])
     assert data.likelihood == "gaussian" and not data.binarize
+    assert data.levels == 256 and data.dequantize
 
 
 def test_bad_magic(tmp_path):

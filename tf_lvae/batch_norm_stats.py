@@ -1,5 +1,5 @@
 """Batch-norm statistics as the authors evaluated: recomputed from one pass over the
-training set (SPEC §3) instead of the moving averages kept during training.
+training set (docs/method.md §4) instead of the moving averages kept during training.
 
 The authors pass the whole (freshly binarized) training set through the network in one
 batch, every batch-norm layer normalizing by the mean and variance of its own inputs
@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.data import DatasetArrays, binarize_once
+from tf_lvae.data import DatasetArrays, draw_once
 from tf_lvae.evaluation import split_examples
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.run_dir import RunConfig
@@ -37,10 +37,10 @@ def batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalizatio
     ]
 
 
-def training_images(x_train: np.ndarray, binarize: bool, seed: int) -> np.ndarray:
-    """The training set for the statistics pass: a fresh Bernoulli draw from the grey
-    values with `seed` when the data is binarized in training, else as is."""
-    return binarize_once(x_train, seed) if binarize else x_train
+def training_images(data: DatasetArrays, x_train: np.ndarray, seed: int) -> np.ndarray:
+    """The training set for the statistics pass: a fresh draw with `seed` of what training
+    sees (binarized or dequantized, see `data.draw_once`), else x_train as it is."""
+    return draw_once(data, x_train, seed)
 
 
 def recompute_batch_norm_statistics(model: HierarchicalVAE, x: np.ndarray, seed: int = 0) -> int:
@@ -95,7 +95,13 @@ def set_batch_norm_statistics(
     if choice not in BATCH_NORM_CHOICES:
         raise ValueError(f"batch-norm statistics must be one of {BATCH_NORM_CHOICES}: {choice!r}")
     x_train = split_examples(data, "train", config.validation, config.training.seed)
-    fresh = f", binarized afresh (seed {seed})" if data.binarize else ""
+    fresh = (
+        f", binarized afresh (seed {seed})"
+        if data.binarize
+        else f", dequantized afresh (seed {seed})"
+        if data.dequantize
+        else ""
+    )
     description = (
         f"recomputed from one pass over the {len(x_train):,} training images{fresh}, "
         "as the authors evaluated"
@@ -104,7 +110,7 @@ def set_batch_norm_statistics(
     if model.batch_norm_statistics == {"recomputed_from": len(x_train), "seed": int(seed)}:
         return {**record, "description": f"{description}, stored with the model", "seconds": 0.0}
     start = time.perf_counter()
-    recompute_batch_norm_statistics(model, training_images(x_train, data.binarize, seed), seed)
+    recompute_batch_norm_statistics(model, training_images(data, x_train, seed), seed)
     seconds = round(time.perf_counter() - start, 1)
     print_fn(f"batch-norm statistics {description} ({seconds} s)")
     return {**record, "description": description, "seconds": seconds}

@@ -1,4 +1,4 @@
-"""The objectives: per-unit KL, the ELBO, and the importance-weighted bound (SPEC §2).
+"""The objectives: per-unit KL, the ELBO, and the importance-weighted bound (docs/method.md §2).
 
 Shapes: with S samples per example and B examples, per-sample terms are [S * B]
 (sample-major rows, see `inference.tile_samples`) or [S, B] once split.

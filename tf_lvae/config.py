@@ -2,7 +2,7 @@
 
 `ModelConfig` describes a model completely (it is what `get_config` stores);
 `TrainingConfig` describes how it is trained. `preset` returns both for the
-paper's settings (SPEC §3) on mnist, omniglot and norb with 1 to 5 latent layers.
+paper's settings (docs/method.md §6) on mnist, omniglot and norb with 1 to 5 latent layers.
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ LEGACY_TRAINING_FIELDS = {"clipvalue": 0.0}
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """How a model is trained (SPEC §3). Epoch counts are totals, not increments.
+    """How a model is trained (docs/method.md §6). Epoch counts are totals, not increments.
 
     Attributes:
       epochs: total number of epochs.
@@ -289,7 +289,7 @@ PRESET_DATASETS = tuple(_DATASETS)
 
 
 def finetune_config(base: TrainingConfig, extra_epochs: int = 2000) -> TrainingConfig:
-    """The paper's fine-tuning of a run trained with `base` (SPEC §3): 2000 more epochs,
+    """The paper's fine-tuning of a run trained with `base` (docs/method.md §6): 2000 more epochs,
     β = 1, 10 MC and 10 IW samples, the learning rate times 0.75 every 200 epochs."""
     return base.replace(
         epochs=base.epochs + extra_epochs,
@@ -303,7 +303,7 @@ def finetune_config(base: TrainingConfig, extra_epochs: int = 2000) -> TrainingC
 
 
 def preset(dataset: str, num_layers: int = 5, kind: str = "lvae") -> Preset:
-    """The paper's model and training settings for `dataset` (SPEC §3).
+    """The paper's model and training settings for `dataset` (docs/method.md §6).
 
     Shallower models drop layers from the top (64, 64-32, ...). The fine-tuning
     settings are `finetune_config` of the training settings.

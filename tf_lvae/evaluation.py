@@ -11,7 +11,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.data import DatasetArrays, binarize_once, eval_dataset, split_validation
+from tf_lvae.data import DatasetArrays, draw_once, eval_dataset, split_validation
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.progress import Progress
 
@@ -43,10 +43,10 @@ def split_examples(
 def split_images(
     data: DatasetArrays, split: str, validation: float = 0, seed: int = 0
 ) -> np.ndarray:
-    """The examples of one split as evaluated: binarized once with a fixed seed when the
-    data is binarized dynamically in training (SPEC §3), else as is. [M, *image_shape]."""
-    x = split_examples(data, split, validation, seed)
-    return binarize_once(x, TEST_BINARIZATION_SEED) if data.binarize else x
+    """The examples of one split as evaluated: binarized (or dequantized) once with a fixed
+    seed when the data are binarized (dequantized) afresh in training, else as they are
+    (docs/method.md §4). [M, *image_shape]."""
+    return draw_once(data, split_examples(data, split, validation, seed), TEST_BINARIZATION_SEED)
 
 
 def test_images(data: DatasetArrays) -> np.ndarray:

@@ -60,7 +60,7 @@ def markdown(experiment: Experiment, summary: dict[str, Any]) -> str:
         f"## {experiment.title}",
         "",
         f"- Budget: {budget.describe()}.",
-        f"- Models and training: the paper's for {experiment.dataset} (SPEC §3): latent "
+        f"- Models and training: the paper's for {experiment.dataset} (docs/method.md §6): latent "
         f"layers {'-'.join(map(str, model.latent_dims))} from the bottom (shallower models "
         f"drop the top ones), two-layer MLPs of {'-'.join(map(str, model.hidden_dims))} "
         f"units, {model.activation}; Adam, learning rate {training.learning_rate}, batch "

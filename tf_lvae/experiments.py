@@ -1,4 +1,4 @@
-"""The paper's experiments as data (SPEC §4): the model variants, the depths, the paper's
+"""The paper's experiments as data (docs/method.md §6): the model variants, the depths, the paper's
 numbers, the reduced budgets, and the run configuration of every (variant, depth).
 
 `reproduction.run_experiment` trains and evaluates them; `experiment_tables.markdown`
@@ -41,7 +41,7 @@ VARIANTS = (
 )
 ALL_LAYERS = (1, 2, 3, 4, 5)
 
-# The paper's numbers (SPEC §4). Log-likelihoods: variant -> {latent layers: nats}.
+# The paper's numbers (docs/method.md §6). Log-likelihoods: variant -> {latent layers: nats}.
 PAPER_ACTIVE_UNITS = {  # Table 2, 5-layer MNIST models: layer 1 ... 5
     "VAE": (20, 1, 0, 0, 0),
     "VAE+BN": (20, 9, 3, 3, 2),
@@ -90,7 +90,7 @@ class Experiment:
 
     name: str
     title: str
-    dataset: str  # the preset (SPEC §3) and the default dataset to load
+    dataset: str  # the preset (docs/method.md §6) and the default dataset to load
     layers: tuple[int, ...]
     table: str
     paper_log_likelihood: dict[str, dict[int, float]]

@@ -1,6 +1,6 @@
 """Building blocks: the MLP block, the Gaussian head, and the precision-weighted merge.
 
-Every stochastic layer of both models is MLP -> GaussianHead (SPEC eqs. 7-9,
+Every stochastic layer of both models is MLP -> GaussianHead (docs/method.md §1, eqs. 7-9,
 13-20); the LVAE combines its bottom-up and top-down Gaussians with
 `precision_weighted_merge` (eq. 21).
 """

@@ -44,6 +44,9 @@ class RunConfig:
       final_iw_samples: K of the final test log-likelihood (the paper: 5000).
       unit_kl_examples: test examples used for the per-unit KL record (0 = off).
       init_from: a finished run whose last checkpoint starts this one (fine-tuning), or None.
+      dequantize: with a Gaussian likelihood on integer-valued data (8-bit images), add
+        uniform noise to the integers, afresh every epoch in training and once for
+        evaluation (docs/method.md §5); False: the values as stored.
     """
 
     dataset: str
@@ -57,6 +60,7 @@ class RunConfig:
     final_iw_samples: int = 5000
     unit_kl_examples: int = 1000
     init_from: str | None = None
+    dequantize: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -66,7 +70,9 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> RunConfig:
-        values = dict(values)
+        """The config of a `to_dict` dict; one written before `dequantize` existed trained
+        on the stored values."""
+        values = {"dequantize": False, **values}
         values["model"] = ModelConfig.from_dict(values["model"])
         values["training"] = TrainingConfig.from_dict(values["training"])
         return cls(**values)

@@ -106,7 +106,7 @@ def evaluate_run(
     model = load_run_model(run.path, which)
     model_path, epochs = run_model_file(run, which)
     model_file = str(model_path.relative_to(run.path))
-    data = data if data is not None else load_run_data(config)
+    data = load_run_data(config, data)
     seed = config.training.seed if settings.seed is None else settings.seed
     settings = dataclasses.replace(settings, seed=seed)
     x = split_images(data, settings.split, config.validation, config.training.seed)

@@ -1,4 +1,5 @@
-"""Per-epoch schedules: the KL warm-up β (eq. 22) and the learning-rate decay (SPEC §3)."""
+"""Per-epoch schedules: the KL warm-up β (eq. 22) and the learning-rate decay
+(docs/method.md §6)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ depends only on (seed, epoch).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -67,9 +68,10 @@ def compiled_model(config: RunConfig) -> HierarchicalVAE:
 
 
 def training_batches(
-    x_train: np.ndarray, binarize: bool, config: TrainingConfig, initial_epoch: int = 0
+    x_train: np.ndarray, data: DatasetArrays, config: TrainingConfig, initial_epoch: int = 0
 ) -> tuple[tf.data.Dataset, int]:
-    """The training data of epochs initial_epoch.. as stacks of k batches,
+    """The training data of epochs initial_epoch.. (binarized or dequantized as `data`
+    asks) as stacks of k batches,
     [k, batch_size, *image_shape], with k = steps_per_execution(...): the model runs
     each stack's k steps in one compiled call. Returns (dataset, stacks per epoch)."""
     steps = steps_per_epoch(x_train, config.batch_size)
@@ -77,7 +79,8 @@ def training_batches(
     batches = train_dataset(
         x_train,
         batch_size=config.batch_size,
-        binarize=binarize,
+        binarize=data.binarize,
+        dequantize_levels=data.dequantize_levels,
         seed=config.seed,
         epochs=config.epochs,
         initial_epoch=initial_epoch,
@@ -85,15 +88,23 @@ def training_batches(
     return batches.batch(k, drop_remainder=True), steps // k
 
 
-def load_run_data(config: RunConfig) -> DatasetArrays:
-    """The run's dataset, checked against the model's input shape."""
-    data = load_dataset(config.dataset, config.data_dir)
+def load_run_data(config: RunConfig, data: DatasetArrays | None = None) -> DatasetArrays:
+    """The run's dataset (`data`, or loaded from the config), checked against the model's
+    input shape, with the draws of its images set by the model's likelihood: binarized
+    (afresh every epoch, once for evaluation) only for a Bernoulli likelihood; uniformly
+    dequantized for a Gaussian one on integer values unless the run turns it off."""
+    data = data if data is not None else load_dataset(config.dataset, config.data_dir)
     if data.image_shape != config.model.input_shape:
         raise ValueError(
             f"the {config.dataset} images are {data.image_shape} but the model expects "
             f"{config.model.input_shape}; build the model with input_shape={data.image_shape}."
         )
-    return data
+    gaussian = config.model.likelihood == "gaussian"
+    return dataclasses.replace(
+        data,
+        binarize=data.binarize and not gaussian,
+        dequantize=config.dequantize and gaussian and data.levels is not None,
+    )
 
 
 def _restore(model: HierarchicalVAE, run: RunDir, config: RunConfig) -> int:
@@ -163,7 +174,7 @@ def train_run(
     if run.results_path.is_file() and latest is not None and latest[0] >= t.epochs:
         print_fn(f"{run.path} is finished; its results are in {run.results_path}")
         return json.loads(run.results_path.read_text())
-    data = data if data is not None else load_run_data(config)
+    data = load_run_data(config, data)
     x_train = split_examples(data, "train", config.validation, t.seed)
     validation = None
     if config.validation:
@@ -178,7 +189,7 @@ def train_run(
             f"training {config.model.kind} on {data.name} ({len(x_train)} examples): "
             f"epochs {epochs_done + 1}..{t.epochs} into {run.path}"
         )
-        batches, calls_per_epoch = training_batches(x_train, data.binarize, t, epochs_done)
+        batches, calls_per_epoch = training_batches(x_train, data, t, epochs_done)
         model.fit(
             batches,
             epochs=t.epochs,

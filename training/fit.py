@@ -1,6 +1,6 @@
 """python -m training.fit: train a Ladder VAE or deep VAE with the paper's settings.
 
-Defaults are the paper's settings for the dataset (SPEC §3): `--dataset mnist` alone
+Defaults are the paper's settings for the dataset (docs/method.md §6): `--dataset mnist` alone
 trains the 5-layer LVAE+BN+WU. Everything the run writes goes to --out (see
 tf_lvae/run_dir.py); `--resume` continues it after any interruption and
 `--finetune` continues a finished run with the paper's fine-tuning.
@@ -53,6 +53,12 @@ def build_parser() -> ArgumentParser:
     m.add_argument("--no-batch-norm", action="store_true")
     m.add_argument("--top-down", choices=("separate", "shared"), default="separate")
     m.add_argument("--likelihood", choices=("bernoulli", "gaussian"), help="default: data's")
+    m.add_argument(
+        "--no-dequantize",
+        action="store_true",
+        help="Gaussian likelihood on 8-bit images: train on the stored values instead of "
+        "adding uniform dequantization noise (the default, as the authors)",
+    )
     t = p.add_argument_group("training (default: the paper's for the dataset)")
     t.add_argument("--epochs", type=non_negative_int)
     t.add_argument("--warmup-epochs", type=non_negative_int)
@@ -140,6 +146,7 @@ def run_config(args, data: DatasetArrays) -> RunConfig:
         eval_iw_samples=args.eval_iw_samples,
         final_iw_samples=args.final_iw_samples,
         unit_kl_examples=args.unit_kl_examples,
+        dequantize=not args.no_dequantize,
     )
 
 

@@ -2,7 +2,7 @@
 
 Trains the paper's variants (VAE, VAE+BN, VAE+BN+WU, LVAE+BN+WU) at the depths the
 experiment asks, one run directory each under --out, evaluates them identically and
-writes OUT/EXPERIMENT.md with the table beside the paper's numbers (SPEC §4), plus
+writes OUT/EXPERIMENT.md with the table beside the paper's numbers (docs/method.md §6), plus
 OUT/EXPERIMENT.json (every number) and, for log-likelihood experiments, OUT/EXPERIMENT.png.
 Rerun the same command to continue: finished runs are skipped, interrupted ones resume.
 

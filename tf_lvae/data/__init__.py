@@ -3,6 +3,8 @@
 from tf_lvae.data.arrays import DatasetArrays, DatasetError
 from tf_lvae.data.pipeline import (
     binarize_once,
+    dequantize_once,
+    draw_once,
     eval_dataset,
     split_validation,
     steps_per_epoch,
@@ -15,6 +17,8 @@ __all__ = [
     "DatasetArrays",
     "DatasetError",
     "binarize_once",
+    "dequantize_once",
+    "draw_once",
     "eval_dataset",
     "load_dataset",
     "split_validation",

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 LIKELIHOODS = ("bernoulli", "gaussian")
+EIGHT_BIT_LEVELS = 256
 _GZIP_MAGIC = b"\x1f\x8b"
 _DOWNSAMPLE_CHUNK = 1024
 
@@ -27,6 +28,11 @@ class DatasetArrays:
     ``likelihood`` is "bernoulli" or "gaussian"; ``binarize`` asks for dynamic
     binarization of the training set and a single binarization of the test set.
     ``source`` says where the data came from and notes any stand-in.
+    ``levels``: the values are integers k / (levels - 1) (8-bit images: 256 levels), or
+    None (continuous or binary values). ``dequantize`` asks for uniform dequantization
+    of those integers, (k + u) / levels with u ~ U[0, 1), drawn afresh every epoch in
+    training and once for evaluation (a Gaussian likelihood on integer data; see
+    `tf_lvae.data.pipeline`).
     """
 
     name: str
@@ -37,6 +43,8 @@ class DatasetArrays:
     likelihood: str
     binarize: bool
     source: str
+    levels: int | None = None
+    dequantize: bool = False
 
     def __post_init__(self) -> None:
         for split in ("train", "test"):
@@ -58,6 +66,16 @@ class DatasetArrays:
             )
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+        if self.dequantize and (self.levels is None or self.binarize):
+            raise ValueError(
+                f"{self.name}: dequantization needs integer-valued data (levels) that are not "
+                "binarized"
+            )
+
+    @property
+    def dequantize_levels(self) -> int | None:
+        """The levels of the uniform dequantization the data ask for, or None."""
+        return self.levels if self.dequantize else None
 
     @property
     def image_shape(self) -> tuple[int, ...]:

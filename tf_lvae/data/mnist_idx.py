@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from tf_lvae.data.arrays import (
+    EIGHT_BIT_LEVELS,
     DatasetArrays,
     DatasetError,
     as_labels,
@@ -80,5 +81,6 @@ def read_mnist(files: dict[str, Path]) -> DatasetArrays:
         y_test=as_labels(arrays["y_test"]),
         likelihood="bernoulli",
         binarize=True,
+        levels=EIGHT_BIT_LEVELS,
         source="MNIST IDX files " + ", ".join(str(p) for p in files.values()),
     )

@@ -3,7 +3,8 @@
 Required: ``x_train`` and ``x_test`` [N, *image_shape] of uint8 (0..255), bool, or float
 in [0, 1]; optional ``y_train``/``y_test`` integer labels [N]. The data get a Bernoulli
 likelihood; they are binarized dynamically unless already binary. For a Gaussian
-likelihood, keep the arrays as they are and choose it in the model configuration.
+likelihood, keep the arrays as they are and choose it in the model configuration; uint8
+arrays are then dequantized (see `DatasetArrays.levels`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tf_lvae.data.arrays import DatasetArrays, DatasetError, as_labels, to_unit_float
+from tf_lvae.data.arrays import (
+    EIGHT_BIT_LEVELS,
+    DatasetArrays,
+    DatasetError,
+    as_labels,
+    to_unit_float,
+)
 
 _HOW_TO_SAVE = "save it with np.savez(path, x_train=..., x_test=..., y_train=..., y_test=...)"
 
@@ -73,6 +80,7 @@ def read_npz(path: Path) -> DatasetArrays:
         for key, x in (("y_train", x_train), ("y_test", x_test))
     )
     binary = all(((x == 0.0) | (x == 1.0)).all() for x in (x_train, x_test))
+    eight_bit = arrays["x_train"].dtype == np.uint8 and arrays["x_test"].dtype == np.uint8
     return DatasetArrays(
         name=f"npz:{path}",
         x_train=x_train,
@@ -82,4 +90,5 @@ def read_npz(path: Path) -> DatasetArrays:
         likelihood="bernoulli",
         binarize=not binary,
         source=f"user arrays {path}" + (" (already binary)" if binary else ""),
+        levels=EIGHT_BIT_LEVELS if eight_bit and not binary else None,
     )

@@ -1,8 +1,10 @@
 """tf.data input pipelines over in-memory arrays, reproducible per (seed, epoch).
 
 Epoch ``e`` of ``train_dataset`` is a fresh permutation and, with ``binarize``, a
-fresh Bernoulli draw from the grey values; both depend only on ``(seed, e)``, so a
-run resumed at epoch ``e`` sees exactly the data an uninterrupted run would.
+fresh Bernoulli draw from the grey values (or, with ``dequantize_levels``, fresh uniform
+dequantization noise); all depend only on ``(seed, e)``, so a run resumed at epoch ``e``
+sees exactly the data an uninterrupted run would. `draw_once` is the fixed draw of the
+evaluated images.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ def _binarize(batch: tf.Tensor, key: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.random.stateless_uniform(tf.shape(batch), seed=key) < batch, tf.float32)
 
 
+def _dequantize(batch: tf.Tensor, key: tf.Tensor, levels: int) -> tf.Tensor:
+    """Returns (k + u) / levels for the values k / (levels - 1) of ``batch``, u ~ U[0, 1)."""
+    noise = tf.random.stateless_uniform(tf.shape(batch), seed=key)
+    return (tf.round(batch * (levels - 1)) + noise) / levels
+
+
 def train_dataset(
     x: np.ndarray,
     *,
@@ -43,13 +51,15 @@ def train_dataset(
     seed: int,
     epochs: int,
     initial_epoch: int = 0,
+    dequantize_levels: int | None = None,
 ) -> tf.data.Dataset:
     """Returns float32 batches [batch_size, *image_shape] of x for epochs initial_epoch..epochs-1.
 
     Each epoch has steps_per_epoch(x, batch_size) batches, back to back. Batch ``b`` of
     epoch ``e`` holds positions b*B .. (b+1)*B-1 of a permutation keyed by (seed, e)
     (remainder dropped); with ``binarize`` each pixel is then drawn from
-    Bernoulli(grey value) with a key derived from (seed, e, b).
+    Bernoulli(grey value), with ``dequantize_levels`` L each value k / (L - 1) becomes
+    (k + u) / L, u ~ U[0, 1), with a key derived from (seed, e, b).
     """
     if not 1 <= batch_size <= len(x):
         raise ValueError(
@@ -70,8 +80,11 @@ def train_dataset(
             index * batch_size + offsets, seed=epoch_seed, max_index=max_index
         )
         batch = _gather(x, order)
+        key = tf.random.experimental.stateless_fold_in(epoch_seed, index)
         if binarize:
-            batch = _binarize(batch, tf.random.experimental.stateless_fold_in(epoch_seed, index))
+            batch = _binarize(batch, key)
+        elif dequantize_levels:
+            batch = _dequantize(batch, key, dequantize_levels)
         return batch
 
     steps_range = tf.data.Dataset.range(initial_epoch * steps, epochs * steps)
@@ -98,6 +111,22 @@ def binarize_once(x: np.ndarray, seed: int) -> np.ndarray:
     """Returns a fixed Bernoulli(x) draw as float32 {0, 1}, same shape; same for the same seed."""
     uniform = np.random.default_rng(seed).random(x.shape, dtype=np.float32)
     return (uniform < x).astype(np.float32)
+
+
+def dequantize_once(x: np.ndarray, levels: int, seed: int) -> np.ndarray:
+    """Returns a fixed draw (k + u) / levels for the values k / (levels - 1) of x, float32."""
+    uniform = np.random.default_rng(seed).random(x.shape, dtype=np.float32)
+    return ((np.round(x * (levels - 1)) + uniform) / levels).astype(np.float32)
+
+
+def draw_once(data: DatasetArrays, x: np.ndarray, seed: int) -> np.ndarray:
+    """Images x of ``data`` as the model sees them, drawn once with ``seed``: binarized when
+    the data are binarized in training, dequantized when they are dequantized, else x."""
+    if data.binarize:
+        return binarize_once(x, seed)
+    if data.dequantize:
+        return dequantize_once(x, data.levels, seed)
+    return x
 
 
 def split_validation(

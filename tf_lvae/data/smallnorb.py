@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from tf_lvae.data.arrays import (
+    EIGHT_BIT_LEVELS,
     DatasetArrays,
     DatasetError,
     area_downsample,
@@ -53,12 +54,14 @@ def find_norb_files(folder: Path) -> dict[str, Path | None]:
 
 
 def downsample_grey(images: np.ndarray) -> np.ndarray:
-    """Returns uint8 images [..., 96, 96] area-downsampled to float32 [..., 32, 32] in [0, 1]."""
-    return area_downsample(images, IMAGE_SHAPE) / np.float32(255.0)
+    """Returns uint8 images [..., 96, 96] area-downsampled to 32x32 and rounded to 8 bits, as
+    the authors' 32x32 files are: float32 [..., 32, 32] in [0, 1], multiples of 1/255."""
+    return np.round(area_downsample(images, IMAGE_SHAPE)) / np.float32(255.0)
 
 
 def read_smallnorb(files: dict[str, Path]) -> DatasetArrays:
-    """Returns small NORB: left camera, 96->32 area-downsampled, /255; labels = category 0-4."""
+    """Returns small NORB: left camera, 96->32 area-downsampled to 8 bits, /255; labels =
+    category 0-4; dequantized in training (Gaussian likelihood on 8-bit values)."""
     arrays = {key: read_norb_matrix(path) for key, path in files.items()}
     for split in ("train", "test"):
         stereo, category = arrays[f"x_{split}"], arrays[f"y_{split}"]
@@ -80,7 +83,9 @@ def read_smallnorb(files: dict[str, Path]) -> DatasetArrays:
         y_test=as_labels(arrays["y_test"]),
         likelihood="gaussian",
         binarize=False,
+        levels=EIGHT_BIT_LEVELS,
+        dequantize=True,
         source="small NORB files "
         + ", ".join(str(p) for p in files.values())
-        + " (left camera, 96x96 area-downsampled to 32x32)",
+        + " (left camera, 96x96 area-downsampled to 32x32, 8 bits)",
     )

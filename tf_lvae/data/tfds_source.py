@@ -9,7 +9,13 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tf_lvae.data import omniglot, smallnorb
-from tf_lvae.data.arrays import DatasetArrays, DatasetError, as_labels, to_unit_float
+from tf_lvae.data.arrays import (
+    EIGHT_BIT_LEVELS,
+    DatasetArrays,
+    DatasetError,
+    as_labels,
+    to_unit_float,
+)
 
 TFDS_NAMES = {
     "mnist": "mnist",
@@ -95,6 +101,7 @@ def _load_mnist(data_dir: str | None, download: bool) -> DatasetArrays:
         likelihood="bernoulli",
         binarize=True,
         source=f"tensorflow-datasets mnist in {tfds_dir(data_dir)}",
+        levels=EIGHT_BIT_LEVELS,
     )
 
 
@@ -161,9 +168,11 @@ def _load_smallnorb(data_dir: str | None, download: bool) -> DatasetArrays:
         y_test=split["test"]["label_category"],
         likelihood="gaussian",
         binarize=False,
+        levels=EIGHT_BIT_LEVELS,
+        dequantize=True,
         source=(
             f"tensorflow-datasets smallnorb in {tfds_dir(data_dir)} "
-            "(left camera, 96x96 area-downsampled to 32x32)"
+            "(left camera, 96x96 area-downsampled to 32x32, 8 bits)"
         ),
     )
 
