@@ -4,7 +4,7 @@ from setuptools import find_packages, setup
 
 setup(
     name="tf_lvae",
-    version="0.1.0",
+    version="0.2.0",
     description=(
         "Deep hierarchical VAEs and probabilistic Ladder VAEs in Keras 3 and "
         "TensorFlow Probability (Sønderby et al. 2016)"

@@ -29,13 +29,13 @@ import numpy as np
 import tensorflow as tf
 
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
-from tf_lvae.config import preset
+from tf_lvae.config import RunConfig, preset
 from tf_lvae.data import DatasetArrays, load_dataset, steps_per_epoch
-from tf_lvae.evaluation import Evaluator
+from tf_lvae.evaluation.scoring import Evaluator
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.optimizer import make_optimizer
-from tf_lvae.run_dir import RunConfig, RunDir
-from tf_lvae.trainer import compiled_model, train_run, training_batches
+from tf_lvae.runs.run_dir import RunDir
+from tf_lvae.runs.train import compiled_model, train_run, training_batches
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 

@@ -36,13 +36,12 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from tf_lvae.checkpointing import load_run_model
+from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE
 from tf_lvae.cli import ArgumentParser, non_negative_int, positive_int, run_command
+from tf_lvae.config import PAPER_TEST_IW_SAMPLES
 from tf_lvae.model import HierarchicalVAE
-from tf_lvae.run_dir import write_atomic_dir
-
-DEFAULT_NUM_SAMPLES = 5000  # K of score_default: the paper's test log-likelihood
-DEFAULT_CHUNK_SIZE = 100  # IW samples drawn at once: memory ~ chunk_size * batch rows
+from tf_lvae.runs.checkpoints import load_run_model
+from tf_lvae.runs.run_dir import write_atomic_dir
 
 
 @dataclass(frozen=True)
@@ -109,8 +108,8 @@ TEMPERATURE = Input("temperature", tf.float32, (), low=0)
 
 def signatures(
     model: HierarchicalVAE,
-    num_samples: int = DEFAULT_NUM_SAMPLES,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    num_samples: int = PAPER_TEST_IW_SAMPLES,
+    chunk_size: int = DEFAULT_IW_CHUNK_SIZE,
     score_seed: int = 0,
 ) -> dict[str, tuple[tuple[Input, ...], Callable[..., dict[str, tf.Tensor]]]]:
     """The exported signatures: name -> (inputs, function of those inputs -> named outputs).
@@ -149,8 +148,8 @@ def _checked(inputs: tuple[Input, ...], fn: Callable) -> Callable:
 def export_model(
     model: HierarchicalVAE,
     export_dir: str | os.PathLike,
-    num_samples: int = DEFAULT_NUM_SAMPLES,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    num_samples: int = PAPER_TEST_IW_SAMPLES,
+    chunk_size: int = DEFAULT_IW_CHUNK_SIZE,
     score_seed: int = 0,
 ) -> Path:
     """Writes the SavedModel of `signatures` to export_dir (which must not exist) and
@@ -185,13 +184,13 @@ def build_parser() -> ArgumentParser:
     parser.add_argument(
         "--num-samples",
         type=positive_int,
-        default=DEFAULT_NUM_SAMPLES,
+        default=PAPER_TEST_IW_SAMPLES,
         help="IW samples K of score_default and serving_default (default: %(default)s)",
     )
     parser.add_argument(
         "--chunk-size",
         type=positive_int,
-        default=DEFAULT_CHUNK_SIZE,
+        default=DEFAULT_IW_CHUNK_SIZE,
         help="IW samples drawn at once by score (default: %(default)s)",
     )
     parser.add_argument(

@@ -81,3 +81,21 @@ def test_chunked_iw_bound_runs_compiled():
     iw, elbo = fn(tf.constant([1, 2]))
     assert iw.shape == elbo.shape == (3,)
     assert np.all(iw.numpy() >= elbo.numpy())
+
+
+@pytest.mark.parametrize("num_samples", [1, 7, 16, 30])
+def test_chunked_iw_bound_takes_a_tensor_number_of_samples(num_samples):
+    seed = tf.constant([3, 4])
+
+    def log_weights(n, s):
+        return tf.random.stateless_normal([n, 4], seed=s) * 20.0
+
+    fn = tf.function(
+        lambda k: chunked_iw_bound(log_weights, k, 8, seed),
+        input_signature=[tf.TensorSpec([], tf.int32)],
+    )
+    expected = chunked_iw_bound(log_weights, num_samples, 8, seed)
+    for got in (chunked_iw_bound(log_weights, tf.constant(num_samples), 8, seed), fn(num_samples)):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="num_samples must be >= 1"):
+        fn(0)

@@ -3,15 +3,7 @@
 import numpy as np
 import pytest
 
-from tf_lvae.data import (
-    DatasetArrays,
-    binarize_once,
-    dequantize_once,
-    eval_dataset,
-    split_validation,
-    steps_per_epoch,
-    train_dataset,
-)
+from tf_lvae.data import eval_dataset, steps_per_epoch, train_dataset
 
 
 def epochs_of(dataset, steps: int) -> list[np.ndarray]:
@@ -67,15 +59,6 @@ def test_dynamic_binarization_matches_grey_values():
     assert np.abs(z).max() < 5
 
 
-def test_binarize_once_is_deterministic():
-    x = np.random.default_rng(0).random((200, 9)).astype(np.float32)
-    first, second = binarize_once(x, seed=4), binarize_once(x, seed=4)
-    np.testing.assert_array_equal(first, second)
-    assert first.dtype == np.float32 and set(np.unique(first)) == {0.0, 1.0}
-    assert abs(first.mean() - x.mean()) < 0.03
-    assert not np.array_equal(first, binarize_once(x, seed=5))
-
-
 def test_eval_dataset_keeps_order_and_remainder():
     x = np.arange(23 * 2, dtype=np.float32).reshape(23, 2)
     batches = [b.numpy() for b in eval_dataset(x, batch_size=10)]
@@ -86,23 +69,6 @@ def test_eval_dataset_keeps_order_and_remainder():
 def test_bad_batch_size():
     with pytest.raises(ValueError, match=r"batch_size"):
         train_dataset(np.zeros((5, 2), np.float32), batch_size=6, binarize=False, seed=0, epochs=1)
-
-
-def test_split_validation():
-    x = np.arange(20, dtype=np.float32)[:, None] * np.ones((20, 2), np.float32)
-    data = DatasetArrays(
-        "toy", x, x[:3], np.arange(20, dtype=np.int32), None, "bernoulli", True, "s"
-    )
-    reduced, x_val, y_val = split_validation(data, 0.25, seed=1)
-    assert len(x_val) == 5 and len(reduced.x_train) == 15
-    np.testing.assert_array_equal(x_val[:, 0], y_val)
-    np.testing.assert_array_equal(reduced.x_train[:, 0], reduced.y_train)
-    assert sorted(np.r_[y_val, reduced.y_train]) == list(range(20))
-    again = split_validation(data, 5, seed=1)
-    np.testing.assert_array_equal(again[1], x_val)
-    assert "validation" in reduced.source and reduced.x_test is data.x_test
-    with pytest.raises(ValueError, match=r"validation size"):
-        split_validation(data, 20, seed=1)
 
 
 def test_binarization_fresh_for_every_batch():
@@ -127,12 +93,3 @@ def test_dequantization_adds_fresh_uniform_noise_to_the_integers_every_epoch():
     assert not np.array_equal(np.sort(epochs[0], axis=None), np.sort(epochs[1], axis=None))
     resumed = epochs_of(train_dataset(x, initial_epoch=2, **kwargs), 3)
     np.testing.assert_array_equal(epochs[2], resumed[0])
-
-
-def test_dequantize_once_is_a_fixed_draw_of_the_same_noise():
-    x = np.random.default_rng(1).integers(0, 256, (50, 4)).astype(np.float32) / 255
-    first = dequantize_once(x, 256, seed=3)
-    np.testing.assert_array_equal(first, dequantize_once(x, 256, seed=3))
-    assert not np.array_equal(first, dequantize_once(x, 256, seed=4))
-    np.testing.assert_array_equal(np.floor(first * 256), np.round(x * 255))
-    assert first.dtype == np.float32 and first.min() >= 0 and first.max() < 1

@@ -4,7 +4,6 @@ import pytest
 import tensorflow as tf
 
 from tf_lvae import HierarchicalVAE, ModelConfig, preset
-from tf_lvae.callbacks import WarmUp
 
 SMALL = {"input_shape": (6, 6), "latent_dims": (5, 4, 3), "hidden_dims": (16, 12, 8)}
 VARIANTS = [
@@ -151,38 +150,6 @@ def test_sampling_is_seeded_and_can_start_at_any_layer():
     np.testing.assert_allclose(cold, np.broadcast_to(cold[:1], cold.shape), atol=1e-6)
     with pytest.raises(ValueError, match=r"from_layer must be in 1\.\.3"):
         model.sample(2, from_layer=4)
-
-
-def test_warm_up_sets_beta_each_epoch_without_retracing():
-    model = small_model()
-    traced_in_epochs = []
-    step = model.train_step
-
-    class EpochOf(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-
-    epoch_of = EpochOf()
-
-    def counting_step(data):
-        traced_in_epochs.append(epoch_of.epoch)  # Python runs only while tracing
-        return step(data)
-
-    model.train_step = counting_step
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    history = model.fit(
-        grey_batch(64),
-        batch_size=32,
-        epochs=4,
-        verbose=0,
-        shuffle=False,
-        callbacks=[epoch_of, WarmUp(2)],
-    )
-    assert history.history["beta"] == [0.0, 0.5, 1.0, 1.0]
-    assert traced_in_epochs and set(traced_in_epochs) == {0}  # β changed, no new trace
-    assert {"loss", "elbo", "reconstruction", "kl", "kl_z1", "kl_z3", "beta"} <= set(
-        history.history
-    )
 
 
 def test_evaluate_reports_the_beta_one_elbo():

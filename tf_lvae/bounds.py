@@ -16,6 +16,15 @@ from tf_lvae.inference import LatentSample
 
 tfd = tfp.distributions
 
+IW_CHUNK_ROWS = 25_600  # examples x samples drawn at once by the chunked IW bound
+DEFAULT_IW_CHUNK_SIZE = IW_CHUNK_ROWS // 256  # samples per chunk for a batch of 256
+
+
+def iw_chunk_size(num_samples: int, batch_size: int) -> int:
+    """Samples per chunk of the chunked IW bound on batches of batch_size examples, so that
+    one chunk holds at most IW_CHUNK_ROWS rows (and no more than num_samples samples)."""
+    return max(1, min(num_samples, IW_CHUNK_ROWS // batch_size))
+
 
 def per_unit_kl(sample: LatentSample, estimator: str = "mc") -> tf.Tensor:
     """KL(q || p) of every unit of one latent layer, [rows, units], in nats.

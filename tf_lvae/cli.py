@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from tf_lvae.data import DatasetError
 
@@ -66,6 +68,30 @@ def int_list(text: str) -> tuple[int, ...]:
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"sizes must be positive integers, got {text!r}")
     return values
+
+
+def given_fields(args: argparse.Namespace, cls: type) -> dict[str, Any]:
+    """The options given on the command line whose destinations are fields of the dataclass
+    `cls`, by field name. Options declared with `default=argparse.SUPPRESS` are absent unless
+    given, so the dataclass's own defaults apply to the rest."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {name: value for name, value in vars(args).items() if name in names}
+
+
+def add_no_xla(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """--no-xla: sets the config field jit_compile to False when given (speed only)."""
+    parser.add_argument(
+        "--no-xla",
+        dest="jit_compile",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="speed only: no XLA compilation",
+    )
+
+
+def default_of(cls: type, name: str) -> Any:
+    """The default of field `name` of the dataclass `cls` (for help texts)."""
+    return next(f.default for f in dataclasses.fields(cls) if f.name == name)
 
 
 class ArgumentParser(argparse.ArgumentParser):

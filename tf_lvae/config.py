@@ -18,8 +18,12 @@ ACTIVATIONS = ("leaky_relu", "tanh", "relu", "elu", "softplus")
 TOP_DOWN = ("separate", "shared")
 KL_ESTIMATORS = ("mc", "analytic")
 
+# The paper's constants (docs/method.md §4, §6), each named once.
 PAPER_LATENT_DIMS = (64, 32, 16, 8, 4)
 PAPER_HIDDEN_DIMS = (512, 256, 128, 64, 32)
+PAPER_NUM_LAYERS = len(PAPER_LATENT_DIMS)  # the largest model: 5 latent layers
+PAPER_TEST_IW_SAMPLES = 5000  # K of the test log-likelihood
+FINETUNE_EPOCHS = 2000  # the fine-tuning's further epochs
 
 
 def _require(ok: bool, message: str) -> None:
@@ -53,7 +57,7 @@ class ModelConfig:
       activation: nonlinearity of the MLPs; "leaky_relu" is max(x, 0.1 x) as the paper.
       batch_norm: batch normalization after every hidden Dense layer.
       latent_batch_norm: batch normalization also on the Dense layers that give every
-        latent mean and (pre-softplus) variance, as the authors' code (method.md §5); the
+        latent mean and (pre-softplus) variance, as the authors' code (docs/method.md §3); the
         layers giving the parameters of x never have it. None: the same as batch_norm.
       batch_norm_epsilon: the epsilon of every batch-norm layer (the authors' 1e-10;
         Keras's default is 1e-3).
@@ -63,7 +67,7 @@ class ModelConfig:
         (closed-form KL per layer given the sample above; used where iw_samples == 1).
         "analytic" is the ELBO's KL only for the LVAE, whose q(z_i | .) and p(z_i | z_{i+1})
         are conditioned on the same sample of the layer above; a "vae" refuses it.
-      min_variance: floor added to every softplus variance (method.md §5).
+      min_variance: floor added to every softplus variance (docs/method.md §5).
     """
 
     input_shape: tuple[int, ...] = (28, 28)
@@ -288,9 +292,10 @@ _DATASETS: dict[str, dict[str, Any]] = {
 PRESET_DATASETS = tuple(_DATASETS)
 
 
-def finetune_config(base: TrainingConfig, extra_epochs: int = 2000) -> TrainingConfig:
-    """The paper's fine-tuning of a run trained with `base` (docs/method.md §6): 2000 more epochs,
-    β = 1, 10 MC and 10 IW samples, the learning rate times 0.75 every 200 epochs."""
+def finetune_config(base: TrainingConfig, extra_epochs: int = FINETUNE_EPOCHS) -> TrainingConfig:
+    """The paper's fine-tuning of a run trained with `base` (docs/method.md §6):
+    FINETUNE_EPOCHS (2000) more epochs, β = 1, 10 MC and 10 IW samples, the learning rate
+    times 0.75 every 200 epochs."""
     return base.replace(
         epochs=base.epochs + extra_epochs,
         warmup_epochs=0,
@@ -302,7 +307,7 @@ def finetune_config(base: TrainingConfig, extra_epochs: int = 2000) -> TrainingC
     )
 
 
-def preset(dataset: str, num_layers: int = 5, kind: str = "lvae") -> Preset:
+def preset(dataset: str, num_layers: int = PAPER_NUM_LAYERS, kind: str = "lvae") -> Preset:
     """The paper's model and training settings for `dataset` (docs/method.md §6).
 
     Shallower models drop layers from the top (64, 64-32, ...). The fine-tuning
@@ -328,3 +333,53 @@ def preset(dataset: str, num_layers: int = 5, kind: str = "lvae") -> Preset:
     )
     finetune = finetune_config(training)
     return Preset(model=model, training=training, finetune=finetune)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run, saved as RUN_DIR/config.json.
+
+    Attributes:
+      dataset: the dataset spec given to `tf_lvae.data.load_dataset` ("mnist", "npz:PATH", ...).
+      data_dir: where the data was read from (None: tensorflow-datasets' default).
+      model, training: the model and how it is trained.
+      validation: examples (int) or fraction (float) of the training set held out; 0 = none.
+      monitor_every: record the test ELBO and the per-unit KL every this many epochs
+        and at the last one.
+      eval_every: compute the test IW bound every this many epochs during training (0 = never).
+      eval_iw_samples: K of that periodic test IW bound.
+      final_iw_samples: K of the final test log-likelihood (the paper's 5000).
+      unit_kl_examples: test examples used for the per-unit KL record (0 = off).
+      init_from: a finished run whose last checkpoint starts this one (fine-tuning), or None.
+      dequantize: with a Gaussian likelihood on integer-valued data (8-bit images), add
+        uniform noise to the integers, afresh every epoch in training and once for
+        evaluation (docs/method.md §5); False: the values as stored.
+    """
+
+    dataset: str
+    data_dir: str | None
+    model: ModelConfig
+    training: TrainingConfig
+    validation: float = 0
+    monitor_every: int = 5
+    eval_every: int = 100
+    eval_iw_samples: int = 100
+    final_iw_samples: int = PAPER_TEST_IW_SAMPLES
+    unit_kl_examples: int = 1000
+    init_from: str | None = None
+    dequantize: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        values["model"] = self.model.to_dict()
+        values["training"] = self.training.to_dict()
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> RunConfig:
+        """The config of a `to_dict` dict; one written before `dequantize` existed trained
+        on the stored values."""
+        values = {"dequantize": False, **values}
+        values["model"] = ModelConfig.from_dict(values["model"])
+        values["training"] = TrainingConfig.from_dict(values["training"])
+        return cls(**values)

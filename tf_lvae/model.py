@@ -12,7 +12,7 @@ import keras
 import tensorflow as tf
 
 from tf_lvae import bounds
-from tf_lvae.config import ModelConfig
+from tf_lvae.config import PAPER_TEST_IW_SAMPLES, ModelConfig
 from tf_lvae.generative import GenerativeNetwork
 from tf_lvae.inference import (
     BottomUpInference,
@@ -143,8 +143,8 @@ class HierarchicalVAE(keras.Model):
     def score(
         self,
         x,
-        num_samples: int | tf.Tensor = 5000,
-        chunk_size: int = 100,
+        num_samples: int | tf.Tensor = PAPER_TEST_IW_SAMPLES,
+        chunk_size: int = bounds.DEFAULT_IW_CHUNK_SIZE,
         seed: SeedLike = None,
     ) -> dict[str, tf.Tensor]:
         """Per-example log-likelihood by the IW bound with K = num_samples, and the ELBO.

@@ -13,52 +13,65 @@ Writes a JSON report (default RUN_DIR/evaluation-SPLIT.json) holding:
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tf_lvae.batch_norm_stats import BATCH_NORM_CHOICES
-from tf_lvae.cli import ArgumentParser, positive_int, run_command
-from tf_lvae.evaluation import SPLITS
-from tf_lvae.run_dir import RunDir, write_json
-from tf_lvae.run_report import EvaluationSettings, evaluate_run, evaluation_path
+from tf_lvae.cli import (
+    ArgumentParser,
+    add_no_xla,
+    default_of,
+    given_fields,
+    positive_int,
+    run_command,
+)
+from tf_lvae.data.splits import SPLITS
+from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES
+from tf_lvae.runs.report import EvaluationSettings, evaluate_run
+from tf_lvae.runs.run_dir import RunDir, write_json
+
+GIVEN = argparse.SUPPRESS  # options not given keep EvaluationSettings' defaults
 
 
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="python -m training.evaluate", description=__doc__.split("\n")[0])
     p.add_argument("--run", required=True, help="run directory of `python -m training.fit`")
-    p.add_argument("--iw-samples", type=positive_int, default=5000, help="K (default 5000)")
-    p.add_argument("--split", choices=SPLITS, default="test")
+    p.add_argument(
+        "--iw-samples",
+        type=positive_int,
+        default=GIVEN,
+        help=f"K (default {default_of(EvaluationSettings, 'iw_samples')})",
+    )
+    p.add_argument("--split", choices=SPLITS, default=GIVEN, help="default: test")
     p.add_argument(
         "--bn-stats",
+        dest="batch_norm",
         choices=BATCH_NORM_CHOICES,
-        default="recomputed",
+        default=GIVEN,
         help="batch-norm statistics: recomputed from one pass over the training set as the "
         "authors evaluated (default; a finished run's model.keras holds them), or the "
         "moving averages of training (from the latest checkpoint)",
     )
-    p.add_argument("--examples", type=positive_int, help="only the first N examples of the split")
-    p.add_argument("--seed", type=int, help="sampling seed (default: the run's seed)")
-    p.add_argument("--batch-size", type=positive_int, default=500, help="speed only")
-    p.add_argument("--no-xla", action="store_true", help="speed only: no XLA compilation")
+    p.add_argument("--examples", type=positive_int, default=GIVEN, help="only the first N examples")
+    p.add_argument("--seed", type=int, default=GIVEN, help="sampling seed (default: the run's)")
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=GIVEN,
+        help=f"speed only (default {default_of(EvaluationSettings, 'batch_size')})",
+    )
+    add_no_xla(p)
     p.add_argument("--out", help="report file (default: RUN_DIR/evaluation-SPLIT.json)")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = EvaluationSettings(
-        iw_samples=args.iw_samples,
-        split=args.split,
-        batch_norm=args.bn_stats,
-        seed=args.seed,
-        examples=args.examples,
-        batch_size=args.batch_size,
-        jit_compile=not args.no_xla,
-    )
+    settings = EvaluationSettings(**given_fields(args, EvaluationSettings))
     run = RunDir(args.run)
     report = evaluate_run(run.path, settings)
-    out = Path(args.out) if args.out else evaluation_path(run, args.split)
+    out = Path(args.out) if args.out else run.evaluation_path(settings.split)
     write_json(out, report)
     print(f"-> {out}")
     return 0

@@ -15,15 +15,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from tf_lvae import figures
-from tf_lvae.analysis import ACTIVE_THRESHOLD, layer_totals, mean_unit_kls, pca, posterior_samples
-from tf_lvae.batch_norm_stats import BATCH_NORM_CHOICES, set_batch_norm_statistics
-from tf_lvae.checkpointing import load_run_model
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
-from tf_lvae.evaluation import test_images
-from tf_lvae.run_dir import RunDir
-from tf_lvae.run_report import read_metrics, read_unit_kl
-from tf_lvae.trainer import load_run_data
+from tf_lvae.data.splits import load_run_data, test_images
+from tf_lvae.evaluation import figures
+from tf_lvae.evaluation.analysis import (
+    ACTIVE_THRESHOLD,
+    layer_totals,
+    mean_unit_kls,
+    pca,
+    posterior_samples,
+)
+from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES, set_batch_norm_statistics
+from tf_lvae.runs.checkpoints import load_run_model
+from tf_lvae.runs.run_dir import RunDir
 
 
 def build_parser() -> ArgumentParser:
@@ -70,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     kls = mean_unit_kls(model, x, seed=args.seed)
     written.append(
-        figures.layer_kls(
+        figures.layer_kl_bars(
             layer_totals(kls.prior), layer_totals(kls.standard_normal), out / "layer_kl.png"
         )
     )
@@ -84,14 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     )
     if run.unit_kl_path.is_file():
-        epochs, unit_kls = read_unit_kl(run)
+        epochs, unit_kls = run.read_unit_kl()
         written.append(
             figures.unit_kl_heatmaps(epochs, unit_kls, out / "unit_kl.png", ACTIVE_THRESHOLD)
         )
     else:
         print(f"no {run.unit_kl_path.name} (the run recorded no per-unit KL): skipping Fig. 5")
     if run.metrics_path.is_file():
-        written.append(figures.bound_curves(read_metrics(run), out / "bounds.png"))
+        written.append(figures.bound_curves(run.read_metrics(), out / "bounds.png"))
     else:
         print(f"no {run.metrics_path.name}: skipping Fig. 4")
     for path in written:

@@ -18,10 +18,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tf_lvae.batch_norm_stats import BATCH_NORM_CHOICES
-from tf_lvae.cli import ArgumentParser, non_negative_int, positive_int, run_command
-from tf_lvae.experiments import EXPERIMENTS, ReproduceSettings, get_experiment, get_variant
-from tf_lvae.reproduction import run_experiment
+from tf_lvae.cli import (
+    ArgumentParser,
+    add_no_xla,
+    default_of,
+    given_fields,
+    non_negative_int,
+    positive_int,
+    run_command,
+)
+from tf_lvae.data.datasets import dataset_slug
+from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES
+from tf_lvae.paper.experiments import EXPERIMENTS, get_experiment, get_variant
+from tf_lvae.paper.runner import run_experiment
+from tf_lvae.paper.settings import ReproduceSettings
 
 
 def layer_list(text: str) -> tuple[int, ...]:
@@ -38,6 +48,9 @@ def layer_list(text: str) -> tuple[int, ...]:
     return tuple(sorted(set(layers)))
 
 
+GIVEN = argparse.SUPPRESS  # options not given keep ReproduceSettings' defaults
+
+
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(
         prog="python -m training.reproduce",
@@ -48,26 +61,44 @@ def build_parser() -> ArgumentParser:
     p.add_argument(
         "--epochs",
         type=positive_int,
+        default=GIVEN,
         help="training epochs of every run (default: the paper's); the warm-up is scaled "
         "in proportion (the paper: 200 of 2000 epochs for MNIST, 1000 of 4000 for NORB)",
     )
-    p.add_argument("--iw-samples", type=positive_int, default=5000, help="K of the final test")
+    p.add_argument(
+        "--iw-samples",
+        type=positive_int,
+        default=GIVEN,
+        help=f"K of the final test (default {default_of(ReproduceSettings, 'iw_samples')})",
+    )
     p.add_argument("--layers", type=layer_list, help="only these depths, e.g. 5 or 1-3")
     p.add_argument("--variants", help="only these variants, e.g. VAE+BN+WU,LVAE+BN+WU")
     p.add_argument("--out", help="folder of the runs and tables (default: runs/reproduce-DATASET)")
-    p.add_argument("--data-dir", help="folder with the dataset's files (see training.fit)")
-    p.add_argument("--dataset", help="another dataset than the experiment's, e.g. mnist-sample")
+    p.add_argument(
+        "--data-dir", default=GIVEN, help="folder with the dataset's files (see training.fit)"
+    )
+    p.add_argument(
+        "--dataset", default=GIVEN, help="another dataset than the experiment's, e.g. mnist-sample"
+    )
     p.add_argument(
         "--bn-stats",
+        dest="batch_norm",
         choices=BATCH_NORM_CHOICES,
-        default="recomputed",
+        default=GIVEN,
         help="batch-norm statistics of the evaluation (default: recomputed, as the authors)",
     )
-    p.add_argument("--seed", type=non_negative_int, default=0)
-    p.add_argument("--eval-every", type=positive_int, help="test IW bound every N epochs")
-    p.add_argument("--eval-iw-samples", type=positive_int, default=100)
-    p.add_argument("--unit-kl-examples", type=non_negative_int, default=1000)
-    p.add_argument("--no-xla", action="store_true", help="speed only: no XLA compilation")
+    p.add_argument("--seed", type=non_negative_int, default=GIVEN, help="default 0")
+    p.add_argument(
+        "--eval-every", type=positive_int, default=GIVEN, help="test IW bound every N epochs"
+    )
+    for name, kind in (("eval_iw_samples", positive_int), ("unit_kl_examples", non_negative_int)):
+        p.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=kind,
+            default=GIVEN,
+            help=f"default {default_of(ReproduceSettings, name)}",
+        )
+    add_no_xla(p)
     return p
 
 
@@ -77,20 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     variants = (
         [get_variant(name.strip()) for name in args.variants.split(",")] if args.variants else None
     )
-    settings = ReproduceSettings(
-        epochs=args.epochs,
-        iw_samples=args.iw_samples,
-        batch_norm=args.bn_stats,
-        dataset=args.dataset,
-        data_dir=args.data_dir,
-        seed=args.seed,
-        eval_every=args.eval_every,
-        eval_iw_samples=args.eval_iw_samples,
-        unit_kl_examples=args.unit_kl_examples,
-        jit_compile=not args.no_xla,
-    )
-    dataset = args.dataset or experiment.dataset
-    out = args.out or f"runs/reproduce-{dataset.replace(':', '-').replace('/', '_')}"
+    settings = ReproduceSettings(**given_fields(args, ReproduceSettings))
+    out = args.out or f"runs/reproduce-{dataset_slug(settings.dataset or experiment.dataset)}"
     run_experiment(experiment, out, settings, layers=args.layers, variants=variants)
     return 0
 

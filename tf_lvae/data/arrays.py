@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-LIKELIHOODS = ("bernoulli", "gaussian")
+from tf_lvae.config import LIKELIHOODS
+
 EIGHT_BIT_LEVELS = 256
+SPLIT_FILES = ("x_train", "y_train", "x_test", "y_test")
 _GZIP_MAGIC = b"\x1f\x8b"
 _DOWNSAMPLE_CHUNK = 1024
 
@@ -138,6 +141,30 @@ def read_maybe_gzipped(path: Path) -> bytes:
             f"{path}: cannot read the file ({err}); it may be truncated or corrupt, "
             "download it again"
         ) from err
+
+
+def read_split_files(
+    files: dict[str, Path],
+    read: Callable[[Path], np.ndarray],
+    valid_images: Callable[[np.ndarray], bool],
+    expected: str,
+) -> dict[str, np.ndarray]:
+    """Returns the arrays of the four files x_train, y_train, x_test, y_test, read with
+    `read`, after checking each split's images with `valid_images` (else a DatasetError
+    saying `expected`) and that its labels are one per image."""
+    arrays = {key: read(files[key]) for key in SPLIT_FILES}
+    for split in ("train", "test"):
+        images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if not valid_images(images):
+            raise DatasetError(
+                f"{files[f'x_{split}']}: expected {expected}, got {images.dtype} {images.shape}"
+            )
+        if labels.shape != images.shape[:1]:
+            raise DatasetError(
+                f"{files[f'y_{split}']}: labels of shape {labels.shape} do not match the "
+                f"{images.shape[0]} examples in {files[f'x_{split}']}"
+            )
+    return arrays
 
 
 def payload(path: Path, data: bytes, header: int, shape: tuple[int, ...], dtype: np.dtype):

@@ -7,15 +7,16 @@ from pathlib import Path
 import numpy as np
 
 from tf_lvae.data.arrays import (
-    EIGHT_BIT_LEVELS,
     DatasetArrays,
     DatasetError,
     as_labels,
     find_file,
     payload,
     read_maybe_gzipped,
+    read_split_files,
     to_unit_float,
 )
+from tf_lvae.data.datasets import DATASETS
 
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -60,27 +61,16 @@ def find_idx_files(folder: Path) -> dict[str, Path | None]:
 
 def read_mnist(files: dict[str, Path]) -> DatasetArrays:
     """Returns MNIST from the four IDX files: grey/255 float32 (N, 28, 28), int32 labels."""
-    arrays = {key: read_idx(path) for key, path in files.items()}
-    for split in ("train", "test"):
-        images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if images.ndim != 3 or images.dtype != np.uint8:
-            raise DatasetError(
-                f"{files[f'x_{split}']}: expected uint8 images [N, rows, cols], "
-                f"got {images.dtype} {images.shape}"
-            )
-        if labels.shape != images.shape[:1]:
-            raise DatasetError(
-                f"{files[f'y_{split}']}: labels of shape {labels.shape} do not match the "
-                f"{images.shape[0]} images in {files[f'x_{split}']}"
-            )
-    return DatasetArrays(
-        name="mnist",
+    arrays = read_split_files(
+        files,
+        read_idx,
+        lambda x: x.ndim == 3 and x.dtype == np.uint8,
+        "uint8 images [N, rows, cols]",
+    )
+    return DATASETS["mnist"].arrays(
         x_train=to_unit_float(arrays["x_train"]),
         x_test=to_unit_float(arrays["x_test"]),
         y_train=as_labels(arrays["y_train"]),
         y_test=as_labels(arrays["y_test"]),
-        likelihood="bernoulli",
-        binarize=True,
-        levels=EIGHT_BIT_LEVELS,
         source="MNIST IDX files " + ", ".join(str(p) for p in files.values()),
     )

@@ -17,8 +17,10 @@ import numpy as np
 import tensorflow as tf
 
 from tf_lvae.data.arrays import DatasetArrays, DatasetError, area_downsample, as_labels
+from tf_lvae.data.datasets import DATASETS
 
-IMAGE_SHAPE = (28, 28)
+OMNIGLOT = DATASETS["omniglot"]
+IMAGE_SHAPE = OMNIGLOT.image_shape
 TRAIN_DRAWERS = 15
 CHARDATA_FILE = "chardata.mat"
 ZIP_FILES = ("images_background.zip", "images_evaluation.zip")
@@ -53,14 +55,11 @@ def drawer_split(
     ranked = characters[order]
     rank = np.arange(len(order)) - np.searchsorted(ranked, ranked, side="left")
     train, test = order[rank < TRAIN_DRAWERS], order[rank >= TRAIN_DRAWERS]
-    return DatasetArrays(
-        name="omniglot",
+    return OMNIGLOT.arrays(
         x_train=images[train],
         x_test=images[test],
         y_train=as_labels(labels[train]),
         y_test=as_labels(labels[test]),
-        likelihood="bernoulli",
-        binarize=True,
         source=f"{source}; {STAND_IN_NOTE}",
     )
 
@@ -97,14 +96,11 @@ def read_chardata(path: Path) -> DatasetArrays:
             onehot = np.asarray(mat[target])
             labels = as_labels(onehot.argmax(axis=0 if onehot.shape[-1] == data.shape[1] else 1))
         arrays[key] = (data.T.reshape((-1, *IMAGE_SHAPE), order="F"), labels)
-    return DatasetArrays(
-        name="omniglot",
+    return OMNIGLOT.arrays(
         x_train=arrays["data"][0],
         x_test=arrays["testdata"][0],
         y_train=arrays["data"][1],
         y_test=arrays["testdata"][1],
-        likelihood="bernoulli",
-        binarize=True,
         source=f"Burda et al.'s OMNIGLOT {path} (the paper's 28x28 split)",
     )
 

@@ -3,19 +3,16 @@
 Epoch ``e`` of ``train_dataset`` is a fresh permutation and, with ``binarize``, a
 fresh Bernoulli draw from the grey values (or, with ``dequantize_levels``, fresh uniform
 dequantization noise); all depend only on ``(seed, e)``, so a run resumed at epoch ``e``
-sees exactly the data an uninterrupted run would. `draw_once` is the fixed draw of the
-evaluated images.
+sees exactly the data an uninterrupted run would. The fixed draws of the evaluated images
+are in `tf_lvae.data.splits`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import numbers
+from collections.abc import Iterator
 
 import numpy as np
 import tensorflow as tf
-
-from tf_lvae.data.arrays import DatasetArrays
 
 
 def steps_per_epoch(x: np.ndarray, batch_size: int) -> int:
@@ -107,53 +104,11 @@ def eval_dataset(x: np.ndarray, *, batch_size: int) -> tf.data.Dataset:
     ).prefetch(tf.data.AUTOTUNE)
 
 
-def binarize_once(x: np.ndarray, seed: int) -> np.ndarray:
-    """Returns a fixed Bernoulli(x) draw as float32 {0, 1}, same shape; same for the same seed."""
-    uniform = np.random.default_rng(seed).random(x.shape, dtype=np.float32)
-    return (uniform < x).astype(np.float32)
-
-
-def dequantize_once(x: np.ndarray, levels: int, seed: int) -> np.ndarray:
-    """Returns a fixed draw (k + u) / levels for the values k / (levels - 1) of x, float32."""
-    uniform = np.random.default_rng(seed).random(x.shape, dtype=np.float32)
-    return ((np.round(x * (levels - 1)) + uniform) / levels).astype(np.float32)
-
-
-def draw_once(data: DatasetArrays, x: np.ndarray, seed: int) -> np.ndarray:
-    """Images x of ``data`` as the model sees them, drawn once with ``seed``: binarized when
-    the data are binarized in training, dequantized when they are dequantized, else x."""
-    if data.binarize:
-        return binarize_once(x, seed)
-    if data.dequantize:
-        return dequantize_once(x, data.levels, seed)
-    return x
-
-
-def split_validation(
-    data: DatasetArrays, size: int | float, seed: int
-) -> tuple[DatasetArrays, np.ndarray, np.ndarray | None]:
-    """Returns (data without the validation examples, x_val, y_val or None).
-
-    ``size`` is a count (int >= 1) or a fraction of x_train (float in (0, 1)); the held-out
-    examples are chosen with ``seed``, and both parts keep the original order.
-    """
-    total = len(data.x_train)
-    if isinstance(size, bool) or not isinstance(size, numbers.Real):
-        raise TypeError(f"size must be an int count or a float fraction, got {size!r}")
-    is_count = isinstance(size, numbers.Integral)
-    count = int(size) if is_count else round(float(size) * total)
-    if not 0 < count < total or not (is_count or 0.0 < size < 1.0):
-        raise ValueError(
-            f"validation size {size!r} must select between 1 and {total - 1} of the {total} "
-            "training examples (an int count, or a float fraction in (0, 1))"
-        )
-    held_out = np.zeros(total, dtype=bool)
-    held_out[np.random.default_rng(seed).permutation(total)[:count]] = True
-    y = data.y_train
-    reduced = dataclasses.replace(
-        data,
-        x_train=data.x_train[~held_out],
-        y_train=None if y is None else y[~held_out],
-        source=f"{data.source}; {count} training examples held out for validation (seed {seed})",
-    )
-    return reduced, data.x_train[held_out], None if y is None else y[held_out]
+def seeded_batches(
+    x: np.ndarray, batch_size: int, seed: int
+) -> Iterator[tuple[tf.Tensor, tf.Tensor]]:
+    """Yields (batch, its stateless seed, int32 [2]) over x in order (`eval_dataset`); the
+    seed of batch i is folded from (seed, 0) and i, so it depends only on seed and i."""
+    base = tf.constant([seed, 0], tf.int32)
+    for i, batch in enumerate(eval_dataset(x, batch_size=batch_size)):
+        yield batch, tf.random.experimental.stateless_fold_in(base, i)

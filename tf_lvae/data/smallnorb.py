@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from tf_lvae.data.arrays import (
-    EIGHT_BIT_LEVELS,
     DatasetArrays,
     DatasetError,
     area_downsample,
@@ -19,9 +18,10 @@ from tf_lvae.data.arrays import (
     find_file,
     payload,
     read_maybe_gzipped,
+    read_split_files,
 )
+from tf_lvae.data.datasets import DATASETS
 
-IMAGE_SHAPE = (32, 32)
 NORB_FILES = {
     "x_train": "smallnorb-5x46789x9x18x6x2x96x96-training-dat.mat",
     "y_train": "smallnorb-5x46789x9x18x6x2x96x96-training-cat.mat",
@@ -56,35 +56,23 @@ def find_norb_files(folder: Path) -> dict[str, Path | None]:
 def downsample_grey(images: np.ndarray) -> np.ndarray:
     """Returns uint8 images [..., 96, 96] area-downsampled to 32x32 and rounded to 8 bits, as
     the authors' 32x32 files are: float32 [..., 32, 32] in [0, 1], multiples of 1/255."""
-    return np.round(area_downsample(images, IMAGE_SHAPE)) / np.float32(255.0)
+    return np.round(area_downsample(images, DATASETS["norb"].image_shape)) / np.float32(255.0)
 
 
 def read_smallnorb(files: dict[str, Path]) -> DatasetArrays:
     """Returns small NORB: left camera, 96->32 area-downsampled to 8 bits, /255; labels =
     category 0-4; dequantized in training (Gaussian likelihood on 8-bit values)."""
-    arrays = {key: read_norb_matrix(path) for key, path in files.items()}
-    for split in ("train", "test"):
-        stereo, category = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if stereo.dtype != np.uint8 or stereo.ndim != 4 or stereo.shape[1] != 2:
-            raise DatasetError(
-                f"{files[f'x_{split}']}: expected uint8 stereo pairs [N, 2, H, W], "
-                f"got {stereo.dtype} {stereo.shape}"
-            )
-        if category.shape != stereo.shape[:1]:
-            raise DatasetError(
-                f"{files[f'y_{split}']}: categories of shape {category.shape} do not match "
-                f"the {stereo.shape[0]} image pairs in {files[f'x_{split}']}"
-            )
-    return DatasetArrays(
-        name="norb",
+    arrays = read_split_files(
+        files,
+        read_norb_matrix,
+        lambda x: x.dtype == np.uint8 and x.ndim == 4 and x.shape[1] == 2,
+        "uint8 stereo pairs [N, 2, H, W]",
+    )
+    return DATASETS["norb"].arrays(
         x_train=downsample_grey(arrays["x_train"][:, 0]),
         x_test=downsample_grey(arrays["x_test"][:, 0]),
         y_train=as_labels(arrays["y_train"]),
         y_test=as_labels(arrays["y_test"]),
-        likelihood="gaussian",
-        binarize=False,
-        levels=EIGHT_BIT_LEVELS,
-        dequantize=True,
         source="small NORB files "
         + ", ".join(str(p) for p in files.values())
         + " (left camera, 96x96 area-downsampled to 32x32, 8 bits)",

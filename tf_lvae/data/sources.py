@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
 from tf_lvae.data import mnist_idx, npz_source, omniglot, smallnorb, tfds_source
 from tf_lvae.data.arrays import DatasetArrays, DatasetError
-
-DATASET_NAMES = ("mnist", "binarized_mnist", "omniglot", "norb", "mnist-sample", "npz:PATH")
+from tf_lvae.data.datasets import DATASET_NAMES, DATASETS, NPZ_PREFIX
 
 _FILE_HINTS = {
     "mnist": (
@@ -86,17 +84,18 @@ def mnist_sample() -> DatasetArrays:
     sample = resources.files("tf_lvae.data").joinpath("samples", "mnist_sample.npz")
     with resources.as_file(sample) as path:
         data = npz_source.read_npz(path)
-    return dataclasses.replace(
-        data,
-        name="mnist-sample",
-        binarize=True,
+    return DATASETS["mnist-sample"].arrays(
+        data.x_train,
+        data.x_test,
+        data.y_train,
+        data.y_test,
         source="bundled MNIST sample (first 5,000 training and 1,000 test images of MNIST)",
     )
 
 
 def _not_found(name: str, data_dir: str | None, tfds_error: DatasetError) -> DatasetError:
     """Returns the error listing where ``name`` was looked for and how to get it."""
-    tfds_name, tfds_dir = tfds_source.TFDS_NAMES[name], tfds_source.tfds_dir(data_dir)
+    tfds_name, tfds_dir = DATASETS[name].tfds_name, tfds_source.tfds_dir(data_dir)
     looked, how = [], []
     if data_dir is not None and name in _FILE_HINTS:
         folder = Path(data_dir).expanduser()
@@ -127,11 +126,11 @@ def load_dataset(name: str, data_dir: str | None = None, *, download: bool = Tru
     default directory. tfds downloads missing data only when ``download`` is True.
     Raises DatasetError saying where it looked and how to get the data.
     """
-    if name.startswith("npz:"):
-        return npz_source.read_npz(Path(name[len("npz:") :]).expanduser())
+    if name.startswith(NPZ_PREFIX):
+        return npz_source.read_npz(Path(name[len(NPZ_PREFIX) :]).expanduser())
     if name == "mnist-sample":
         return mnist_sample()
-    if name not in tfds_source.TFDS_NAMES:
+    if name not in DATASETS:
         raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(DATASET_NAMES)}")
     if data_dir is not None and name in _FILE_READERS:
         folder = Path(data_dir).expanduser()

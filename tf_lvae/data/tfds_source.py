@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -9,20 +10,9 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tf_lvae.data import omniglot, smallnorb
-from tf_lvae.data.arrays import (
-    EIGHT_BIT_LEVELS,
-    DatasetArrays,
-    DatasetError,
-    as_labels,
-    to_unit_float,
-)
+from tf_lvae.data.arrays import DatasetArrays, DatasetError, as_labels, to_unit_float
+from tf_lvae.data.datasets import DATASETS
 
-TFDS_NAMES = {
-    "mnist": "mnist",
-    "binarized_mnist": "binarized_mnist",
-    "omniglot": "omniglot",
-    "norb": "smallnorb",
-}
 _CHUNK = 1024
 
 
@@ -83,49 +73,29 @@ def _binary_images(image: np.ndarray) -> np.ndarray:
     return (image[..., 0] > 0).astype(np.float32)
 
 
-def _load_mnist(data_dir: str | None, download: bool) -> DatasetArrays:
-    """Returns MNIST train/test splits: grey/255, digit labels."""
-    split = {
-        s: _collect(
-            _batches("mnist", s, data_dir, download, ("image", "label")),
-            {"image": _grey_images, "label": as_labels},
-        )
-        for s in ("train", "test")
-    }
-    return DatasetArrays(
-        name="mnist",
-        x_train=split["train"]["image"],
-        x_test=split["test"]["image"],
-        y_train=split["train"]["label"],
-        y_test=split["test"]["label"],
-        likelihood="bernoulli",
-        binarize=True,
-        source=f"tensorflow-datasets mnist in {tfds_dir(data_dir)}",
-        levels=EIGHT_BIT_LEVELS,
-    )
-
-
-def _load_binarized_mnist(data_dir: str | None, download: bool) -> DatasetArrays:
-    """Returns Larochelle's binarized MNIST: train+validation / test, no labels."""
+def _train_and_test(
+    name: str,
+    data_dir: str | None,
+    download: bool,
+    image: Callable[[np.ndarray], np.ndarray],
+    label: str | None,
+    splits: tuple[str, str] = ("train", "test"),
+    note: str = "",
+) -> DatasetArrays:
+    """Returns dataset ``name`` from its two tfds splits: images converted by ``image``,
+    labels from the feature ``label`` (None: no labels)."""
+    facts = DATASETS[name]
+    convert = {"image": image, **({label: as_labels} if label else {})}
     train, test = (
-        _collect(
-            _batches("binarized_mnist", s, data_dir, download, ("image",)),
-            {"image": _binary_images},
-        )["image"]
-        for s in ("train+validation", "test")
+        _collect(_batches(facts.tfds_name, s, data_dir, download, tuple(convert)), convert)
+        for s in splits
     )
-    return DatasetArrays(
-        name="binarized_mnist",
-        x_train=train,
-        x_test=test,
-        y_train=None,
-        y_test=None,
-        likelihood="bernoulli",
-        binarize=False,
-        source=(
-            f"tensorflow-datasets binarized_mnist in {tfds_dir(data_dir)} (Larochelle's fixed "
-            "binarization; train = train (50,000) + validation (10,000) splits)"
-        ),
+    return facts.arrays(
+        x_train=train["image"],
+        x_test=test["image"],
+        y_train=train.get(label),
+        y_test=test.get(label),
+        source=f"tensorflow-datasets {facts.tfds_name} in {tfds_dir(data_dir)}{note}",
     )
 
 
@@ -148,45 +118,31 @@ def _load_omniglot(data_dir: str | None, download: bool) -> DatasetArrays:
     )
 
 
-def _load_smallnorb(data_dir: str | None, download: bool) -> DatasetArrays:
-    """Returns small NORB: left camera 32x32 in [0, 1], category labels."""
-    split = {
-        s: _collect(
-            _batches("smallnorb", s, data_dir, download, ("image", "label_category")),
-            {
-                "image": lambda image: smallnorb.downsample_grey(image[..., 0]),
-                "label_category": as_labels,
-            },
-        )
-        for s in ("train", "test")
-    }
-    return DatasetArrays(
-        name="norb",
-        x_train=split["train"]["image"],
-        x_test=split["test"]["image"],
-        y_train=split["train"]["label_category"],
-        y_test=split["test"]["label_category"],
-        likelihood="gaussian",
-        binarize=False,
-        levels=EIGHT_BIT_LEVELS,
-        dequantize=True,
-        source=(
-            f"tensorflow-datasets smallnorb in {tfds_dir(data_dir)} "
-            "(left camera, 96x96 area-downsampled to 32x32, 8 bits)"
-        ),
-    )
-
-
-_LOADERS = {
-    "mnist": _load_mnist,
-    "binarized_mnist": _load_binarized_mnist,
+_LOADERS: dict[str, Callable[[str | None, bool], DatasetArrays]] = {
+    "mnist": functools.partial(_train_and_test, "mnist", image=_grey_images, label="label"),
+    "binarized_mnist": functools.partial(
+        _train_and_test,
+        "binarized_mnist",
+        image=_binary_images,
+        label=None,
+        splits=("train+validation", "test"),
+        note=" (Larochelle's fixed binarization; train = train (50,000) + validation (10,000) "
+        "splits)",
+    ),
     "omniglot": _load_omniglot,
-    "norb": _load_smallnorb,
+    "norb": functools.partial(
+        _train_and_test,
+        "norb",
+        image=lambda image: smallnorb.downsample_grey(image[..., 0]),
+        label="label_category",
+        note=" (left camera, 96x96 area-downsampled to 32x32, 8 bits)",
+    ),
 }
 
 
 def load_tfds(name: str, data_dir: str | None = None, *, download: bool = True) -> DatasetArrays:
-    """Returns dataset ``name`` (a key of TFDS_NAMES) from tensorflow-datasets.
+    """Returns dataset ``name`` (one of `datasets.DATASETS` with a tfds name) from
+    tensorflow-datasets.
 
     ``data_dir`` is the tfds directory (None: its default); with ``download`` tfds
     downloads and prepares missing data, otherwise TfdsDataMissing is raised.

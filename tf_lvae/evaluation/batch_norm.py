@@ -20,10 +20,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.data import DatasetArrays, draw_once
-from tf_lvae.evaluation import split_examples
+from tf_lvae.config import RunConfig
+from tf_lvae.data import DatasetArrays
+from tf_lvae.data.splits import split_examples, training_images
 from tf_lvae.model import HierarchicalVAE
-from tf_lvae.run_dir import RunConfig
 
 BATCH_NORM_CHOICES = ("recomputed", "moving")
 
@@ -37,12 +37,6 @@ def batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalizatio
     ]
 
 
-def training_images(data: DatasetArrays, x_train: np.ndarray, seed: int) -> np.ndarray:
-    """The training set for the statistics pass: a fresh draw with `seed` of what training
-    sees (binarized or dequantized, see `data.draw_once`), else x_train as it is."""
-    return draw_once(data, x_train, seed)
-
-
 def recompute_batch_norm_statistics(model: HierarchicalVAE, x: np.ndarray, seed: int = 0) -> int:
     """Sets every batch-norm layer's moving mean and variance to the population statistics
     of its inputs over x [N, *input_shape], from one pass in training mode with one
@@ -50,7 +44,7 @@ def recompute_batch_norm_statistics(model: HierarchicalVAE, x: np.ndarray, seed:
     and records what it did in `model.batch_norm_statistics` (saved with the model).
 
     Overwrites the model's moving averages in place: apply it to a freshly loaded copy
-    (e.g. `checkpointing.load_run_model`) or at the end of training, never to a model that
+    (e.g. `runs.checkpoints.load_run_model`) or at the end of training, never to a model that
     is still training. The result depends only on the weights, x and seed.
     """
     layers = batch_norm_layers(model)

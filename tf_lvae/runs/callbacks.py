@@ -1,40 +1,18 @@
-"""Keras callbacks of the training loop: KL warm-up, learning-rate decay, test-set
-evaluation, the per-unit KL record and the per-epoch summary line."""
+"""Keras callbacks of a run's training loop that watch and record it: test-set
+evaluation, the per-unit KL record, the per-epoch summary line and metrics.csv. (The
+warm-up and learning-rate callbacks are in `tf_lvae.schedules`; checkpoints in
+`runs.checkpoints`.)"""
 
 from __future__ import annotations
 
-import csv
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
 
-from tf_lvae.analysis import mean_unit_kl
-from tf_lvae.config import TrainingConfig
-from tf_lvae.evaluation import Evaluator
-from tf_lvae.run_dir import write_atomic
-from tf_lvae.schedules import learning_rate, warmup_beta
-
-
-class WarmUp(keras.callbacks.Callback):
-    """Sets the model's β at the start of every epoch by `schedules.warmup_beta` (eq. 22).
-
-    β lives in a non-trainable variable read by `train_step`, so changing it never
-    retraces the compiled step.
-    """
-
-    def __init__(self, warmup_epochs: int):
-        super().__init__()
-        self.warmup_epochs = warmup_epochs
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.model.beta.assign(warmup_beta(epoch, self.warmup_epochs))
-
-
-def learning_rate_decay(config: TrainingConfig) -> keras.callbacks.LearningRateScheduler:
-    """Keras's scheduler set to `schedules.learning_rate` for this training config."""
-    return keras.callbacks.LearningRateScheduler(lambda epoch: learning_rate(epoch, config))
+from tf_lvae.evaluation.analysis import mean_unit_kls
+from tf_lvae.evaluation.scoring import Evaluator
+from tf_lvae.runs.run_dir import RunDir
 
 
 def due(epoch: int, every: int, last_epoch: int | None = None) -> bool:
@@ -79,17 +57,16 @@ class TestEvaluation(keras.callbacks.Callback):
 
 class UnitKLRecorder(keras.callbacks.Callback):
     """Records every unit's mean KL(q || p) on fixed examples every `every` epochs and at
-    the last (Fig. 5) into an .npz: `epochs` [E] (epochs done) and `layer_1` ... `layer_L`,
-    each [E, units].
+    the last (Fig. 5) into the run's unit_kl.npz (`RunDir.write_unit_kl`).
 
     Entries past the epoch training starts from are dropped, so a resumed run continues
     the record where its checkpoint left it.
     """
 
-    def __init__(self, x: np.ndarray, path: Path, every: int = 1):
+    def __init__(self, x: np.ndarray, run: RunDir, every: int = 1):
         super().__init__()
         self.x = x
-        self.path = Path(path)
+        self.run = run
         self.every = every
 
     def on_train_begin(self, logs=None):
@@ -100,24 +77,22 @@ class UnitKLRecorder(keras.callbacks.Callback):
         if self.epochs is not None:
             return
         self.epochs = []
-        if self.path.is_file():
-            with np.load(self.path) as record:
-                keep = record["epochs"] <= epoch
-                self.epochs = record["epochs"][keep].tolist()
-                num_layers = len(record.files) - 1
-                self.layers = [list(record[f"layer_{i + 1}"][keep]) for i in range(num_layers)]
+        if self.run.unit_kl_path.is_file():
+            epochs, layers = self.run.read_unit_kl()
+            keep = epochs <= epoch
+            self.epochs = epochs[keep].tolist()
+            self.layers = [list(layer[keep]) for layer in layers]
 
     def on_epoch_end(self, epoch, logs=None):
         if not due(epoch, self.every, self.params["epochs"] - 1):
             return
-        kls = mean_unit_kl(self.model, self.x)
+        kls = mean_unit_kls(self.model, self.x).prior
         if not self.layers:
             self.layers = [[] for _ in kls]
         self.epochs.append(epoch + 1)
         for record, kl in zip(self.layers, kls, strict=True):
             record.append(kl)
-        arrays = {f"layer_{i + 1}": np.stack(r) for i, r in enumerate(self.layers)}
-        write_atomic(self.path, lambda tmp: np.savez(tmp, epochs=np.array(self.epochs), **arrays))
+        self.run.write_unit_kl(self.epochs, self.layers)
 
 
 class EpochSummary(keras.callbacks.Callback):
@@ -146,35 +121,24 @@ class EpochSummary(keras.callbacks.Callback):
 
 
 class MetricsCSV(keras.callbacks.Callback):
-    """Appends the logs of every epoch to a CSV, column `epoch` = epochs done.
+    """Appends the logs of every epoch to the run's metrics.csv, column `epoch` = epochs
+    done (`RunDir.write_metric_rows`).
 
     A resumed run first drops rows past the epoch it starts from (an epoch that was
     logged but not checkpointed before a crash is redone and logged once).
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, run: RunDir):
         super().__init__()
-        self.path = Path(path)
+        self.run = run
 
     def on_train_begin(self, logs=None):
         self.rows: list[dict[str, str]] | None = None
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self.rows is not None:
-            return
-        self.rows = []
-        if self.path.is_file():
-            with self.path.open(newline="") as f:
-                self.rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= epoch]
+        if self.rows is None:
+            self.rows = [r for r in self.run.read_metric_rows() if int(r["epoch"]) <= epoch]
 
     def on_epoch_end(self, epoch, logs=None):
         self.rows.append({"epoch": str(epoch + 1), **{k: repr(float(v)) for k, v in logs.items()}})
-        columns = list(dict.fromkeys(k for row in self.rows for k in row))
-        write_atomic(self.path, lambda tmp: _write_csv(tmp, columns, self.rows))
-
-
-def _write_csv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
+        self.run.write_metric_rows(self.rows)

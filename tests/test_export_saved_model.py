@@ -1,5 +1,5 @@
 """The SavedModel export: every check of an export runs in a fresh process that loads it
-with tf.saved_model.load and imports no project code (tests/serving_client.py)."""
+with tf.saved_model.load and imports no project code (tests/support/serving_client.py)."""
 
 import json
 import re
@@ -19,13 +19,13 @@ import tensorflow as tf
 
 from export.saved_model import main
 from tf_lvae import HierarchicalVAE, ModelConfig, TrainingConfig, preset
-from tf_lvae.bounds import chunked_iw_bound
-from tf_lvae.checkpointing import save_checkpoint
 from tf_lvae.cli import run_command
-from tf_lvae.run_dir import RunConfig, RunDir
+from tf_lvae.config import RunConfig
+from tf_lvae.runs.checkpoints import save_checkpoint
+from tf_lvae.runs.run_dir import RunDir
 
 REPO = Path(__file__).resolve().parents[1]
-CLIENT = Path(__file__).with_name("serving_client.py")
+CLIENT = Path(__file__).parent / "support" / "serving_client.py"
 DOCS = REPO / "docs" / "serving.md"
 CONFIG = ModelConfig(input_shape=(6, 6), latent_dims=(5, 4, 3), hidden_dims=(16, 12, 8))
 NUM_SAMPLES, CHUNK_SIZE, SCORE_SEED = 40, 16, 3  # the tiny export's score settings
@@ -294,24 +294,6 @@ def test_a_missing_run_dir_exits_2_with_one_line_and_no_traceback(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.splitlines()[-1].startswith(f"error: {tmp_path / 'nope'} is not a run")
-
-
-@pytest.mark.parametrize("num_samples", [1, 7, 16, 30])
-def test_chunked_iw_bound_takes_a_tensor_number_of_samples(num_samples):
-    seed = tf.constant([3, 4])
-
-    def log_weights(n, s):
-        return tf.random.stateless_normal([n, 4], seed=s) * 20.0
-
-    fn = tf.function(
-        lambda k: chunked_iw_bound(log_weights, k, 8, seed),
-        input_signature=[tf.TensorSpec([], tf.int32)],
-    )
-    expected = chunked_iw_bound(log_weights, num_samples, 8, seed)
-    for got in (chunked_iw_bound(log_weights, tf.constant(num_samples), 8, seed), fn(num_samples)):
-        np.testing.assert_allclose(got, expected, rtol=1e-6)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="num_samples must be >= 1"):
-        fn(0)
 
 
 def free_port() -> int:

@@ -1,6 +1,6 @@
 """Runs TF Serving REST predict bodies through SavedModels in this (fresh) process.
 
-    python tests/serving_client.py REQUESTS_JSON RESPONSES_JSON
+    python tests/support/serving_client.py REQUESTS_JSON RESPONSES_JSON
 
 Imports no project code: the exports must stand alone. REQUESTS_JSON is a list of
 {"name", "export_dir", "body"}, each body as for POST /v1/models/NAME:predict in the

@@ -145,7 +145,7 @@ def unit_kl_heatmaps(
     return _save(fig, path)
 
 
-def layer_kls(
+def layer_kl_bars(
     kl_to_prior: Sequence[float], kl_to_standard_normal: Sequence[float], path: str | Path
 ) -> Path:
     """Fig. 6a: per layer, KL(q(z_i | .) || p(z_i | .)) and KL(q(z_i | .) || N(0, I))."""

@@ -1,21 +1,16 @@
-"""The paper's experiments as data (docs/method.md §6): the model variants, the depths, the paper's
-numbers, the reduced budgets, and the run configuration of every (variant, depth).
+"""The paper's experiments as data (docs/method.md §6): the model variants, the depths, and
+the numbers the paper reports.
 
-`reproduction.run_experiment` trains and evaluates them; `experiment_tables.markdown`
-sets the results beside the paper's numbers.
+`paper.settings` makes the runs of an experiment, `paper.runner.run_experiment` trains and
+evaluates them, and `paper.tables` sets the results beside the paper's numbers.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from tf_lvae.config import preset
-from tf_lvae.data import DatasetArrays
-from tf_lvae.run_dir import RunConfig
+from tf_lvae.config import PAPER_NUM_LAYERS
 
 
 @dataclass(frozen=True)
@@ -39,17 +34,20 @@ VARIANTS = (
     Variant("VAE+BN+WU", "vae", batch_norm=True, warmup=True),
     Variant("LVAE+BN+WU", "lvae", batch_norm=True, warmup=True),
 )
-ALL_LAYERS = (1, 2, 3, 4, 5)
+ALL_LAYERS = tuple(range(1, PAPER_NUM_LAYERS + 1))
 
 # The paper's numbers (docs/method.md §6). Log-likelihoods: variant -> {latent layers: nats}.
-PAPER_ACTIVE_UNITS = {  # Table 2, 5-layer MNIST models: layer 1 ... 5
+PAPER_ACTIVE_UNITS = {  # Table 2, the 5-layer MNIST models: layer 1 ... 5
     "VAE": (20, 1, 0, 0, 0),
     "VAE+BN": (20, 9, 3, 3, 2),
     "VAE+BN+WU": (34, 18, 6, 2, 1),
     "LVAE+BN+WU": (46, 22, 8, 3, 2),
 }
 PAPER_ACTIVE_TOTALS = {"VAE": 21, "VAE+BN": 37, "VAE+BN+WU": 61, "LVAE+BN+WU": 81}
-PAPER_MNIST = {"VAE+BN+WU": {5: -82.14}, "LVAE+BN+WU": {5: -81.87}}  # Figure 3 / Table 1
+PAPER_MNIST = {  # Figure 3 / Table 1: the 5-layer models
+    "VAE+BN+WU": {PAPER_NUM_LAYERS: -82.14},
+    "LVAE+BN+WU": {PAPER_NUM_LAYERS: -81.87},
+}
 
 
 def _by_variant(rows: dict[int, tuple[float | None, ...]]) -> dict[str, dict[int, float]]:
@@ -105,7 +103,7 @@ EXPERIMENTS = {
             "table2",
             "Table 2: active units of the 5-layer MNIST models",
             "mnist",
-            (5,),
+            (PAPER_NUM_LAYERS,),
             "active_units",
             PAPER_MNIST,
             PAPER_ACTIVE_UNITS,
@@ -174,114 +172,3 @@ def plan(
         )
     variants = VARIANTS if variants is None else tuple(variants)
     return [(v, n) for n in sorted(set(layers)) for v in variants if applicable(v, n)]
-
-
-def scaled_warmup(epochs: int, paper_epochs: int, paper_warmup: int) -> int:
-    """Warm-up epochs in proportion to a reduced budget (at least 1 if epochs > 0):
-    the paper's N_t = 200 of 2000 epochs becomes 20 of 200."""
-    if epochs <= 0:
-        return 0
-    return max(1, math.floor(paper_warmup * epochs / paper_epochs + 0.5))
-
-
-@dataclass(frozen=True)
-class ReproduceSettings:
-    """How the runs of an experiment are trained and evaluated.
-
-    Attributes:
-      epochs: training epochs of every run; None: the paper's.
-      iw_samples: K of the final test log-likelihood (the paper: 5000).
-      batch_norm: batch-norm statistics for the evaluation ("recomputed": as the authors).
-      dataset, data_dir: the data to load (default: the experiment's dataset).
-      seed: seed of every run and evaluation.
-      eval_every, eval_iw_samples: the test IW bound during training (Fig. 4); eval_every
-        None: 20 times per run. eval_iw_samples is also the K of each run's own final
-        check (results.json, recomputed batch-norm statistics); the tables report the runner's
-        evaluation with iw_samples, so K = 5000 is paid once per run.
-      unit_kl_examples: test examples of the per-epoch per-unit KL record (Fig. 5).
-      jit_compile: speed only (XLA).
-    """
-
-    epochs: int | None = None
-    iw_samples: int = 5000
-    batch_norm: str = "recomputed"
-    dataset: str | None = None
-    data_dir: str | None = None
-    seed: int = 0
-    eval_every: int | None = None
-    eval_iw_samples: int = 100
-    unit_kl_examples: int = 1000
-    jit_compile: bool = True
-
-
-@dataclass(frozen=True)
-class Budget:
-    """The training budget of every run against the paper's."""
-
-    epochs: int
-    warmup_epochs: int
-    paper_epochs: int
-    paper_warmup_epochs: int
-
-    @classmethod
-    def of(cls, experiment: Experiment, epochs: int | None) -> Budget:
-        paper = preset(experiment.dataset).training
-        epochs = paper.epochs if epochs is None else epochs
-        return cls(
-            epochs,
-            scaled_warmup(epochs, paper.epochs, paper.warmup_epochs),
-            paper.epochs,
-            paper.warmup_epochs,
-        )
-
-    def describe(self) -> str:
-        share = "the paper's budget" if self.epochs == self.paper_epochs else "a reduced budget"
-        return (
-            f"{self.epochs} of the paper's {self.paper_epochs} epochs ({share}); KL warm-up "
-            f"over {self.warmup_epochs} of the paper's {self.paper_warmup_epochs} epochs, "
-            "scaled in proportion (WU variants only)"
-        )
-
-
-def run_config(
-    experiment: Experiment,
-    variant: Variant,
-    layers: int,
-    data: DatasetArrays,
-    settings: ReproduceSettings,
-) -> RunConfig:
-    """The run of `variant` with `layers` latent layers: the paper's preset for the
-    experiment's dataset, the variant's batch norm and warm-up, the budget's epochs."""
-    base = preset(experiment.dataset, layers, variant.kind)
-    budget = Budget.of(experiment, settings.epochs)
-    model = dataclasses.replace(
-        base.model,
-        batch_norm=variant.batch_norm,
-        input_shape=data.image_shape,
-        likelihood=data.likelihood,
-    )
-    training = base.training.replace(
-        epochs=budget.epochs,
-        warmup_epochs=budget.warmup_epochs if variant.warmup else 0,
-        seed=settings.seed,
-        jit_compile=settings.jit_compile,
-    )
-    if training.batch_size > len(data.x_train):
-        raise ValueError(
-            f"the batch size {training.batch_size} is larger than the {len(data.x_train)} "
-            f"training examples of {data.name}"
-        )
-    return RunConfig(
-        dataset=settings.dataset or experiment.dataset,
-        data_dir=settings.data_dir,
-        model=model,
-        training=training,
-        eval_every=settings.eval_every or max(1, math.ceil(budget.epochs / 20)),
-        eval_iw_samples=settings.eval_iw_samples,
-        final_iw_samples=settings.eval_iw_samples,
-        unit_kl_examples=settings.unit_kl_examples,
-    )
-
-
-def run_path(out: Path, variant: Variant, layers: int) -> Path:
-    return Path(out) / f"{variant.slug}_{layers}-layers"

@@ -4,12 +4,9 @@ import numpy as np
 import pytest
 
 from tf_lvae import HierarchicalVAE, ModelConfig
-from tf_lvae.batch_norm_stats import (
-    batch_norm_layers,
-    recompute_batch_norm_statistics,
-    training_images,
-)
-from tf_lvae.data import DatasetArrays, binarize_once
+from tf_lvae.data import DatasetArrays
+from tf_lvae.data.splits import binarize_once, training_images
+from tf_lvae.evaluation.batch_norm import batch_norm_layers, recompute_batch_norm_statistics
 from tf_lvae.layers import LEAKY_RELU_SLOPE
 
 SMALL = {"input_shape": (6, 6), "latent_dims": (5, 4), "hidden_dims": (16, 12)}

@@ -3,8 +3,7 @@ their PCA (Table 2, Figs. 5, 6a and 7). Numbers only; figures.py draws them."""
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -12,8 +11,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tf_lvae import bounds
-from tf_lvae.data import eval_dataset
+from tf_lvae.data.pipeline import seeded_batches
 from tf_lvae.distributions import standard_normal_like
+from tf_lvae.evaluation.compiled import compiled
 from tf_lvae.inference import LatentSample
 from tf_lvae.model import HierarchicalVAE
 
@@ -21,7 +21,6 @@ tfd = tfp.distributions
 
 ACTIVE_THRESHOLD = 0.01  # nats (docs/method.md §4)
 UNIT_KL_SAMPLES = 10  # joint posterior samples per example of the per-unit KL estimate
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class UnitKLs(NamedTuple):
@@ -38,35 +37,18 @@ def kl_to_standard_normal(sample: LatentSample) -> tf.Tensor:
     return tfd.kl_divergence(sample.posterior, standard_normal_like(sample.z))
 
 
-def _batches(x: np.ndarray, batch_size: int, seed: int) -> Iterator[tuple[tf.Tensor, tf.Tensor]]:
-    """(batch, stateless seed of the batch) over x in order; the seeds depend only on seed."""
-    base = tf.constant([seed, 0], tf.int32)
-    for i, batch in enumerate(eval_dataset(x, batch_size=batch_size)):
-        yield batch, tf.random.experimental.stateless_fold_in(base, i)
+def _unit_kl_sums(model: HierarchicalVAE, samples: int) -> Callable:
+    """(batch, seed) -> per layer, the sums over the batch and `samples` joint posterior
+    samples of every unit's KL to its prior and to N(0, I): two lists of [units]."""
 
+    def batch_kl(batch, batch_seed):
+        layers = model.infer(batch, num_samples=samples, seed=batch_seed)
+        return (
+            [tf.reduce_sum(bounds.per_unit_kl(s, "mc"), axis=0) for s in layers],
+            [tf.reduce_sum(kl_to_standard_normal(s), axis=0) for s in layers],
+        )
 
-def _compiled(
-    model: HierarchicalVAE, name: str, build: Callable
-) -> tf.types.experimental.GenericFunction:
-    """The tf.function build(model) of `model`, traced once per model and name."""
-    functions = _COMPILED.setdefault(model, {})
-    if name not in functions:
-        functions[name] = tf.function(build(model))
-    return functions[name]
-
-
-def _unit_kl_sums(samples: int):
-    def build(model: HierarchicalVAE):
-        def batch_kl(batch, batch_seed):
-            layers = model.infer(batch, num_samples=samples, seed=batch_seed)
-            return (
-                [tf.reduce_sum(bounds.per_unit_kl(s, "mc"), axis=0) for s in layers],
-                [tf.reduce_sum(kl_to_standard_normal(s), axis=0) for s in layers],
-            )
-
-        return batch_kl
-
-    return build
+    return batch_kl
 
 
 def mean_unit_kls(
@@ -88,21 +70,13 @@ def mean_unit_kls(
     """
     if len(x) == 0:
         raise ValueError("mean_unit_kls needs at least one example.")
-    fn = _compiled(model, f"unit_kl_{samples}", _unit_kl_sums(samples))
+    fn = compiled(model, ("unit_kl", samples), _unit_kl_sums(model, samples))
     totals = None
-    for batch, batch_seed in _batches(x, batch_size, seed):
+    for batch, batch_seed in seeded_batches(x, batch_size, seed):
         sums = fn(batch, batch_seed)
         totals = sums if totals is None else tf.nest.map_structure(tf.add, totals, sums)
     prior, standard = ([t.numpy() / (len(x) * samples) for t in part] for part in totals)
     return UnitKLs(prior, standard)
-
-
-def mean_unit_kl(
-    model: HierarchicalVAE, x: np.ndarray, batch_size: int = 500, seed: int = 0
-) -> list[np.ndarray]:
-    """KL(q(z_i,k | .) || p(z_i,k | .)) of every unit, averaged over the examples x:
-    one array [units] per layer, bottom to top, in nats (see `mean_unit_kls`)."""
-    return mean_unit_kls(model, x, batch_size, seed).prior
 
 
 def active_units(unit_kls: list[np.ndarray], threshold: float = ACTIVE_THRESHOLD) -> list[int]:
@@ -115,19 +89,16 @@ def layer_totals(unit_kls: list[np.ndarray]) -> list[float]:
     return [float(np.sum(kl)) for kl in unit_kls]
 
 
-def _posterior_draws(model: HierarchicalVAE):
-    def draw(batch, batch_seed):
-        return [s.z for s in model.infer(batch, seed=batch_seed)]
-
-    return draw
-
-
 def posterior_samples(
     model: HierarchicalVAE, x: np.ndarray, batch_size: int = 500, seed: int = 0
 ) -> list[np.ndarray]:
     """One sample of q(z_i | .) per example and layer: [M, units] per layer, bottom to top."""
-    fn = _compiled(model, "posterior_samples", _posterior_draws)
-    parts = [fn(batch, batch_seed) for batch, batch_seed in _batches(x, batch_size, seed)]
+    fn = compiled(
+        model,
+        "posterior_samples",
+        lambda batch, batch_seed: [s.z for s in model.infer(batch, seed=batch_seed)],
+    )
+    parts = [fn(batch, batch_seed) for batch, batch_seed in seeded_batches(x, batch_size, seed)]
     return [np.concatenate([p[i].numpy() for p in parts]) for i in range(len(parts[0]))]
 
 

@@ -8,8 +8,6 @@ depends only on (seed, epoch).
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,34 +16,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.batch_norm_stats import set_batch_norm_statistics
-from tf_lvae.callbacks import (
-    EpochSummary,
-    MetricsCSV,
-    TestEvaluation,
-    UnitKLRecorder,
-    WarmUp,
-    learning_rate_decay,
-)
-from tf_lvae.checkpointing import Checkpoint, restore_checkpoint
-from tf_lvae.config import TrainingConfig
-from tf_lvae.data import (
-    DatasetArrays,
-    eval_dataset,
-    load_dataset,
-    steps_per_epoch,
-    train_dataset,
-)
-from tf_lvae.evaluation import (
-    Evaluator,
-    log_likelihood_report,
-    split_examples,
-    split_images,
-    test_images,
-)
+from tf_lvae.config import RunConfig, TrainingConfig
+from tf_lvae.data import DatasetArrays, eval_dataset, steps_per_epoch, train_dataset
+from tf_lvae.data.splits import load_run_data, split_examples, split_images, test_images
+from tf_lvae.evaluation.batch_norm import set_batch_norm_statistics
+from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.optimizer import make_optimizer
-from tf_lvae.run_dir import RunConfig, RunDir, write_atomic, write_json
+from tf_lvae.runs.callbacks import EpochSummary, MetricsCSV, TestEvaluation, UnitKLRecorder
+from tf_lvae.runs.checkpoints import Checkpoint, restore_checkpoint
+from tf_lvae.runs.run_dir import RunDir, write_atomic
+from tf_lvae.schedules import WarmUp, learning_rate_decay
 
 
 def steps_per_execution(steps: int, requested: int) -> int:
@@ -88,25 +69,6 @@ def training_batches(
     return batches.batch(k, drop_remainder=True), steps // k
 
 
-def load_run_data(config: RunConfig, data: DatasetArrays | None = None) -> DatasetArrays:
-    """The run's dataset (`data`, or loaded from the config), checked against the model's
-    input shape, with the draws of its images set by the model's likelihood: binarized
-    (afresh every epoch, once for evaluation) only for a Bernoulli likelihood; uniformly
-    dequantized for a Gaussian one on integer values unless the run turns it off."""
-    data = data if data is not None else load_dataset(config.dataset, config.data_dir)
-    if data.image_shape != config.model.input_shape:
-        raise ValueError(
-            f"the {config.dataset} images are {data.image_shape} but the model expects "
-            f"{config.model.input_shape}; build the model with input_shape={data.image_shape}."
-        )
-    gaussian = config.model.likelihood == "gaussian"
-    return dataclasses.replace(
-        data,
-        binarize=data.binarize and not gaussian,
-        dequantize=config.dequantize and gaussian and data.levels is not None,
-    )
-
-
 def _restore(model: HierarchicalVAE, run: RunDir, config: RunConfig) -> int:
     """Restores the latest checkpoint of this run, else of the run it starts from
     (fine-tuning); returns the epochs already done."""
@@ -140,41 +102,34 @@ def _callbacks(
     ]
     if config.unit_kl_examples > 0:
         callbacks.append(
-            UnitKLRecorder(
-                x_test[: config.unit_kl_examples], run.unit_kl_path, config.monitor_every
-            )
+            UnitKLRecorder(x_test[: config.unit_kl_examples], run, config.monitor_every)
         )
     return [
         *callbacks,
         keras.callbacks.ProgbarLogger(),  # before the summary: the bar ends, then its line
         EpochSummary(print_fn),
-        MetricsCSV(run.metrics_path),
+        MetricsCSV(run),
         keras.callbacks.TensorBoard(str(run.tensorboard_dir), write_graph=False),
         Checkpoint(run),
     ]
 
 
-def train_run(
+def is_finished(run: RunDir, config: RunConfig) -> bool:
+    """Whether the run trained all its epochs and wrote its results."""
+    latest = run.latest_checkpoint()
+    return run.results_path.is_file() and latest is not None and latest[0] >= config.training.epochs
+
+
+def fit_run(
     run: RunDir,
-    data: DatasetArrays | None = None,
+    config: RunConfig,
+    data: DatasetArrays,
     print_fn: Callable = print,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
-) -> dict[str, Any]:
-    """Trains (or resumes) the run in `run` to its last epoch, recomputes the batch-norm
-    statistics from one pass over the training set (the authors' protocol), saves the
-    model with them as model.keras and writes results.json with the test IW
-    log-likelihood (K = final_iw_samples) and ELBO of that model.
-
-    Returns the results dict. `data` may be passed to skip loading the dataset;
-    `extra_callbacks` run after the run's own (e.g. timers).
-    """
-    config = run.read_config()
+) -> HierarchicalVAE:
+    """Trains the run's model from its latest checkpoint (or the run it fine-tunes) to its
+    last epoch, with the run's callbacks (a checkpoint every epoch); returns the model."""
     t = config.training
-    latest = run.latest_checkpoint()
-    if run.results_path.is_file() and latest is not None and latest[0] >= t.epochs:
-        print_fn(f"{run.path} is finished; its results are in {run.results_path}")
-        return json.loads(run.results_path.read_text())
-    data = load_run_data(config, data)
     x_train = split_examples(data, "train", config.validation, t.seed)
     validation = None
     if config.validation:
@@ -183,13 +138,13 @@ def train_run(
     x_test = test_images(data)
     model = compiled_model(config)
     epochs_done = _restore(model, run, config)
-    evaluator = Evaluator(model, jit_compile=t.jit_compile)
     if epochs_done < t.epochs:
         print_fn(
             f"training {config.model.kind} on {data.name} ({len(x_train)} examples): "
             f"epochs {epochs_done + 1}..{t.epochs} into {run.path}"
         )
         batches, calls_per_epoch = training_batches(x_train, data, t, epochs_done)
+        evaluator = Evaluator(model, jit_compile=t.jit_compile)
         model.fit(
             batches,
             epochs=t.epochs,
@@ -200,22 +155,68 @@ def train_run(
             callbacks=[*_callbacks(run, config, evaluator, x_test, print_fn), *extra_callbacks],
             verbose=1 if sys.stdout.isatty() else 0,
         )
-    batch_norm = set_batch_norm_statistics(model, data, config, "recomputed", t.seed, print_fn)
+    return model
+
+
+def save_final_model(
+    run: RunDir, config: RunConfig, model: HierarchicalVAE, data: DatasetArrays, print_fn
+) -> dict[str, Any]:
+    """Recomputes the trained model's batch-norm statistics from one pass over the training
+    set (docs/method.md §4) and saves it as model.keras; returns what was used."""
+    batch_norm = set_batch_norm_statistics(
+        model, data, config, "recomputed", config.training.seed, print_fn
+    )
     write_atomic(run.model_path, model.save)
+    return batch_norm
+
+
+def final_results(
+    config: RunConfig,
+    model: HierarchicalVAE,
+    data: DatasetArrays,
+    batch_norm: dict[str, Any],
+    print_fn: Callable = print,
+) -> dict[str, Any]:
+    """The run's results.json: the test IW log-likelihood (K = final_iw_samples) and ELBO
+    of the final model, with what produced them."""
+    x_test = test_images(data)
     print_fn(
         f"final test log-likelihood: IW bound with K = {config.final_iw_samples} "
         f"over {len(x_test)} test examples"
     )
-    results = {
+    evaluator = Evaluator(model, jit_compile=config.training.jit_compile)
+    return {
         "dataset": data.name,
         "data_source": data.source,
-        "epochs": t.epochs,
+        "epochs": config.training.epochs,
         "batch_norm_statistics": batch_norm,
         "test": log_likelihood_report(
-            evaluator, x_test, config.final_iw_samples, seed=t.seed, verbose=1
+            evaluator, x_test, config.final_iw_samples, seed=config.training.seed, verbose=1
         ),
     }
-    write_json(run.results_path, results)
+
+
+def train_run(
+    run: RunDir,
+    data: DatasetArrays | None = None,
+    print_fn: Callable = print,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> dict[str, Any]:
+    """Trains (or resumes) the run in `run` to its last epoch, saves the final model with
+    recomputed batch-norm statistics as model.keras and writes results.json.
+
+    Returns the results. A finished run is left as it is. `data` may be passed to skip
+    loading the dataset; `extra_callbacks` run after the run's own (e.g. timers).
+    """
+    config = run.read_config()
+    if is_finished(run, config):
+        print_fn(f"{run.path} is finished; its results are in {run.results_path}")
+        return run.read_results()
+    data = load_run_data(config, data)
+    model = fit_run(run, config, data, print_fn, extra_callbacks)
+    batch_norm = save_final_model(run, config, model, data, print_fn)
+    results = final_results(config, model, data, batch_norm, print_fn)
+    run.write_results(results)
     print_fn(
         f"test log-likelihood {results['test']['log_likelihood']:.2f}, "
         f"ELBO {results['test']['elbo']:.2f} -> {run.results_path}"

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import keras
 import numpy as np
 
 from tf_lvae.model import HierarchicalVAE
-from tf_lvae.run_dir import RunDir, write_json
+from tf_lvae.runs.run_dir import RunDir, write_json
 
 VARIABLES = "variables.npz"
 STATE = "state.json"
@@ -87,6 +88,14 @@ class Checkpoint(keras.callbacks.Callback):
 MODEL_FILES = ("final", "latest")
 
 
+class TrainedModel(NamedTuple):
+    """A run's trained model, the file it was loaded from and the epochs it had done."""
+
+    model: HierarchicalVAE
+    path: Path
+    epochs: int
+
+
 def run_model_file(run: RunDir, which: str = "final") -> tuple[Path, int]:
     """The one decision of which file holds a run's trained model, and its epochs done:
     "final": model.keras (batch-norm statistics recomputed at the end of training), or the
@@ -106,13 +115,17 @@ def run_model_file(run: RunDir, which: str = "final") -> tuple[Path, int]:
     return latest[1], latest[0]
 
 
-def load_run_model(run_dir: str | Path, which: str = "final") -> HierarchicalVAE:
-    """The trained model of a run, from the file `run_model_file` chooses."""
-    run = RunDir(run_dir)
-    path, _ = run_model_file(run, which)
+def load_trained_model(run: RunDir, which: str = "final") -> TrainedModel:
+    """The trained model of a run, loaded from the file `run_model_file` chooses."""
+    path, epochs = run_model_file(run, which)
     if path == run.model_path:
-        return keras.saving.load_model(path)
+        return TrainedModel(keras.saving.load_model(path), path, epochs)
     config = run.read_config()
     model = HierarchicalVAE(config.model, seed=config.training.seed)
     restore_checkpoint(model, path)
-    return model
+    return TrainedModel(model, path, epochs)
+
+
+def load_run_model(run_dir: str | Path, which: str = "final") -> HierarchicalVAE:
+    """The trained model of the run in run_dir (see `run_model_file`)."""
+    return load_trained_model(RunDir(run_dir), which).model

@@ -1,14 +1,13 @@
-import csv
+"""The run directory: atomic writes, checkpoints kept, config.json, every record's reader."""
+
 import os
 import stat
 
 import numpy as np
 import pytest
 
-from tf_lvae.callbacks import MetricsCSV, due
-from tf_lvae.config import ModelConfig, TrainingConfig
-from tf_lvae.run_dir import RunConfig, RunDir, write_atomic
-from tf_lvae.trainer import steps_per_execution
+from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
+from tf_lvae.runs.run_dir import RunDir, write_atomic
 
 
 def test_an_interrupted_atomic_write_leaves_the_old_file(tmp_path):
@@ -72,33 +71,29 @@ def test_reading_a_missing_run_says_what_to_pass(tmp_path):
         RunDir(tmp_path / "nope").read_config()
 
 
-def test_metrics_csv_drops_rows_past_the_resumed_epoch(tmp_path):
-    path = tmp_path / "metrics.csv"
-    first = MetricsCSV(path)
-    first.on_train_begin()
-    for epoch in range(3):
-        first.on_epoch_begin(epoch)
-        first.on_epoch_end(epoch, {"elbo": -100.0 - epoch, "kl_z1": 1.0})
-    resumed = MetricsCSV(path)  # the checkpoint had only 2 epochs done
-    resumed.on_train_begin()
-    resumed.on_epoch_begin(2)
-    resumed.on_epoch_end(2, {"elbo": -50.0, "kl_z1": 2.0, "test_log_likelihood": float("nan")})
-    with path.open() as f:
-        rows = list(csv.DictReader(f))
-    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
-    assert float(rows[2]["elbo"]) == -50.0
-    assert rows[0]["test_log_likelihood"] == "" and np.isnan(float(rows[2]["test_log_likelihood"]))
+def test_records_are_read_back_as_written(tmp_path):
+    run = RunDir(tmp_path)
+    run.write_metric_rows([{"epoch": "1", "elbo": "-90.5"}, {"epoch": "2", "kl": "3.0"}])
+    assert run.read_metric_rows() == [
+        {"epoch": "1", "elbo": "-90.5", "kl": ""},
+        {"epoch": "2", "elbo": "", "kl": "3.0"},
+    ]
+    metrics = run.read_metrics()
+    assert metrics["elbo"][0] == -90.5 and np.isnan(metrics["elbo"][1])
+    layers = [[np.ones(3), np.zeros(3)], [np.full(2, 0.5), np.full(2, 0.25)]]
+    run.write_unit_kl([5, 10], layers)
+    epochs, read = run.read_unit_kl()
+    assert epochs.tolist() == [5, 10] and [r.shape for r in read] == [(2, 3), (2, 2)]
+    run.write_results({"test": {"log_likelihood": -90.0}})
+    assert run.read_results() == {"test": {"log_likelihood": -90.0}}
+    assert run.evaluation_path("train") == tmp_path / "evaluation-train.json"
+    assert run.finetune.path == tmp_path / "finetune"
 
 
-@pytest.mark.parametrize(
-    ("steps", "requested", "expected"),
-    [(234, 8, 9), (234, 32, 39), (95, 8, 5), (94, 32, 47), (97, 32, 97), (7, 8, 7), (1, 8, 1)],
-)
-def test_steps_per_execution_divides_the_epoch(steps, requested, expected):
-    assert steps_per_execution(steps, requested) == expected
-
-
-def test_periodic_work_is_due_every_n_epochs_and_at_the_last():
-    assert [e for e in range(12) if due(e, 5, last_epoch=11)] == [4, 9, 11]
-    assert [e for e in range(4) if due(e, 0)] == []
-    assert [e for e in range(3) if due(e, 1)] == [0, 1, 2]
+def test_missing_records_say_what_is_missing(tmp_path):
+    run = RunDir(tmp_path)
+    assert run.read_metric_rows() == []
+    with pytest.raises(FileNotFoundError, match="no epoch yet"):
+        run.read_metrics()
+    with pytest.raises(FileNotFoundError, match="no per-unit KL"):
+        run.read_unit_kl()

@@ -1,9 +1,9 @@
 """The resumable reproduction runner: trains, evaluates and tabulates an experiment.
 
 Every run lives in its own run directory (OUT/VARIANT_L-layers) and is trained by
-`trainer.train_run`, so a finished run is skipped and an interrupted one resumes from
+`runs.train.train_run`, so a finished run is skipped and an interrupted one resumes from
 its latest checkpoint. Every run is then evaluated identically by
-`run_report.evaluate_run` (kept in RUN/evaluation-test.json and reused while its
+`runs.report.evaluate_run` (kept in RUN/evaluation-test.json and reused while its
 settings match), and the results are written as a markdown table beside the paper's.
 """
 
@@ -15,21 +15,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tf_lvae import figures
+from tf_lvae.config import PAPER_NUM_LAYERS, RunConfig
 from tf_lvae.data import DatasetArrays, load_dataset
-from tf_lvae.experiment_tables import markdown
-from tf_lvae.experiments import (
-    Budget,
-    Experiment,
-    ReproduceSettings,
-    Variant,
-    plan,
-    run_config,
-    run_path,
-)
-from tf_lvae.run_dir import RunConfig, RunDir, write_atomic, write_json
-from tf_lvae.run_report import EvaluationSettings, evaluate_run, evaluation_path
-from tf_lvae.trainer import train_run
+from tf_lvae.evaluation import figures
+from tf_lvae.paper.experiments import Experiment, Variant, plan
+from tf_lvae.paper.settings import Budget, ReproduceSettings, run_path, variant_run_config
+from tf_lvae.paper.tables import markdown
+from tf_lvae.runs.report import EvaluationSettings, evaluate_run
+from tf_lvae.runs.run_dir import RunDir, write_atomic, write_json
+from tf_lvae.runs.train import train_run
 
 
 def _differences(old: RunConfig, new: RunConfig) -> list[str]:
@@ -74,7 +68,7 @@ def saved_report(
 ) -> dict[str, Any] | None:
     """The run's saved evaluation report if it holds `config` and the report was made
     with `settings` after the last epoch, else None."""
-    path = evaluation_path(run, settings.split)
+    path = run.evaluation_path(settings.split)
     if not (run.exists() and path.is_file()) or _differences(run.read_config(), config):
         return None
     report = json.loads(path.read_text())
@@ -93,10 +87,10 @@ def evaluate_once(
     else a new one, saved in RUN/evaluation-test.json."""
     report = saved_report(run, config, settings)
     if report is not None:
-        print_fn(f"{evaluation_path(run, settings.split)} is up to date")
+        print_fn(f"{run.evaluation_path(settings.split)} is up to date")
         return report
     report = evaluate_run(run.path, settings, data=data, print_fn=print_fn)
-    write_json(evaluation_path(run, settings.split), report)
+    write_json(run.evaluation_path(settings.split), report)
     return report
 
 
@@ -124,7 +118,9 @@ def run_experiment(
         seed=settings.seed,
         jit_compile=settings.jit_compile,
     )
-    configs = {key: run_config(experiment, *key, data, settings) for key in plan(experiment)}
+    configs = {
+        key: variant_run_config(experiment, *key, data, settings) for key in plan(experiment)
+    }
     runs = {key: prepare_run(run_path(out, *key), configs[key]) for key in selected}
     for i, (key, run) in enumerate(runs.items()):
         print_fn(f"[{i + 1}/{len(runs)}] {key[0].name}, {key[1]}-layer: {run.path}")
@@ -178,7 +174,9 @@ def _result(
         "examples": report["examples"],
         "batch_norm_statistics": report["batch_norm_statistics"]["used"],
         "paper_log_likelihood": experiment.paper_log_likelihood.get(variant.name, {}).get(layers),
-        "paper_active_units": list(paper_units) if paper_units and layers == 5 else None,
+        "paper_active_units": (
+            list(paper_units) if paper_units and layers == PAPER_NUM_LAYERS else None
+        ),
     }
 
 

@@ -1,15 +1,14 @@
-"""The analysis math: KL to N(0, I), per-unit KL averages, active units, posterior samples, PCA."""
+"""The latent analysis: KL to N(0, I), per-unit KLs, active units, posterior samples, PCA."""
 
 import numpy as np
 import pytest
 import tensorflow_probability as tfp
 
 from tf_lvae import HierarchicalVAE, ModelConfig
-from tf_lvae.analysis import (
+from tf_lvae.evaluation.analysis import (
     active_units,
     kl_to_standard_normal,
     layer_totals,
-    mean_unit_kl,
     mean_unit_kls,
     pca,
     posterior_samples,
@@ -51,7 +50,9 @@ def test_mean_unit_kls_average_the_closed_form_over_the_examples():
     # the Monte Carlo estimate at the sample: within a few standard errors (~0.003 nats)
     np.testing.assert_allclose(kls.prior[0], expected.mean(axis=0), atol=0.015)
     np.testing.assert_allclose(kls.standard_normal[0], expected.mean(axis=0), rtol=1e-4)
-    np.testing.assert_allclose(mean_unit_kl(model, x, batch_size=7)[0], kls.prior[0], atol=0.1)
+    np.testing.assert_allclose(
+        mean_unit_kls(model, x, batch_size=7).prior[0], kls.prior[0], atol=0.1
+    )
 
 
 def test_the_top_layers_kl_to_the_prior_is_its_kl_to_the_standard_normal():
@@ -135,7 +136,7 @@ def test_units_whose_posterior_is_the_prior_are_counted_inactive(kind):
     # The top posterior becomes N(0, 1) = p(z2) for the dead units, and far from it else.
     top = model.inference.up_heads[-1]
     _set_head(top, dead, alive_mean=2.0, dead_raw_variance=inverse_softplus(1.0 - 1e-5))
-    kls = mean_unit_kl(model, images())
+    kls = mean_unit_kls(model, images()).prior
     assert np.all(kls[1][dead] < 1e-6)
     assert np.all(np.delete(kls[1], dead) > 1.0)
     assert active_units(kls)[1] == 4 - len(dead)
@@ -147,7 +148,7 @@ def test_lvae_units_without_bottom_up_information_are_inactive():
     # A huge bottom-up variance: the precision-weighted merge returns the top-down
     # (= prior, shared parameterization) Gaussian for the dead units of z1.
     _set_head(model.inference.up_heads[0], dead, alive_mean=3.0, dead_raw_variance=1e5)
-    kls = mean_unit_kl(model, images())
+    kls = mean_unit_kls(model, images()).prior
     assert np.all(kls[0][dead] < 1e-3)
     assert active_units(kls)[0] == 5 - len(dead)
 

@@ -1,4 +1,4 @@
-"""Evaluating a trained run, the same way every time, and reading what a run recorded.
+"""Evaluating a trained run, the same way every time.
 
 `evaluate_run` loads a run's model (a copy: the saved files are never changed), sets its
 batch-norm statistics, and returns every number of the evaluation with the settings
@@ -9,7 +9,6 @@ to N(0, I), and their layer totals (Fig. 6a).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import time
 from collections.abc import Callable
@@ -17,20 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from tf_lvae.analysis import ACTIVE_THRESHOLD, active_units, layer_totals, mean_unit_kls
-from tf_lvae.batch_norm_stats import BATCH_NORM_CHOICES, set_batch_norm_statistics
-from tf_lvae.checkpointing import load_run_model, run_model_file
+from tf_lvae.config import PAPER_TEST_IW_SAMPLES
 from tf_lvae.data import DatasetArrays
-from tf_lvae.evaluation import (
-    SPLITS,
-    Evaluator,
-    log_likelihood_report,
-    split_images,
+from tf_lvae.data.splits import SPLITS, load_run_data, split_images
+from tf_lvae.evaluation.analysis import (
+    ACTIVE_THRESHOLD,
+    UnitKLs,
+    active_units,
+    layer_totals,
+    mean_unit_kls,
 )
-from tf_lvae.run_dir import RunDir
-from tf_lvae.trainer import load_run_data
+from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES, set_batch_norm_statistics
+from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report
+from tf_lvae.runs.checkpoints import load_trained_model
+from tf_lvae.runs.run_dir import RunDir
 
 SPEED_ONLY = ("batch_size", "jit_compile")
 
@@ -40,7 +39,7 @@ class EvaluationSettings:
     """How a run is evaluated.
 
     Attributes:
-      iw_samples: K of the IW bound (the paper: 5000).
+      iw_samples: K of the IW bound (the paper's 5000).
       split: "test", "train" or "validation" (see `evaluation.split_images`).
       batch_norm: "recomputed" (one pass over the training set, as the authors; see
         `batch_norm_stats`) or "moving" (the moving averages of training, from the
@@ -51,7 +50,7 @@ class EvaluationSettings:
       batch_size, jit_compile: speed only (examples per compiled call, XLA).
     """
 
-    iw_samples: int = 5000
+    iw_samples: int = PAPER_TEST_IW_SAMPLES
     split: str = "test"
     batch_norm: str = "recomputed"
     seed: int | None = None
@@ -81,9 +80,20 @@ class EvaluationSettings:
         return all(recorded.get(k) == v for k, v in mine.items())
 
 
-def evaluation_path(run: RunDir, split: str = "test") -> Path:
-    """Where the evaluate command writes its report by default: RUN_DIR/evaluation-SPLIT.json."""
-    return run.path / f"evaluation-{split}.json"
+def latent_statistics(kls: UnitKLs) -> dict[str, Any]:
+    """The report's latent numbers from every unit's mean KLs: active units (Table 2), the
+    KL per layer to the prior and to N(0, I) (Fig. 6a), and the KL of every unit."""
+    active = active_units(kls.prior)
+    return {
+        "active_units": {"threshold": ACTIVE_THRESHOLD, "per_layer": active, "total": sum(active)},
+        "kl_to_prior": {
+            "per_layer": layer_totals(kls.prior),
+            "total": sum(layer_totals(kls.prior)),
+        },
+        "kl_to_standard_normal": {"per_layer": layer_totals(kls.standard_normal)},
+        "unit_kl_to_prior": [kl.tolist() for kl in kls.prior],
+        "unit_kl_to_standard_normal": [kl.tolist() for kl in kls.standard_normal],
+    }
 
 
 def evaluate_run(
@@ -93,7 +103,9 @@ def evaluate_run(
     verbose: int = 1,
     print_fn: Callable = print,
 ) -> dict[str, Any]:
-    """Evaluates the trained model of a run (model.keras, else its latest checkpoint).
+    """Evaluates the trained model of a run: model.keras (its latest checkpoint while it is
+    unfinished, or with settings.batch_norm = "moving"), on a copy: the saved files are
+    never changed.
 
     Returns the report (see the evaluate command's documentation for its layout).
     `data` may be passed to skip loading the run's dataset. Raises FileNotFoundError
@@ -102,10 +114,8 @@ def evaluate_run(
     start = time.perf_counter()
     run = RunDir(run_dir)
     config = run.read_config()
-    which = "latest" if settings.batch_norm == "moving" else "final"
-    model = load_run_model(run.path, which)
-    model_path, epochs = run_model_file(run, which)
-    model_file = str(model_path.relative_to(run.path))
+    trained = load_trained_model(run, "latest" if settings.batch_norm == "moving" else "final")
+    model_file = str(trained.path.relative_to(run.path))
     data = load_run_data(config, data)
     seed = config.training.seed if settings.seed is None else settings.seed
     settings = dataclasses.replace(settings, seed=seed)
@@ -113,19 +123,19 @@ def evaluate_run(
     x = x[: settings.examples]
     print_fn(
         f"evaluating {run.path} ({config.model.kind}, {config.model.num_layers}-layer, "
-        f"{model_file} after {epochs} epochs) on {len(x):,} {settings.split} examples"
+        f"{model_file} after {trained.epochs} epochs) on {len(x):,} {settings.split} examples"
     )
+    model = trained.model
     batch_norm = set_batch_norm_statistics(model, data, config, settings.batch_norm, seed, print_fn)
     print_fn(f"log-likelihood: IW bound with K = {settings.iw_samples}")
     evaluator = Evaluator(model, settings.batch_size, settings.jit_compile)
     bound = log_likelihood_report(evaluator, x, settings.iw_samples, seed=seed, verbose=verbose)
     kl_start = time.perf_counter()
-    kls = mean_unit_kls(model, x, settings.batch_size, seed)
-    active = active_units(kls.prior)
+    latent = latent_statistics(mean_unit_kls(model, x, settings.batch_size, seed))
     report = {
         "run_dir": str(run.path.resolve()),
         "model_file": model_file,
-        "epochs_trained": epochs,
+        "epochs_trained": trained.epochs,
         "dataset": data.name,
         "data_source": data.source,
         "split": settings.split,
@@ -134,18 +144,7 @@ def evaluate_run(
         "elbo": bound["elbo"],
         "iw_samples": settings.iw_samples,
         "batch_norm_statistics": batch_norm,
-        "active_units": {
-            "threshold": ACTIVE_THRESHOLD,
-            "per_layer": active,
-            "total": sum(active),
-        },
-        "kl_to_prior": {
-            "per_layer": layer_totals(kls.prior),
-            "total": sum(layer_totals(kls.prior)),
-        },
-        "kl_to_standard_normal": {"per_layer": layer_totals(kls.standard_normal)},
-        "unit_kl_to_prior": [kl.tolist() for kl in kls.prior],
-        "unit_kl_to_standard_normal": [kl.tolist() for kl in kls.standard_normal],
+        **latent,
         "seconds": {
             "batch_norm": batch_norm.get("seconds", 0.0),
             "log_likelihood": bound["seconds"],
@@ -176,25 +175,3 @@ def summary(report: dict[str, Any]) -> str:
             + " ".join(f"{v:.2f}" for v in report["kl_to_standard_normal"]["per_layer"]),
         ]
     )
-
-
-def read_metrics(run: RunDir) -> dict[str, np.ndarray]:
-    """metrics.csv as columns: name -> float array [E] (NaN where a value is missing)."""
-    if not run.metrics_path.is_file():
-        raise FileNotFoundError(f"{run.metrics_path} does not exist: the run has no epoch yet")
-    with run.metrics_path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    columns = list(rows[0]) if rows else []
-    return {c: np.array([float(r[c]) if r[c] else np.nan for r in rows]) for c in columns}
-
-
-def read_unit_kl(run: RunDir) -> tuple[np.ndarray, list[np.ndarray]]:
-    """unit_kl.npz: (epochs done [E], per layer bottom to top [E, units])."""
-    if not run.unit_kl_path.is_file():
-        raise FileNotFoundError(
-            f"{run.unit_kl_path} does not exist: the run recorded no per-unit KL "
-            "(unit_kl_examples = 0)"
-        )
-    with np.load(run.unit_kl_path) as record:
-        layers = len(record.files) - 1
-        return record["epochs"], [record[f"layer_{i + 1}"] for i in range(layers)]

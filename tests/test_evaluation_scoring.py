@@ -1,0 +1,42 @@
+"""The test log-likelihood over a dataset: the compiled, batched scores are the model's."""
+
+import numpy as np
+import tensorflow as tf
+
+from tf_lvae import HierarchicalVAE, ModelConfig
+from tf_lvae.bounds import iw_chunk_size
+from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report
+
+
+def model_and_images():
+    model = HierarchicalVAE(
+        ModelConfig(input_shape=(6, 6), latent_dims=(4, 3), hidden_dims=(8, 8)), seed=0
+    )
+    x = (np.random.default_rng(0).uniform(size=(23, 6, 6)) < 0.3).astype("float32")
+    return model, x
+
+
+def test_the_scores_are_the_models_on_each_batch_with_its_seed():
+    model, x = model_and_images()
+    scores = Evaluator(model, batch_size=10, jit_compile=False).score(x, 7, seed=3)
+    base = tf.constant([3, 0], tf.int32)
+    for i, start in enumerate(range(0, 23, 10)):
+        seed = tf.random.experimental.stateless_fold_in(base, i)
+        direct = model.score(x[start : start + 10], 7, iw_chunk_size(7, 10), seed)
+        np.testing.assert_allclose(
+            scores["log_likelihood"][start : start + 10], direct["log_likelihood"], rtol=1e-5
+        )
+    assert scores["elbo"].shape == (23,) and np.all(scores["elbo"] <= scores["log_likelihood"])
+
+
+def test_the_report_holds_the_means_and_how_they_were_made():
+    model, x = model_and_images()
+    evaluator = Evaluator(model, batch_size=10, jit_compile=False)
+    report = log_likelihood_report(evaluator, x, 5, seed=1)
+    assert (report["iw_samples"], report["examples"]) == (5, 23)
+    assert report["log_likelihood"] == np.mean(evaluator.score(x, 5, seed=1)["log_likelihood"])
+
+
+def test_chunks_hold_at_most_25600_rows():
+    assert iw_chunk_size(5000, 256) == 100 and iw_chunk_size(5000, 500) == 51
+    assert iw_chunk_size(3, 500) == 3 and iw_chunk_size(10, 100_000) == 1

@@ -1,0 +1,41 @@
+"""The package's imports run one way: core -> data -> evaluation -> runs -> paper -> cli."""
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "tf_lvae"
+ORDER = ("core", "data", "evaluation", "runs", "paper", "cli")
+
+
+def stage(module: str) -> str:
+    """The stage of a module like tf_lvae.runs.train (core: the top-level modules)."""
+    part = module.split(".")[1] if "." in module else ""
+    return part if part in ORDER else "core"
+
+
+def is_module(name: str) -> bool:
+    path = PACKAGE.parent / name.replace(".", "/")
+    return path.is_dir() or path.with_suffix(".py").is_file()
+
+
+def imports(path: Path) -> set[str]:
+    """The tf_lvae modules `path` imports (`from a import b` counts as a.b when b is one)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tf_lvae"):
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                found.add(full if is_module(full) else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("tf_lvae")}
+    return found
+
+
+def test_no_import_runs_back_up():
+    backwards = []
+    for path in PACKAGE.rglob("*.py"):
+        module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        for imported in imports(path):
+            if ORDER.index(stage(imported)) > ORDER.index(stage(module)):
+                backwards.append(f"{module} imports {imported}")
+    assert not backwards, backwards

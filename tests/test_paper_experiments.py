@@ -1,0 +1,42 @@
+"""The paper's experiments as data: the numbers, the variants, the runs of each experiment."""
+
+import pytest
+
+from tf_lvae.paper.experiments import (
+    EXPERIMENTS,
+    PAPER_ACTIVE_TOTALS,
+    PAPER_ACTIVE_UNITS,
+    PAPER_NORB,
+    PAPER_OMNIGLOT,
+    VARIANTS,
+    get_variant,
+    plan,
+)
+from tf_lvae.paper.settings import scaled_warmup
+
+
+def test_the_papers_numbers():
+    for name, units in PAPER_ACTIVE_UNITS.items():
+        assert sum(units) == PAPER_ACTIVE_TOTALS[name]
+    assert PAPER_OMNIGLOT["LVAE+BN+WU"] == {2: -102.12, 3: -101.26, 4: -101.27, 5: -101.59}
+    assert PAPER_OMNIGLOT["VAE"][1] == -114.45 and PAPER_NORB["VAE+BN+WU"][2] == 3532.9
+    assert EXPERIMENTS["figure3"].paper_log_likelihood["LVAE+BN+WU"] == {5: -81.87}
+    assert EXPERIMENTS["table2"].paper_log_likelihood["VAE+BN+WU"] == {5: -82.14}
+
+
+@pytest.mark.parametrize(
+    ("epochs", "paper", "warmup", "expected"),
+    [(2000, 2000, 200, 200), (200, 2000, 200, 20), (1000, 4000, 1000, 250), (5, 2000, 200, 1)],
+)
+def test_the_warmup_scales_with_the_budget(epochs, paper, warmup, expected):
+    assert scaled_warmup(epochs, paper, warmup) == expected
+
+
+def test_the_runs_of_each_experiment():
+    assert [(v.name, n) for v, n in plan(EXPERIMENTS["table2"])] == [(v.name, 5) for v in VARIANTS]
+    figure3 = plan(EXPERIMENTS["figure3"])
+    assert len(figure3) == 4 * 5 - 1  # no 1-layer LVAE: it is a VAE
+    lvae = get_variant("lvae-bn-wu")
+    assert plan(EXPERIMENTS["table3-norb"], [1, 5], [lvae]) == [(lvae, 5)]
+    with pytest.raises(ValueError, match="3 is not among them"):
+        plan(EXPERIMENTS["table2"], [3])

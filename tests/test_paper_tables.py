@@ -1,0 +1,53 @@
+"""The tables of an experiment beside the paper's numbers, one kind per table."""
+
+from tf_lvae.paper.experiments import (
+    EXPERIMENTS,
+)
+from tf_lvae.paper.tables import markdown
+
+
+def test_the_active_units_table_stands_beside_the_papers():
+    runs = [
+        {"variant": "LVAE+BN+WU", "layers": 5, "active_units": [40, 20, 7, 3, 1],
+         "log_likelihood": -85.123, "elbo": -88.5},
+        {"variant": "VAE", "layers": 5, "active_units": [15, 1, 0, 0, 0],
+         "log_likelihood": -90.0, "elbo": -92.0},
+    ]  # fmt: skip
+    table = markdown(EXPERIMENTS["table2"], fake_summary("table2", runs))
+    lines = table.splitlines()
+    assert "20 of the paper's 2000 epochs" in table and "over 2 of the paper's 200" in table
+    assert "K = 5000" in table and "recomputed" in table
+    assert "| 5-layer models | VAE | VAE+BN | VAE+BN+WU | LVAE+BN+WU |" in lines
+    assert "| active units, layer 1 | 15 (20) | not run (20) | not run (34) | 40 (46) |" in lines
+    assert "| active units, total | 16 (21) | not run (37) | not run (61) | 71 (81) |" in lines
+    ll = "| test log-likelihood | −90.00 (–) | not run (–) | not run (−82.14) | −85.12 (−81.87) |"
+    assert ll in lines
+
+
+def test_the_log_likelihood_table_has_a_row_per_depth():
+    runs = [
+        {"variant": "VAE", "layers": 1, "log_likelihood": 3000.04},
+        {"variant": "LVAE+BN+WU", "layers": 2, "log_likelihood": 3100.0},
+    ]
+    table = markdown(EXPERIMENTS["table3-norb"], fake_summary("table3-norb", runs))
+    lines = table.splitlines()
+    assert "| 64 | 3000.0 (2630.8) | not run (3263.7) | not run (3481.5) | n/a |" in lines
+    two = "| 64-32 | not run (2830.8) | not run (3140.1) | not run (3532.9) | 3100.0 (3522.7) |"
+    assert two in lines
+    assert not any(line.startswith("| 64-32-16 ") for line in lines)
+
+
+def fake_summary(experiment, runs) -> dict:
+    return {
+        "budget": {
+            "epochs": 20,
+            "warmup_epochs": 2,
+            "paper_epochs": 2000,
+            "paper_warmup_epochs": 200,
+        },
+        "settings": {"iw_samples": 5000, "batch_norm": "recomputed", "seed": 0},
+        "dataset": "mnist",
+        "data_source": "MNIST IDX files",
+        "test_examples": 10000,
+        "runs": runs,
+    }

@@ -1,0 +1,104 @@
+"""Checkpoints and the one decision of which file holds a run's model; models written by
+tf_lvae 0.1 load as they were trained."""
+
+import json
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from tf_lvae import HierarchicalVAE, ModelConfig, TrainingConfig
+from tf_lvae.config import RunConfig
+from tf_lvae.evaluation.batch_norm import batch_norm_layers
+from tf_lvae.runs.checkpoints import (
+    load_trained_model,
+    restore_checkpoint,
+    run_model_file,
+    save_checkpoint,
+)
+from tf_lvae.runs.run_dir import RunDir
+
+SMALL = ModelConfig(input_shape=(6, 6), latent_dims=(4, 3), hidden_dims=(8, 8))
+LEGACY_FIELDS = ("latent_batch_norm", "batch_norm_epsilon")
+
+
+def x() -> np.ndarray:
+    return np.random.default_rng(0).uniform(size=(5, 6, 6)).astype("float32")
+
+
+def new_run(path, model_config=SMALL, config_dict=None) -> RunDir:
+    run = RunDir(path)
+    config = RunConfig("mnist-sample", None, model_config, TrainingConfig(epochs=2))
+    run.write_config(config)
+    if config_dict is not None:
+        run.config_path.write_text(json.dumps(config_dict(config.to_dict())))
+    return run
+
+
+def test_the_final_model_is_model_keras_and_latest_is_the_last_checkpoint(tmp_path):
+    run = new_run(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no trained model yet"):
+        run_model_file(run)
+    model = HierarchicalVAE(SMALL, seed=0)
+    save_checkpoint(model, run, 1)
+    assert run_model_file(run) == (run.checkpoint_dir / "epoch-000001", 1)  # unfinished
+    save_checkpoint(model, run, 2)
+    model.save(run.model_path)
+    assert run_model_file(run, "final") == (run.model_path, 2)
+    assert run_model_file(run, "latest") == (run.checkpoint_dir / "epoch-000002", 2)
+    trained = load_trained_model(run, "latest")
+    assert trained.epochs == 2 and trained.path.name == "epoch-000002"
+    np.testing.assert_allclose(trained.model.encode(x())["z1_mean"], model.encode(x())["z1_mean"])
+    with pytest.raises(FileNotFoundError, match="not a run directory"):
+        run_model_file(RunDir(tmp_path / "nope"))
+
+
+def test_a_checkpoint_of_another_architecture_is_refused(tmp_path):
+    run = new_run(tmp_path)
+    folder = save_checkpoint(HierarchicalVAE(SMALL, seed=0), run, 1)
+    other = ModelConfig(
+        input_shape=(6, 6), latent_dims=(4, 3), hidden_dims=(8, 8), batch_norm=False
+    )
+    with pytest.raises(ValueError, match="another model configuration"):
+        restore_checkpoint(HierarchicalVAE(other), folder)
+
+
+def test_checkpoints_of_tf_lvae_0_1_load_as_they_were_trained(tmp_path):
+    """A 0.1 run: config.json without the latent batch-norm fields, checkpoint of a model
+    without batch norm on the latent heads and Keras's epsilon."""
+    legacy = ModelConfig(**{**SMALL.to_dict(), "latent_batch_norm": False,
+                            "batch_norm_epsilon": 1e-3})  # fmt: skip
+    trained = HierarchicalVAE(legacy, seed=3)
+    run = new_run(
+        tmp_path,
+        legacy,
+        lambda d: {**d, "model": {k: v for k, v in d["model"].items() if k not in LEGACY_FIELDS}},
+    )
+    save_checkpoint(trained, run, 2)
+    loaded = load_trained_model(run).model
+    assert loaded.model_config == legacy
+    assert {layer.epsilon for layer in batch_norm_layers(loaded)} == {1e-3}
+    np.testing.assert_allclose(loaded.encode(x())["z2_mean"], trained.encode(x())["z2_mean"])
+
+
+def test_keras_files_of_tf_lvae_0_1_load_as_they_were_trained(tmp_path):
+    legacy = ModelConfig(**{**SMALL.to_dict(), "latent_batch_norm": False,
+                            "batch_norm_epsilon": 1e-3})  # fmt: skip
+    trained = HierarchicalVAE(legacy, seed=3)
+    path = tmp_path / "model.keras"
+    trained.save(path)
+    old = tmp_path / "old.keras"  # the same file as 0.1 wrote it: no new config fields
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(old, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                config["config"].pop("batch_norm_statistics")
+                for key in LEGACY_FIELDS:
+                    config["config"]["config"].pop(key)
+                data = json.dumps(config).encode()
+            dst.writestr(item, data)
+    loaded = keras.saving.load_model(old)
+    assert loaded.model_config == legacy and loaded.batch_norm_statistics is None
+    np.testing.assert_allclose(loaded.encode(x())["z2_mean"], trained.encode(x())["z2_mean"])

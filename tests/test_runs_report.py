@@ -1,0 +1,44 @@
+"""The evaluation report of a run: its settings and its latent numbers. (The whole report
+of a trained run is tested through its command, tests/test_training_evaluate.py.)"""
+
+import numpy as np
+import pytest
+
+from tf_lvae.evaluation.analysis import UnitKLs
+from tf_lvae.runs.report import EvaluationSettings, latent_statistics
+
+
+def test_settings_default_to_the_papers_protocol_and_are_validated():
+    settings = EvaluationSettings()
+    assert (settings.iw_samples, settings.batch_norm, settings.split) == (
+        5000,
+        "recomputed",
+        "test",
+    )
+    for changes, message in (
+        ({"iw_samples": 0}, "K must be >= 1"),
+        ({"split": "dev"}, "split must be one of"),
+        ({"batch_norm": "none"}, "batch_norm must be one of"),
+        ({"examples": 0}, "examples must be >= 1"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            EvaluationSettings(**changes)
+
+
+def test_only_settings_that_change_the_numbers_decide_if_a_report_is_current():
+    recorded = EvaluationSettings(seed=0).to_dict()
+    assert EvaluationSettings(seed=0, batch_size=100, jit_compile=False).same_numbers(recorded)
+    assert not EvaluationSettings(seed=0, iw_samples=10).same_numbers(recorded)
+
+
+def test_latent_statistics_count_active_units_and_sum_the_layers():
+    kls = UnitKLs(
+        prior=[np.array([0.5, 0.001, 0.02]), np.array([0.0, 3.0])],
+        standard_normal=[np.array([1.0, 1.0, 1.0]), np.array([0.0, 3.0])],
+    )
+    stats = latent_statistics(kls)
+    assert stats["active_units"] == {"threshold": 0.01, "per_layer": [2, 1], "total": 3}
+    assert stats["kl_to_prior"]["per_layer"] == pytest.approx([0.521, 3.0])
+    assert stats["kl_to_prior"]["total"] == pytest.approx(3.521)
+    assert stats["kl_to_standard_normal"]["per_layer"] == pytest.approx([3.0, 3.0])
+    assert stats["unit_kl_to_prior"][1] == [0.0, 3.0]

@@ -1,0 +1,40 @@
+"""A whole run: the compiled steps, the training batches, when a run is finished."""
+
+import numpy as np
+import pytest
+
+from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
+from tf_lvae.data import load_dataset
+from tf_lvae.runs.run_dir import RunDir
+from tf_lvae.runs.train import is_finished, steps_per_execution, training_batches
+
+
+@pytest.mark.parametrize(
+    ("steps", "requested", "expected"),
+    [(234, 8, 9), (234, 32, 39), (95, 8, 5), (94, 32, 47), (97, 32, 97), (7, 8, 7), (1, 8, 1)],
+)
+def test_steps_per_execution_divides_the_epoch(steps, requested, expected):
+    assert steps_per_execution(steps, requested) == expected
+
+
+def test_training_batches_are_stacks_of_k_batches_of_the_epoch():
+    data = load_dataset("mnist-sample")  # 5,000 images: 19 batches of 256
+    config = TrainingConfig(epochs=2, steps_per_execution=10)
+    batches, calls = training_batches(data.x_train, data, config)
+    stacks = [b.numpy() for b in batches]
+    assert calls == 1 and len(stacks) == 2  # k = 19, the divisor of 19 nearest to 10
+    assert stacks[0].shape == (19, 256, 28, 28)
+    assert set(np.unique(stacks[0])) == {0.0, 1.0}  # binarized afresh
+    assert not np.array_equal(stacks[0], stacks[1])
+
+
+def test_a_run_is_finished_when_its_last_checkpoint_and_results_exist(tmp_path):
+    run = RunDir(tmp_path)
+    model = ModelConfig(input_shape=(28, 28), latent_dims=(4,), hidden_dims=(8,))
+    config = RunConfig("mnist-sample", None, model, TrainingConfig(epochs=2))
+    run.write_config(config)
+    assert not is_finished(run, config)
+    run.new_checkpoint(2, lambda folder: None)
+    assert not is_finished(run, config)
+    run.write_results({})
+    assert is_finished(run, config)

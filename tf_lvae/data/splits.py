@@ -1,0 +1,132 @@
+"""Which images a run uses: its dataset as the run sees it, its splits, and the fixed draws
+of the images it is evaluated (and its batch-norm statistics recomputed) on.
+
+Training draws its images afresh every epoch in `tf_lvae.data.pipeline` (dynamic
+binarization, dequantization); everything evaluated uses one fixed draw of the same kind
+(`draw_once`), with the seed `TEST_BINARIZATION_SEED` for the evaluated splits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+
+import numpy as np
+
+from tf_lvae.config import RunConfig
+from tf_lvae.data.arrays import DatasetArrays
+from tf_lvae.data.sources import load_dataset
+
+TEST_BINARIZATION_SEED = 0
+SPLITS = ("test", "train", "validation")
+
+
+def load_run_data(config: RunConfig, data: DatasetArrays | None = None) -> DatasetArrays:
+    """The run's dataset (`data`, or loaded from the config), checked against the model's
+    input shape, with the draws of its images set by the model's likelihood: binarized
+    (afresh every epoch, once for evaluation) only for a Bernoulli likelihood; uniformly
+    dequantized for a Gaussian one on integer values unless the run turns it off."""
+    data = data if data is not None else load_dataset(config.dataset, config.data_dir)
+    if data.image_shape != config.model.input_shape:
+        raise ValueError(
+            f"the {config.dataset} images are {data.image_shape} but the model expects "
+            f"{config.model.input_shape}; build the model with input_shape={data.image_shape}."
+        )
+    gaussian = config.model.likelihood == "gaussian"
+    return dataclasses.replace(
+        data,
+        binarize=data.binarize and not gaussian,
+        dequantize=config.dequantize and gaussian and data.levels is not None,
+    )
+
+
+def binarize_once(x: np.ndarray, seed: int) -> np.ndarray:
+    """Returns a fixed Bernoulli(x) draw as float32 {0, 1}, same shape; same for the same seed."""
+    uniform = np.random.default_rng(seed).random(x.shape, dtype=np.float32)
+    return (uniform < x).astype(np.float32)
+
+
+def dequantize_once(x: np.ndarray, levels: int, seed: int) -> np.ndarray:
+    """Returns a fixed draw (k + u) / levels for the values k / (levels - 1) of x, float32."""
+    uniform = np.random.default_rng(seed).random(x.shape, dtype=np.float32)
+    return ((np.round(x * (levels - 1)) + uniform) / levels).astype(np.float32)
+
+
+def draw_once(data: DatasetArrays, x: np.ndarray, seed: int) -> np.ndarray:
+    """Images x of ``data`` as the model sees them, drawn once with ``seed``: binarized when
+    the data are binarized in training, dequantized when they are dequantized, else x."""
+    if data.binarize:
+        return binarize_once(x, seed)
+    if data.dequantize:
+        return dequantize_once(x, data.levels, seed)
+    return x
+
+
+def split_validation(
+    data: DatasetArrays, size: int | float, seed: int
+) -> tuple[DatasetArrays, np.ndarray, np.ndarray | None]:
+    """Returns (data without the validation examples, x_val, y_val or None).
+
+    ``size`` is a count (int >= 1) or a fraction of x_train (float in (0, 1)); the held-out
+    examples are chosen with ``seed``, and both parts keep the original order.
+    """
+    total = len(data.x_train)
+    if isinstance(size, bool) or not isinstance(size, numbers.Real):
+        raise TypeError(f"size must be an int count or a float fraction, got {size!r}")
+    is_count = isinstance(size, numbers.Integral)
+    count = int(size) if is_count else round(float(size) * total)
+    if not 0 < count < total or not (is_count or 0.0 < size < 1.0):
+        raise ValueError(
+            f"validation size {size!r} must select between 1 and {total - 1} of the {total} "
+            "training examples (an int count, or a float fraction in (0, 1))"
+        )
+    held_out = np.zeros(total, dtype=bool)
+    held_out[np.random.default_rng(seed).permutation(total)[:count]] = True
+    y = data.y_train
+    reduced = dataclasses.replace(
+        data,
+        x_train=data.x_train[~held_out],
+        y_train=None if y is None else y[~held_out],
+        source=f"{data.source}; {count} training examples held out for validation (seed {seed})",
+    )
+    return reduced, data.x_train[held_out], None if y is None else y[held_out]
+
+
+def split_examples(
+    data: DatasetArrays, split: str, validation: float = 0, seed: int = 0
+) -> np.ndarray:
+    """The examples of one split of a run's data as loaded (grey values), [M, *image_shape].
+
+    "train" and "validation" are the training set without, or only, the examples a run
+    held out with `validation` and `seed` (see `data.split_validation`).
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if split == "test":
+        return data.x_test
+    if split == "validation" and not validation:
+        raise ValueError("the run held out no validation set; evaluate the test or train split")
+    if not validation:
+        return data.x_train
+    reduced, x_val, _ = split_validation(data, validation, seed)
+    return x_val if split == "validation" else reduced.x_train
+
+
+def split_images(
+    data: DatasetArrays, split: str, validation: float = 0, seed: int = 0
+) -> np.ndarray:
+    """The examples of one split as evaluated: binarized (or dequantized) once with a fixed
+    seed when the data are binarized (dequantized) afresh in training, else as they are
+    (docs/method.md §4). [M, *image_shape]."""
+    return draw_once(data, split_examples(data, split, validation, seed), TEST_BINARIZATION_SEED)
+
+
+def test_images(data: DatasetArrays) -> np.ndarray:
+    """The test set as evaluated (see `split_images`). [M, *image_shape]."""
+    return split_images(data, "test")
+
+
+def training_images(data: DatasetArrays, x_train: np.ndarray, seed: int) -> np.ndarray:
+    """The training set of the batch-norm statistics pass: a fresh draw with `seed` of what
+    training sees (see `draw_once`)."""
+    return draw_once(data, x_train, seed)

@@ -1,0 +1,115 @@
+"""How the runs of one of the paper's experiments are made: the budget, the settings of
+training and evaluation, and the run configuration of every (variant, depth)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from tf_lvae.config import PAPER_TEST_IW_SAMPLES, RunConfig, preset
+from tf_lvae.data import DatasetArrays
+from tf_lvae.paper.experiments import Experiment, Variant
+from tf_lvae.runs.configure import configure_run
+
+
+def scaled_warmup(epochs: int, paper_epochs: int, paper_warmup: int) -> int:
+    """Warm-up epochs in proportion to a reduced budget (at least 1 if epochs > 0):
+    the paper's N_t = 200 of 2000 epochs becomes 20 of 200."""
+    if epochs <= 0:
+        return 0
+    return max(1, math.floor(paper_warmup * epochs / paper_epochs + 0.5))
+
+
+@dataclass(frozen=True)
+class ReproduceSettings:
+    """How the runs of an experiment are trained and evaluated.
+
+    Attributes:
+      epochs: training epochs of every run; None: the paper's.
+      iw_samples: K of the final test log-likelihood (the paper's 5000).
+      batch_norm: batch-norm statistics for the evaluation ("recomputed": as the authors).
+      dataset, data_dir: the data to load (default: the experiment's dataset).
+      seed: seed of every run and evaluation.
+      eval_every, eval_iw_samples: the test IW bound during training (Fig. 4); eval_every
+        None: 20 times per run. eval_iw_samples is also the K of each run's own final
+        check (results.json, recomputed batch-norm statistics); the tables report the runner's
+        evaluation with iw_samples, so K = 5000 is paid once per run.
+      unit_kl_examples: test examples of the per-epoch per-unit KL record (Fig. 5).
+      jit_compile: speed only (XLA).
+    """
+
+    epochs: int | None = None
+    iw_samples: int = PAPER_TEST_IW_SAMPLES
+    batch_norm: str = "recomputed"
+    dataset: str | None = None
+    data_dir: str | None = None
+    seed: int = 0
+    eval_every: int | None = None
+    eval_iw_samples: int = 100
+    unit_kl_examples: int = 1000
+    jit_compile: bool = True
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The training budget of every run against the paper's."""
+
+    epochs: int
+    warmup_epochs: int
+    paper_epochs: int
+    paper_warmup_epochs: int
+
+    @classmethod
+    def of(cls, experiment: Experiment, epochs: int | None) -> Budget:
+        paper = preset(experiment.dataset).training
+        epochs = paper.epochs if epochs is None else epochs
+        return cls(
+            epochs,
+            scaled_warmup(epochs, paper.epochs, paper.warmup_epochs),
+            paper.epochs,
+            paper.warmup_epochs,
+        )
+
+    def describe(self) -> str:
+        share = "the paper's budget" if self.epochs == self.paper_epochs else "a reduced budget"
+        return (
+            f"{self.epochs} of the paper's {self.paper_epochs} epochs ({share}); KL warm-up "
+            f"over {self.warmup_epochs} of the paper's {self.paper_warmup_epochs} epochs, "
+            "scaled in proportion (WU variants only)"
+        )
+
+
+def variant_run_config(
+    experiment: Experiment,
+    variant: Variant,
+    layers: int,
+    data: DatasetArrays,
+    settings: ReproduceSettings,
+) -> RunConfig:
+    """The run of `variant` with `layers` latent layers: the paper's preset for the
+    experiment's dataset, the variant's batch norm and warm-up, the budget's epochs."""
+    budget = Budget.of(experiment, settings.epochs)
+    return configure_run(
+        settings.dataset or experiment.dataset,
+        data,
+        kind=variant.kind,
+        num_layers=layers,
+        preset_name=experiment.dataset,
+        model={"batch_norm": variant.batch_norm},
+        training={
+            "epochs": budget.epochs,
+            "warmup_epochs": budget.warmup_epochs if variant.warmup else 0,
+            "seed": settings.seed,
+            "jit_compile": settings.jit_compile,
+        },
+        data_dir=settings.data_dir,
+        eval_every=settings.eval_every or max(1, math.ceil(budget.epochs / 20)),
+        eval_iw_samples=settings.eval_iw_samples,
+        final_iw_samples=settings.eval_iw_samples,
+        unit_kl_examples=settings.unit_kl_examples,
+    )
+
+
+def run_path(out: Path, variant: Variant, layers: int) -> Path:
+    return Path(out) / f"{variant.slug}_{layers}-layers"

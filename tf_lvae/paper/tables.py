@@ -1,0 +1,151 @@
+"""The markdown table of an experiment's results beside the paper's numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tf_lvae.config import PAPER_LATENT_DIMS, PAPER_NUM_LAYERS, PAPER_TEST_IW_SAMPLES, preset
+from tf_lvae.paper.experiments import PAPER_ACTIVE_TOTALS, VARIANTS, Experiment, applicable
+from tf_lvae.paper.settings import Budget
+
+
+def _number(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}".replace("-", "−")
+
+
+def _cells(
+    results: dict[tuple[str, int], dict[str, Any]],
+    layers: int,
+    ours: Callable[[dict[str, Any]], float],
+    paper: Callable[[str], float | None],
+    digits: int,
+) -> list[str]:
+    """One cell per variant at this depth: "ours (the paper's)", "not run", or "n/a"."""
+    cells = []
+    for v in VARIANTS:
+        result = results.get((v.name, layers))
+        if not applicable(v, layers):
+            cells.append("n/a")
+        elif result is None:
+            cells.append(f"not run ({_number(paper(v.name), digits)})")
+        else:
+            cells.append(f"{_number(ours(result), digits)} ({_number(paper(v.name), digits)})")
+    return cells
+
+
+def _row(label: str, cells: list[str]) -> str:
+    return f"| {label} | " + " | ".join(cells) + " |"
+
+
+def _settings_lines(experiment: Experiment, summary: dict[str, Any]) -> list[str]:
+    """What was run and how: the budget, the models, the evaluation, the cell format."""
+    budget = Budget(**summary["budget"])
+    model, training = preset(experiment.dataset).model, preset(experiment.dataset).training
+    s = summary["settings"]
+    bn = (
+        "recomputed from one pass over the training set (as the authors evaluated)"
+        if s["batch_norm"] == "recomputed"
+        else "the moving averages of training"
+    )
+    lines = [
+        f"- Budget: {budget.describe()}.",
+        f"- Models and training: the paper's for {experiment.dataset} (docs/method.md §6): "
+        f"latent layers {'-'.join(map(str, model.latent_dims))} from the bottom (shallower "
+        f"models drop the top ones), two-layer MLPs of "
+        f"{'-'.join(map(str, model.hidden_dims))} units, {model.activation}; Adam, learning "
+        f"rate {training.learning_rate}, batch {training.batch_size}, one sample per example.",
+        f"- Test log-likelihood: the IW bound with K = {s['iw_samples']} (the paper: "
+        f"{PAPER_TEST_IW_SAMPLES}) on the {summary['test_examples']:,} test examples of "
+        f"{summary['dataset']} ({summary['data_source']}); batch-norm statistics {bn}; "
+        f"seed {s['seed']}.",
+        "- Each cell: ours (the paper's). –: not reported by the paper; n/a: a 1-layer LVAE "
+        "is a VAE; not run: not part of this reproduction.",
+    ]
+    if experiment.table == "active_units":
+        lines.insert(2, "- Active unit: mean KL(q || p) over the test set > 0.01 nats.")
+    return lines
+
+
+def _active_unit_rows(
+    experiment: Experiment, results: dict[tuple[str, int], dict[str, Any]]
+) -> list[str]:
+    """Table 2: active units per layer and in total, then the test bounds, of the models
+    with PAPER_NUM_LAYERS latent layers."""
+    depth, paper_ll = PAPER_NUM_LAYERS, experiment.paper_log_likelihood
+    rows = [
+        _row(
+            f"active units, layer {i + 1}",
+            _cells(
+                results,
+                depth,
+                lambda r, i=i: r["active_units"][i],
+                lambda v, i=i: experiment.paper_active_units[v][i],
+                0,
+            ),
+        )
+        for i in range(depth)
+    ]
+    return [
+        *rows,
+        _row(
+            "active units, total",
+            _cells(results, depth, lambda r: sum(r["active_units"]), PAPER_ACTIVE_TOTALS.get, 0),
+        ),
+        _row(
+            "test log-likelihood",
+            _cells(
+                results,
+                depth,
+                lambda r: r["log_likelihood"],
+                lambda v: paper_ll.get(v, {}).get(depth),
+                experiment.digits,
+            ),
+        ),
+        _row(
+            "test ELBO",
+            _cells(results, depth, lambda r: r["elbo"], lambda v: None, experiment.digits),
+        ),
+    ]
+
+
+def _log_likelihood_rows(
+    experiment: Experiment, results: dict[tuple[str, int], dict[str, Any]]
+) -> list[str]:
+    """Figure 3 / Table 3: the test log-likelihood of every depth that was run."""
+    paper_ll = experiment.paper_log_likelihood
+    return [
+        _row(
+            "-".join(map(str, PAPER_LATENT_DIMS[:n])),
+            _cells(
+                results,
+                n,
+                lambda r: r["log_likelihood"],
+                lambda v, n=n: paper_ll.get(v, {}).get(n),
+                experiment.digits,
+            ),
+        )
+        for n in sorted({layers for _, layers in results})
+    ]
+
+
+def markdown(experiment: Experiment, summary: dict[str, Any]) -> str:
+    """The experiment's results as markdown: what was run and how, then the table with
+    one column per variant, each cell "ours (the paper's)"."""
+    results = {(r["variant"], r["layers"]): r for r in summary["runs"]}
+    active_units = experiment.table == "active_units"
+    rows = (_active_unit_rows if active_units else _log_likelihood_rows)(experiment, results)
+    header = _row(
+        f"{PAPER_NUM_LAYERS}-layer models" if active_units else "latent layers",
+        [v.name for v in VARIANTS],
+    )
+    lines = [
+        f"## {experiment.title}",
+        "",
+        *_settings_lines(experiment, summary),
+        "",
+        header,
+        "|---|" + "---|" * len(VARIANTS),
+        *rows,
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,187 @@
+"""A training run's directory: every record it holds, where, and how each is read and
+written (atomically: a reader sees the old file or the new one, never a partial one).
+
+RUN_DIR/
+  config.json             RunConfig: dataset, model and training settings
+  checkpoints/            epoch-NNNNNN/ (weights + optimizer + state.json; runs.checkpoints)
+  metrics.csv             one row per epoch: training, validation and test metrics
+  unit_kl.npz             per-unit KL(q || p) on test examples, every few epochs (Fig. 5)
+  tensorboard/            TensorBoard event files
+  model.keras             the final model, batch-norm statistics recomputed (docs/method.md §4)
+  results.json            the final test log-likelihood (IW bound) and ELBO
+  evaluation-SPLIT.json   reports of `python -m training.evaluate` (runs.report)
+  plots/                  figures written by `python -m training.plots`
+  finetune/               the paper's fine-tuning of the finished run: a run directory
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tf_lvae.config import RunConfig
+
+CHECKPOINT_PATTERN = re.compile(r"^epoch-(\d{6})$")
+
+
+def _temporary_path(path: Path) -> Path:
+    """A fresh hidden name beside `path`, with its suffix, to write before renaming to
+    `path`. Nothing is created, so what is written there gets the permissions of any new
+    file or folder (unlike mkstemp's and mkdtemp's owner-only ones)."""
+    return path.with_name(f".{path.stem}-{uuid.uuid4().hex[:12]}{path.suffix}")
+
+
+def write_atomic(path: Path, write) -> None:
+    """Calls write(tmp_path) for a temporary file beside `path`, then renames it over `path`:
+    readers see the old file or the new one, never a partial one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary_path(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_atomic_dir(path: Path, write) -> None:
+    """Calls write(tmp_dir) on a temporary folder beside `path`, then renames it to `path`
+    (replacing any folder there): readers never see a partly written folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary_path(path)
+    tmp.mkdir()
+    try:
+        write(tmp)
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Writes obj as indented JSON, atomically."""
+    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2) + "\n"))
+
+
+class RunDir:
+    """The records of one run directory: their paths, readers and writers."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.config_path = self.path / "config.json"
+        self.checkpoint_dir = self.path / "checkpoints"
+        self.metrics_path = self.path / "metrics.csv"
+        self.unit_kl_path = self.path / "unit_kl.npz"
+        self.tensorboard_dir = self.path / "tensorboard"
+        self.model_path = self.path / "model.keras"
+        self.results_path = self.path / "results.json"
+        self.plots_dir = self.path / "plots"
+
+    @property
+    def finetune(self) -> RunDir:
+        """The run directory of this run's fine-tuning, RUN_DIR/finetune."""
+        return RunDir(self.path / "finetune")
+
+    def evaluation_path(self, split: str = "test") -> Path:
+        """Where `training.evaluate` writes its report by default: evaluation-SPLIT.json."""
+        return self.path / f"evaluation-{split}.json"
+
+    def exists(self) -> bool:
+        return self.config_path.is_file()
+
+    def write_config(self, config: RunConfig) -> None:
+        write_json(self.config_path, config.to_dict())
+
+    def read_config(self) -> RunConfig:
+        if not self.exists():
+            raise FileNotFoundError(
+                f"{self.path} is not a run directory: {self.config_path} is missing. "
+                "Pass the --out folder of a `python -m training.fit` run."
+            )
+        return RunConfig.from_dict(json.loads(self.config_path.read_text()))
+
+    def read_results(self) -> dict[str, Any]:
+        """results.json: the final test numbers of a finished run."""
+        return json.loads(self.results_path.read_text())
+
+    def write_results(self, results: dict[str, Any]) -> None:
+        write_json(self.results_path, results)
+
+    def read_metric_rows(self) -> list[dict[str, str]]:
+        """metrics.csv as written: one dict per epoch, values as text ("" where missing)."""
+        if not self.metrics_path.is_file():
+            return []
+        with self.metrics_path.open(newline="") as f:
+            return list(csv.DictReader(f))
+
+    def write_metric_rows(self, rows: list[dict[str, str]]) -> None:
+        """Writes metrics.csv with every column any row has, in order of appearance."""
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+
+        def write(tmp: Path) -> None:
+            with tmp.open("w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=columns, restval="")
+                writer.writeheader()
+                writer.writerows(rows)
+
+        write_atomic(self.metrics_path, write)
+
+    def read_metrics(self) -> dict[str, np.ndarray]:
+        """metrics.csv as columns: name -> float array [E] (NaN where a value is missing)."""
+        if not self.metrics_path.is_file():
+            raise FileNotFoundError(
+                f"{self.metrics_path} does not exist: the run has no epoch yet"
+            )
+        rows = self.read_metric_rows()
+        columns = list(rows[0]) if rows else []
+        return {c: np.array([float(r[c]) if r[c] else np.nan for r in rows]) for c in columns}
+
+    def read_unit_kl(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """unit_kl.npz: (epochs done [E], per layer bottom to top [E, units])."""
+        if not self.unit_kl_path.is_file():
+            raise FileNotFoundError(
+                f"{self.unit_kl_path} does not exist: the run recorded no per-unit KL "
+                "(unit_kl_examples = 0)"
+            )
+        with np.load(self.unit_kl_path) as record:
+            layers = len(record.files) - 1
+            return record["epochs"], [record[f"layer_{i + 1}"] for i in range(layers)]
+
+    def write_unit_kl(self, epochs: list[int], layers: list[list[np.ndarray]]) -> None:
+        """Writes unit_kl.npz: `epochs` [E] and `layer_1` ... `layer_L`, each [E, units]."""
+        arrays = {f"layer_{i + 1}": np.stack(r) for i, r in enumerate(layers)}
+        write_atomic(
+            self.unit_kl_path, lambda tmp: np.savez(tmp, epochs=np.array(epochs), **arrays)
+        )
+
+    def checkpoints(self) -> list[tuple[int, Path]]:
+        """Complete checkpoints as (epochs done, path), oldest first."""
+        if not self.checkpoint_dir.is_dir():
+            return []
+        found = []
+        for entry in self.checkpoint_dir.iterdir():
+            match = CHECKPOINT_PATTERN.match(entry.name)
+            if match and entry.is_dir():
+                found.append((int(match.group(1)), entry))
+        return sorted(found)
+
+    def latest_checkpoint(self) -> tuple[int, Path] | None:
+        found = self.checkpoints()
+        return found[-1] if found else None
+
+    def new_checkpoint(self, epochs_done: int, write, keep: int = 2) -> Path:
+        """Writes a checkpoint atomically: write(tmp_dir) fills a temporary folder that is then
+        renamed to checkpoints/epoch-NNNNNN. Keeps the newest `keep` checkpoints."""
+        final = self.checkpoint_dir / f"epoch-{epochs_done:06d}"
+        write_atomic_dir(final, write)
+        for _, old in self.checkpoints()[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+        return final
