@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 
 from tf_lvae.cli import run_command
+from tf_lvae.evaluation.batch_norm import batch_norm_layers
+from tf_lvae.runs.checkpoints import load_run_model
 from training.fit import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +67,15 @@ def test_a_two_epoch_run_fills_the_run_directory(tmp_path):
     assert results["test"]["elbo"] < results["test"]["log_likelihood"] < 0
     model = keras.saving.load_model(run / "model.keras")
     assert model.model_config.latent_dims == (64, 32)
+    # the final numbers and model.keras use batch-norm statistics recomputed from one pass
+    # over the training set (docs/method.md §4), not the moving averages of the checkpoint
+    assert results["batch_norm_statistics"]["used"] == "recomputed"
+    assert model.batch_norm_statistics == {"recomputed_from": 5000, "seed": 0}
+    moving = load_run_model(run, "latest")
+    assert not np.allclose(
+        batch_norm_layers(model)[0].moving_mean.numpy(),
+        batch_norm_layers(moving)[0].moving_mean.numpy(),
+    )
 
 
 def test_in_a_terminal_each_epoch_shows_a_progress_bar_then_its_summary_line(tmp_path):
