@@ -198,3 +198,20 @@ def test_a_short_training_run_on_real_mnist_lowers_the_loss(shared_data):
     losses = history.history["loss"]
     assert losses[-1] < losses[0] - 50, losses  # the loss (-ELBO) falls by far more than 50 nats
     assert all(np.isfinite(losses))
+
+
+def test_a_step_that_is_not_finite_is_skipped_and_counted():
+    model = small_model()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.train_step(grey_batch(16))  # builds the optimizer
+    before = [v.numpy().copy() for v in model.variables if "seed_generator" not in v.path]
+    model.reset_metrics()
+    bad = grey_batch(16)
+    bad[3, 2, 2] = np.nan
+    logs = model.train_step(bad)
+    after = [v.numpy() for v in model.variables if "seed_generator" not in v.path]
+    for a, b in zip(before, after, strict=True):  # weights and batch-norm statistics
+        np.testing.assert_array_equal(a, b)
+    assert float(logs["skipped_steps"]) == 1.0
+    logs = model.train_step(grey_batch(16))
+    assert float(logs["skipped_steps"]) == 1.0 and np.isfinite(float(logs["elbo"]))

@@ -3,8 +3,10 @@
 import csv
 
 import numpy as np
+import pytest
 
-from tf_lvae.runs.callbacks import MetricsCSV, due
+from tf_lvae.errors import TrainingFailed
+from tf_lvae.runs.callbacks import MetricsCSV, StopOnNonFinite, due
 from tf_lvae.runs.run_dir import RunDir
 
 
@@ -31,3 +33,15 @@ def test_periodic_work_is_due_every_n_epochs_and_at_the_last():
     assert [e for e in range(12) if due(e, 5, last_epoch=11)] == [4, 9, 11]
     assert [e for e in range(4) if due(e, 0)] == []
     assert [e for e in range(3) if due(e, 1)] == [0, 1, 2]
+
+
+def test_training_stops_after_the_limit_of_skipped_steps_in_a_row():
+    guard = StopOnNonFinite(limit=10, steps_per_call=4)
+    guard.on_epoch_begin(0)
+    for batch, skipped in enumerate([4, 7, 11]):  # 3 of 4 steps skipped in the 2nd call
+        guard.on_train_batch_end(batch, {"skipped_steps": skipped})
+    assert guard.in_a_row == 4
+    guard.on_epoch_begin(1)
+    guard.on_train_batch_end(0, {"skipped_steps": 4})
+    with pytest.raises(TrainingFailed, match=r"no longer finite.*keeps its last checkpoint"):
+        guard.on_train_batch_end(1, {"skipped_steps": 8})

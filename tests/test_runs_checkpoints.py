@@ -10,6 +10,7 @@ import pytest
 
 from tf_lvae import HierarchicalVAE, ModelConfig, TrainingConfig
 from tf_lvae.config import RunConfig
+from tf_lvae.errors import TrainingFailed
 from tf_lvae.evaluation.batch_norm import batch_norm_layers
 from tf_lvae.runs.checkpoints import (
     load_trained_model,
@@ -102,3 +103,18 @@ def test_keras_files_of_tf_lvae_0_1_load_as_they_were_trained(tmp_path):
     loaded = keras.saving.load_model(old)
     assert loaded.model_config == legacy and loaded.batch_norm_statistics is None
     np.testing.assert_allclose(loaded.encode(x())["z2_mean"], trained.encode(x())["z2_mean"])
+
+
+def test_a_model_that_is_not_finite_is_never_checkpointed_nor_used(tmp_path):
+    run = new_run(tmp_path)
+    model = HierarchicalVAE(SMALL, seed=0)
+    save_checkpoint(model, run, 1)
+    model.generative.decoder_mlp.dense[0].kernel.assign(
+        np.full(model.generative.decoder_mlp.dense[0].kernel.shape, np.nan)
+    )
+    with pytest.raises(TrainingFailed, match=r"not finite: no checkpoint.*epoch-000001"):
+        save_checkpoint(model, run, 2)
+    assert [epoch for epoch, _ in run.checkpoints()] == [1]
+    model.save(run.model_path)
+    with pytest.raises(TrainingFailed, match="1 weight arrays that are not finite"):
+        load_trained_model(run)

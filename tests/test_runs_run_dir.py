@@ -1,5 +1,6 @@
 """The run directory: atomic writes, checkpoints kept, config.json, every record's reader."""
 
+import json
 import os
 import stat
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
-from tf_lvae.runs.run_dir import RunDir, write_atomic
+from tf_lvae.runs.run_dir import RunDir, write_atomic, write_json
 
 
 def test_an_interrupted_atomic_write_leaves_the_old_file(tmp_path):
@@ -97,3 +98,13 @@ def test_missing_records_say_what_is_missing(tmp_path):
         run.read_metrics()
     with pytest.raises(FileNotFoundError, match="no per-unit KL"):
         run.read_unit_kl()
+
+
+def test_json_records_are_valid_json_with_null_for_nan(tmp_path):
+    path = tmp_path / "r.json"
+    write_json(path, {"ll": float("nan"), "list": [1.0, float("inf")], "ok": -80.5})
+    assert json.loads(path.read_text(), parse_constant=pytest.fail) == {
+        "ll": None,
+        "list": [1.0, None],
+        "ok": -80.5,
+    }

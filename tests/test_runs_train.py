@@ -38,3 +38,17 @@ def test_a_run_is_finished_when_its_last_checkpoint_and_results_exist(tmp_path):
     assert not is_finished(run, config)
     run.write_results({})
     assert is_finished(run, config)
+
+
+def test_a_diverged_run_is_flagged(tmp_path):
+    from tf_lvae.runs.train import divergence_warning
+
+    run = RunDir(tmp_path)
+    model = ModelConfig(input_shape=(28, 28), latent_dims=(4,), hidden_dims=(8,))
+    config = RunConfig("mnist-sample", None, model, TrainingConfig(epochs=2))
+    assert "below -543.4" in divergence_warning(config, {"test": {"log_likelihood": -4295.4}}, run)
+    assert divergence_warning(config, {"test": {"log_likelihood": -95.0}}, run) is None
+    run.write_metric_rows([{"epoch": "1", "elbo": "-200"}, {"epoch": "2", "elbo": "-300"}])
+    assert "fell from -200.00" in divergence_warning(
+        config, {"test": {"log_likelihood": -95.0}}, run
+    )

@@ -167,3 +167,19 @@ def test_finetune_continues_a_finished_run_with_the_papers_settings(tmp_path):
     assert config["init_from"] == str(base.resolve())
     assert [r["epoch"] for r in metrics(tuned)] == ["2"]  # continues after the base's epoch 1
     assert json.loads((tuned / "results.json").read_text())["epochs"] == 2
+
+
+def test_a_run_that_goes_non_finite_stops_with_one_line_and_writes_no_bad_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    argv = ["--dataset", "mnist-sample", "--layers", "2", "--lr", "1e8", "--epochs", "4"]
+    process = fit(*argv, "--final-iw-samples", "10", "--out", str(run))
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 1, out + err
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "not finite" in lines[0] and "Traceback" not in err
+    assert not (run / "results.json").exists()
+    for folder in (run / "checkpoints").glob("epoch-*"):
+        with np.load(folder / "variables.npz") as saved:
+            assert all(
+                np.isfinite(saved[k]).all() for k in saved.files if saved[k].dtype.kind == "f"
+            )

@@ -9,18 +9,23 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tf_lvae.data import DatasetError
+from tf_lvae.errors import TrainingFailed
 
 USER_ERRORS = (ValueError, DatasetError, FileNotFoundError, FileExistsError)
 
 
 def run_command(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
-    """Runs main(argv); a user error prints `error: <message>` on stderr and returns 2, an
+    """Runs main(argv); a user error prints `error: <message>` on stderr and returns 2, a
+    run that cannot go on (TrainingFailed) prints its message and returns 1, an
     interruption prints where the run stands and returns 130."""
     try:
         return main(argv)
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except TrainingFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; checkpoints are kept, continue with --resume", file=sys.stderr)
         return 130

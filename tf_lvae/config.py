@@ -179,6 +179,8 @@ class TrainingConfig:
         multiply the learning rate by lr_decay_rate every lr_decay_epochs epochs
         (lr_decay_rate = 1.0: constant).
       seed: seed of the model's sampling and of the data order and binarization.
+      max_consecutive_skips: stop the run when this many optimizer steps in a row were
+        skipped because their loss or gradients were not finite.
       jit_compile, steps_per_execution: speed only (XLA, and the optimizer steps run in
         one compiled call, adjusted to the nearest divisor of the steps per epoch); they
         do not change what is computed.
@@ -197,6 +199,7 @@ class TrainingConfig:
     lr_decay_epochs: int = 200
     lr_decay_start: int = 0
     seed: int = 0
+    max_consecutive_skips: int = 100
     jit_compile: bool = True
     steps_per_execution: int = 32
 
@@ -213,6 +216,7 @@ class TrainingConfig:
             "iw_samples",
             "lr_decay_epochs",
             "steps_per_execution",
+            "max_consecutive_skips",
         ):
             value = getattr(self, name)
             _require(

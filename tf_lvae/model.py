@@ -77,6 +77,7 @@ class HierarchicalVAE(keras.Model):
         names = ["loss", "elbo", "reconstruction", "kl"]
         names += [f"kl_z{i + 1}" for i in range(self.model_config.num_layers)]
         self._trackers = {name: keras.metrics.Mean(name=name) for name in [*names, "beta"]}
+        self._trackers["skipped_steps"] = keras.metrics.Sum(name="skipped_steps")
         self.build()
 
     def build(self, input_shape=None):
@@ -237,11 +238,15 @@ class HierarchicalVAE(keras.Model):
         stats.update({f"kl_z{i + 1}": tf.reduce_mean(k) for i, k in enumerate(kls)})
         return loss, stats
 
-    def _record(self, loss, stats, beta) -> None:
-        self._trackers["loss"].update_state(loss)
-        self._trackers["beta"].update_state(beta)
-        for name, value in stats.items():
-            self._trackers[name].update_state(value)
+    def _record(self, loss, stats, beta, finite=True) -> None:
+        """Adds a step's values to the epoch's means; a step that is not `finite` adds
+        nothing but one to `skipped_steps`."""
+        weight = tf.cast(finite, tf.float32)
+        values = {"loss": loss, "beta": beta, **stats}
+        for name, value in values.items():
+            value = tf.cast(value, tf.float32)
+            self._trackers[name].update_state(tf.where(finite, value, 0.0), sample_weight=weight)
+        self._trackers["skipped_steps"].update_state(1.0 - weight)
 
     def train_step(self, data):
         """One optimizer step on a batch [B, *input_shape], or k steps, one per batch, on a
@@ -260,15 +265,38 @@ class HierarchicalVAE(keras.Model):
         return self.get_metrics_result()
 
     def _optimizer_step(self, x) -> None:
-        """Maximizes the β-scaled bound on one batch and records the metrics."""
+        """Maximizes the β-scaled bound on one batch and records the metrics.
+
+        A step whose loss or gradients are not finite is skipped: no update, and the
+        batch-norm statistics it moved are put back; it counts in `skipped_steps`.
+        """
+        statistics = self._batch_norm_statistics()
+        before = [tf.identity(v) for v in statistics]
         with tf.GradientTape() as tape:
             loss, stats = self._objective(
                 x, self.mc_samples, self.iw_samples, self.beta, training=True
             )
             scaled_loss = self.optimizer.scale_loss(loss)
         grads = tape.gradient(scaled_loss, self.trainable_weights)
-        self.optimizer.apply(grads, self.trainable_weights)
-        self._record(loss, stats, self.beta)
+        finite = tf.reduce_all(
+            [tf.reduce_all(tf.math.is_finite(t)) for t in [loss, *grads] if t is not None]
+        )
+
+        def skip():
+            for variable, value in zip(statistics, before, strict=True):
+                variable.assign(value)
+
+        tf.cond(finite, lambda: self.optimizer.apply(grads, self.trainable_weights), skip)
+        self._record(loss, stats, self.beta, finite)
+
+    def _batch_norm_statistics(self) -> list:
+        """The moving means and variances of every batch-norm layer."""
+        return [
+            variable
+            for layer in self._flatten_layers(include_self=False)
+            if isinstance(layer, keras.layers.BatchNormalization)
+            for variable in (layer.moving_mean, layer.moving_variance)
+        ]
 
     def test_step(self, data):
         loss, stats = self._objective(_features(data), 1, 1, 1.0, training=False)

@@ -14,6 +14,7 @@ Writes a JSON report (default RUN_DIR/evaluation-SPLIT.json) holding:
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from tf_lvae.cli import (
     run_command,
 )
 from tf_lvae.data.splits import SPLITS
+from tf_lvae.errors import TrainingFailed
 from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES
 from tf_lvae.runs.report import EvaluationSettings, evaluate_run
 from tf_lvae.runs.run_dir import RunDir, write_json
@@ -74,6 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out) if args.out else run.evaluation_path(settings.split)
     write_json(out, report)
     print(f"-> {out}")
+    if not all(math.isfinite(report[key]) for key in ("log_likelihood", "elbo")):
+        raise TrainingFailed(
+            f"the log-likelihood ({report['log_likelihood']}) or the ELBO ({report['elbo']}) "
+            f"is not finite; {out} records them as null"
+        )
     return 0
 
 

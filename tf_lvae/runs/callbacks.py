@@ -10,6 +10,7 @@ import time
 import keras
 import numpy as np
 
+from tf_lvae.errors import TrainingFailed
 from tf_lvae.evaluation.analysis import mean_unit_kls
 from tf_lvae.evaluation.scoring import Evaluator
 from tf_lvae.runs.run_dir import RunDir
@@ -95,6 +96,38 @@ class UnitKLRecorder(keras.callbacks.Callback):
         self.run.write_unit_kl(self.epochs, self.layers)
 
 
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stops training when `limit` optimizer steps in a row were skipped for a loss or
+    gradients that were not finite (`skipped_steps`, counted by the model), raising
+    TrainingFailed before the epoch's checkpoint: the run keeps its last finite one.
+
+    Steps are counted in whole compiled calls of `steps_per_call` steps: a call with any
+    step that was not skipped starts the count again.
+    """
+
+    def __init__(self, limit: int, steps_per_call: int):
+        super().__init__()
+        self.limit = limit
+        self.steps_per_call = steps_per_call
+        self.in_a_row = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self.seen = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        skipped = float((logs or {}).get("skipped_steps", 0.0))
+        new, self.seen = skipped - self.seen, skipped
+        self.in_a_row = self.in_a_row + int(new) if new >= self.steps_per_call else 0
+        if self.in_a_row >= self.limit:
+            raise TrainingFailed(
+                f"training is no longer finite: the last {self.in_a_row} optimizer steps (in "
+                f"epoch {self.epoch + 1}) had a loss or gradients that were not finite and were "
+                "skipped; the run keeps its last checkpoint. Lower the learning rate (--lr) "
+                "and start again, or resume from that checkpoint with --resume"
+            )
+
+
 class EpochSummary(keras.callbacks.Callback):
     """Prints one line per epoch: ELBO, test bounds, KL per layer, β, learning rate, time."""
 
@@ -114,6 +147,8 @@ class EpochSummary(keras.callbacks.Callback):
         layers = sorted((k for k in logs if k.startswith("kl_z")), key=lambda k: int(k[4:]))
         parts.append("kl " + " ".join(f"{logs[k]:.2f}" for k in layers))
         parts.append(f"beta {logs['beta']:.3f}")
+        if logs.get("skipped_steps"):
+            parts.append(f"skipped steps {logs['skipped_steps']:.0f} (not finite)")
         if "learning_rate" in logs:
             parts.append(f"lr {logs['learning_rate']:.2e}")
         parts.append(f"{time.perf_counter() - self.start:.1f} s")

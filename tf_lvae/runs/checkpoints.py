@@ -17,6 +17,7 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
+from tf_lvae.errors import TrainingFailed
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.runs.run_dir import RunDir, write_json
 
@@ -42,19 +43,35 @@ def _shapes(variables: list) -> list[list[int]]:
 def save_checkpoint(model: HierarchicalVAE, run: RunDir, epochs_done: int) -> Path:
     """Writes checkpoints/epoch-NNNNNN atomically; returns its path."""
     groups = _groups(model)
+    arrays = {
+        f"{group}_{i}": np.asarray(v.numpy())
+        for group, variables in groups.items()
+        for i, v in enumerate(variables)
+    }
+    bad = non_finite(arrays.values())
+    if bad:
+        latest = run.latest_checkpoint()
+        kept = f"the last finite one, {latest[1]}, is kept" if latest else "there is none yet"
+        raise TrainingFailed(
+            f"after epoch {epochs_done} {bad} arrays of the model or optimizer are not finite: "
+            f"no checkpoint was written ({kept}). Lower the learning rate (--lr) and start "
+            "again"
+        )
 
     def write(folder: Path) -> None:
-        arrays = {
-            f"{group}_{i}": np.asarray(v.numpy())
-            for group, variables in groups.items()
-            for i, v in enumerate(variables)
-        }
         np.savez(folder / VARIABLES, **arrays)
         state = {"epochs_done": epochs_done}
         state.update({group: _shapes(variables) for group, variables in groups.items()})
         write_json(folder / STATE, state)
 
     return run.new_checkpoint(epochs_done, write)
+
+
+def non_finite(arrays) -> int:
+    """How many of the floating-point arrays hold a NaN or an infinity."""
+    return sum(
+        1 for a in arrays if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all()
+    )
 
 
 def restore_checkpoint(model: HierarchicalVAE, folder: Path) -> int:
@@ -116,13 +133,21 @@ def run_model_file(run: RunDir, which: str = "final") -> tuple[Path, int]:
 
 
 def load_trained_model(run: RunDir, which: str = "final") -> TrainedModel:
-    """The trained model of a run, loaded from the file `run_model_file` chooses."""
+    """The trained model of a run, loaded from the file `run_model_file` chooses. Raises
+    TrainingFailed when its weights are not finite."""
     path, epochs = run_model_file(run, which)
     if path == run.model_path:
-        return TrainedModel(keras.saving.load_model(path), path, epochs)
-    config = run.read_config()
-    model = HierarchicalVAE(config.model, seed=config.training.seed)
-    restore_checkpoint(model, path)
+        model = keras.saving.load_model(path)
+    else:
+        config = run.read_config()
+        model = HierarchicalVAE(config.model, seed=config.training.seed)
+        restore_checkpoint(model, path)
+    bad = non_finite(np.asarray(v.numpy()) for v in model.variables)
+    if bad:
+        raise TrainingFailed(
+            f"{path} holds {bad} weight arrays that are not finite: the model cannot be used. "
+            "Train it again with a lower learning rate (--lr)"
+        )
     return TrainedModel(model, path, epochs)
 
 

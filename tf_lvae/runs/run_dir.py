@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import re
 import shutil
@@ -66,9 +67,21 @@ def write_atomic_dir(path: Path, write) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _strict_json(obj: Any) -> Any:
+    """obj with every NaN or infinite float replaced by None (JSON has no NaN)."""
+    if isinstance(obj, dict):
+        return {key: _strict_json(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_strict_json(value) for value in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
 def write_json(path: Path, obj: Any) -> None:
-    """Writes obj as indented JSON, atomically."""
-    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2) + "\n"))
+    """Writes obj as indented, valid JSON (NaN and infinities as null), atomically."""
+    text = json.dumps(_strict_json(obj), indent=2, allow_nan=False)
+    write_atomic(path, lambda tmp: tmp.write_text(text + "\n"))
 
 
 class RunDir:

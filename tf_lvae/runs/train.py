@@ -8,6 +8,7 @@ depends only on (seed, epoch).
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,12 +19,19 @@ import tensorflow as tf
 
 from tf_lvae.config import RunConfig, TrainingConfig
 from tf_lvae.data import DatasetArrays, eval_dataset, steps_per_epoch, train_dataset
+from tf_lvae.errors import TrainingFailed
 from tf_lvae.data.splits import load_run_data, split_examples, split_images, test_images
 from tf_lvae.evaluation.batch_norm import set_batch_norm_statistics
 from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.optimizer import make_optimizer
-from tf_lvae.runs.callbacks import EpochSummary, MetricsCSV, TestEvaluation, UnitKLRecorder
+from tf_lvae.runs.callbacks import (
+    EpochSummary,
+    MetricsCSV,
+    StopOnNonFinite,
+    TestEvaluation,
+    UnitKLRecorder,
+)
 from tf_lvae.runs.checkpoints import Checkpoint, restore_checkpoint
 from tf_lvae.runs.run_dir import RunDir, write_atomic
 from tf_lvae.schedules import WarmUp, learning_rate_decay
@@ -90,10 +98,16 @@ def _restore(model: HierarchicalVAE, run: RunDir, config: RunConfig) -> int:
 
 
 def _callbacks(
-    run: RunDir, config: RunConfig, evaluator: Evaluator, x_test, print_fn: Callable
+    run: RunDir,
+    config: RunConfig,
+    evaluator: Evaluator,
+    x_test: np.ndarray,
+    steps_per_call: int,
+    print_fn: Callable,
 ) -> list[keras.callbacks.Callback]:
     t = config.training
     callbacks = [
+        StopOnNonFinite(t.max_consecutive_skips, steps_per_call),
         WarmUp(t.warmup_epochs),
         learning_rate_decay(t),
         TestEvaluation(
@@ -144,6 +158,7 @@ def fit_run(
             f"epochs {epochs_done + 1}..{t.epochs} into {run.path}"
         )
         batches, calls_per_epoch = training_batches(x_train, data, t, epochs_done)
+        steps = steps_per_epoch(x_train, t.batch_size)
         evaluator = Evaluator(model, jit_compile=t.jit_compile)
         model.fit(
             batches,
@@ -152,7 +167,10 @@ def fit_run(
             steps_per_epoch=calls_per_epoch,
             shuffle=False,
             validation_data=validation,
-            callbacks=[*_callbacks(run, config, evaluator, x_test, print_fn), *extra_callbacks],
+            callbacks=[
+                *_callbacks(run, config, evaluator, x_test, steps // calls_per_epoch, print_fn),
+                *extra_callbacks,
+            ],
             verbose=1 if sys.stdout.isatty() else 0,
         )
     return model
@@ -196,6 +214,27 @@ def final_results(
     }
 
 
+def divergence_warning(config: RunConfig, results: dict[str, Any], run: RunDir) -> str | None:
+    """A warning when the final numbers say that training diverged: a Bernoulli model whose
+    test log-likelihood is below that of predicting every pixel with probability 0.5
+    (-D log 2), or a training ELBO at the last epoch below the first epoch's."""
+    ll = results["test"]["log_likelihood"]
+    coin = -config.model.data_dim * math.log(2.0)
+    if config.model.likelihood == "bernoulli" and ll < coin:
+        return (
+            f"the test log-likelihood {ll:.2f} is below {coin:.1f}, that of a model predicting "
+            "every pixel with probability 0.5: training diverged. Lower the learning rate "
+            "(--lr) and train again"
+        )
+    elbos = [float(row["elbo"]) for row in run.read_metric_rows() if row.get("elbo")]
+    if len(elbos) > 1 and elbos[-1] < elbos[0]:
+        return (
+            f"the training ELBO fell from {elbos[0]:.2f} in the first epoch to {elbos[-1]:.2f} "
+            "in the last: training diverged. Lower the learning rate (--lr) and train again"
+        )
+    return None
+
+
 def train_run(
     run: RunDir,
     data: DatasetArrays | None = None,
@@ -216,9 +255,18 @@ def train_run(
     model = fit_run(run, config, data, print_fn, extra_callbacks)
     batch_norm = save_final_model(run, config, model, data, print_fn)
     results = final_results(config, model, data, batch_norm, print_fn)
+    if not all(np.isfinite(results["test"][key]) for key in ("log_likelihood", "elbo")):
+        raise TrainingFailed(
+            f"the final test log-likelihood of {run.path} is {results['test']['log_likelihood']}"
+            f" and its ELBO {results['test']['elbo']}: not finite, so no results.json was "
+            "written. Lower the learning rate (--lr) and train again"
+        )
     run.write_results(results)
     print_fn(
         f"test log-likelihood {results['test']['log_likelihood']:.2f}, "
         f"ELBO {results['test']['elbo']:.2f} -> {run.results_path}"
     )
+    warning = divergence_warning(config, results, run)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     return results
