@@ -128,3 +128,14 @@ def test_wrong_input_exits_2_with_one_line(argv, message, run, tmp_path, user_er
     untrained = untrained_run(tmp_path / "untrained")
     paths = {"tmp": tmp_path, "untrained": untrained.path, "run": run}
     user_error(main, [a.format(**paths) for a in argv], message)
+
+
+def test_a_truncated_final_model_is_named_and_resume_rebuilds_it(run, tmp_path, user_error):
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    model = copy / "model.keras"
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
+    user_error(main, ["--run", str(copy), "--iw-samples", "1"], "model.keras is damaged")
+    assert fit.main(["--resume", "--out", str(copy)]) == 0
+    assert RunDir(copy).model_file_intact()
+    assert evaluate(copy, "--iw-samples", "1", "--examples", "50")["examples"] == 50

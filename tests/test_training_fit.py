@@ -183,3 +183,34 @@ def test_a_run_that_goes_non_finite_stops_with_one_line_and_writes_no_bad_checkp
             assert all(
                 np.isfinite(saved[k]).all() for k in saved.files if saved[k].dtype.kind == "f"
             )
+
+
+def test_sigterm_stops_cleanly_and_a_damaged_checkpoint_falls_back_on_resume(tmp_path):
+    run = tmp_path / "run"
+    args = [*QUICK, "--epochs", "4", "--no-xla", "--final-iw-samples", "5"]
+    process = fit(*args, "--out", str(run))
+    deadline = time.time() + 300
+    while not (run / "checkpoints" / "epoch-000002").exists():
+        assert process.poll() is None and time.time() < deadline, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 143 and "terminated (SIGTERM)" in err, out + err
+    assert not [p for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]
+    latest = max((run / "checkpoints").glob("epoch-*"))
+    variables = latest / "variables.npz"
+    variables.write_bytes(variables.read_bytes()[: variables.stat().st_size // 2])
+    stale = run / "checkpoints" / ".epoch-000009-0123456789ab"
+    stale.mkdir()
+    out, err = fit("--resume", "--out", str(run)).communicate(timeout=600)
+    assert f"warning: {latest} is damaged" in err and "using the checkpoint before it" in err
+    assert f"removed {stale}" in out and not stale.exists()
+    assert f"epochs {int(latest.name[-6:])}..4" in out, out + err
+    assert json.loads((run / "results.json").read_text())["epochs"] == 4
+
+
+def test_a_damaged_config_is_named_with_what_to_do(tmp_path, user_error):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text('{"dataset": "mnist-sa')
+    user_error(main, ["--resume", "--out", str(run)], "config.json is damaged")

@@ -1,6 +1,9 @@
 """python -m training.plots: every figure of a trained run, and what it skips."""
 
+import shutil
+
 import matplotlib.image
+import numpy as np
 import pytest
 
 from tf_lvae.cli import run_command
@@ -53,3 +56,26 @@ def test_a_missing_run_exits_2_with_one_line(tmp_path, capsys):
     assert run_command(main, ["--run", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err
     assert "is not a run directory" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_damaged_record_skips_its_figure_with_a_warning(run, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    shutil.rmtree(copy / "plots", ignore_errors=True)
+    (copy / "unit_kl.npz").write_bytes(np.random.default_rng(0).bytes(3000))  # random bytes
+    metrics = (copy / "metrics.csv").read_bytes()
+    (copy / "metrics.csv").write_bytes(metrics[: len(metrics) // 2] + b"\nnot,a,row\n")
+    assert main(["--run", str(copy), "--examples", "100", "--samples", "10"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: skipping Fig. 5" in captured.err and "warning: skipping Fig. 4" in captured.err
+    assert "allow_pickle" not in captured.err and "Traceback" not in captured.err
+    assert not (copy / "plots" / "unit_kl.png").exists()
+    assert (copy / "plots" / "pca.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--examples", "1"], "--examples: must be >= 2"), (["--samples", "100000"], "<= 1,000")],
+)
+def test_figures_ask_for_a_bounded_amount_of_work(argv, message, run, user_error):
+    user_error(main, ["--run", str(run), *argv], message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -14,10 +15,20 @@ from tf_lvae.errors import TrainingFailed
 USER_ERRORS = (ValueError, DatasetError, FileNotFoundError, FileExistsError)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler, `docker stop`), handled as Ctrl-C: writes in progress are
+    abandoned cleanly and the run stays resumable."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
 def run_command(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
     """Runs main(argv); a user error prints `error: <message>` on stderr and returns 2, a
-    run that cannot go on (TrainingFailed) prints its message and returns 1, an
-    interruption prints where the run stands and returns 130."""
+    run that cannot go on (TrainingFailed) prints its message and returns 1, Ctrl-C or
+    SIGTERM prints where the run stands and returns 130 or 143."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return main(argv)
     except USER_ERRORS as error:
@@ -26,9 +37,13 @@ def run_command(main: Callable[[Sequence[str] | None], int], argv: Sequence[str]
     except TrainingFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("interrupted; checkpoints are kept, continue with --resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interruption:
+        terminated = isinstance(interruption, Terminated)
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        print(f"{what}; checkpoints are kept, continue with --resume", file=sys.stderr)
+        return 143 if terminated else 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def positive_int(text: str) -> int:
@@ -41,13 +56,20 @@ def non_negative_int(text: str) -> int:
     return _bounded_int(text, 0)
 
 
-def _bounded_int(text: str, low: int) -> int:
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    """argparse type: an integer in [low, high]."""
+    return lambda text: _bounded_int(text, low, high)
+
+
+def _bounded_int(text: str, low: int, high: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
     if value < low:
         raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise argparse.ArgumentTypeError(f"must be <= {high:,}, got {value:,}")
     return value
 
 

@@ -13,9 +13,10 @@ Writes into RUN_DIR/plots:
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from tf_lvae.cli import ArgumentParser, positive_int, run_command
+from tf_lvae.cli import ArgumentParser, int_in, run_command
 from tf_lvae.data.splits import load_run_data, test_images
 from tf_lvae.evaluation import figures
 from tf_lvae.evaluation.analysis import (
@@ -27,16 +28,27 @@ from tf_lvae.evaluation.analysis import (
 )
 from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES, set_batch_norm_statistics
 from tf_lvae.runs.checkpoints import load_run_model
-from tf_lvae.runs.run_dir import RunDir
+from tf_lvae.runs.run_dir import RecordDamaged, RunDir
+
+MAX_EXAMPLES = 100_000  # test examples of the analysis figures
+MAX_SAMPLES = 1_000  # images of one sample grid
 
 
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="python -m training.plots", description=__doc__.split("\n")[0])
     p.add_argument("--run", required=True, help="run directory of `python -m training.fit`")
     p.add_argument(
-        "--examples", type=positive_int, default=5000, help="test examples for Figs. 6a and 7"
+        "--examples",
+        type=int_in(2, MAX_EXAMPLES),
+        default=5000,
+        help=f"test examples for Figs. 6a and 7, 2..{MAX_EXAMPLES:,} (default 5000)",
     )
-    p.add_argument("--samples", type=positive_int, default=100, help="images per sample grid")
+    p.add_argument(
+        "--samples",
+        type=int_in(1, MAX_SAMPLES),
+        default=100,
+        help=f"images of the prior-sample grid, 1..{MAX_SAMPLES} (default 100)",
+    )
     p.add_argument(
         "--bn-stats",
         choices=BATCH_NORM_CHOICES,
@@ -47,10 +59,24 @@ def build_parser() -> ArgumentParser:
     return p
 
 
+def read_record(read: Callable, figure: str) -> Any:
+    """What read() returns, or None when the record is missing (said on stdout) or damaged
+    (a warning on stderr): the figure that needs it is skipped."""
+    try:
+        return read()
+    except FileNotFoundError as err:
+        print(f"skipping {figure}: {err}")
+    except RecordDamaged as err:
+        print(f"warning: skipping {figure}: {err}", file=sys.stderr)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run = RunDir(args.run)
     config = run.read_config()
+    unit_kl = read_record(run.read_unit_kl, "Fig. 5 (unit_kl.png)")
+    metrics = read_record(run.read_metrics, "Fig. 4 (bounds.png)")
     model = load_run_model(run.path, "latest" if args.bn_stats == "moving" else "final")
     data = load_run_data(config)
     set_batch_norm_statistics(model, data, config, args.bn_stats, args.seed)
@@ -87,17 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             out / "pca.png",
         )
     )
-    if run.unit_kl_path.is_file():
-        epochs, unit_kls = run.read_unit_kl()
-        written.append(
-            figures.unit_kl_heatmaps(epochs, unit_kls, out / "unit_kl.png", ACTIVE_THRESHOLD)
-        )
-    else:
-        print(f"no {run.unit_kl_path.name} (the run recorded no per-unit KL): skipping Fig. 5")
-    if run.metrics_path.is_file():
-        written.append(figures.bound_curves(run.read_metrics(), out / "bounds.png"))
-    else:
-        print(f"no {run.metrics_path.name}: skipping Fig. 4")
+    if unit_kl is not None:
+        written.append(figures.unit_kl_heatmaps(*unit_kl, out / "unit_kl.png", ACTIVE_THRESHOLD))
+    if metrics is not None:
+        written.append(figures.bound_curves(metrics, out / "bounds.png"))
     for path in written:
         print(f"-> {path}")
     return 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -121,6 +123,50 @@ def area_downsample(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         chunk = flat[start : start + _DOWNSAMPLE_CHUNK].astype(np.float32)
         out[start : start + _DOWNSAMPLE_CHUNK] = rows @ chunk @ cols
     return out.reshape(*images.shape[:-2], *size)
+
+
+def memory_limit() -> int:
+    """Half of this machine's physical memory, in bytes: the most any one file may unpack to."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+
+
+class ArchiveError(ValueError):
+    """An .npz archive that cannot be read safely; the message names the file and why."""
+
+
+def load_npz(path: Path, max_bytes: int | None = None) -> dict[str, np.ndarray]:
+    """Every array of an .npz file, after checking from the headers, before reading any
+    data, that it holds plain arrays (no pickled objects) that unpack to at most
+    `max_bytes` (default: `memory_limit()`). Raises FileNotFoundError or ArchiveError."""
+    limit = memory_limit() if max_bytes is None else max_bytes
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = 0
+            for info in archive.infolist():
+                with archive.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    read_header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, dtype = read_header(f)
+                if dtype.hasobject:
+                    raise ArchiveError(f"{path}: {info.filename} holds Python objects, refused")
+                total += int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+            if total > limit:
+                raise ArchiveError(
+                    f"{path}: its arrays would take {total / 2**30:.1f} GiB, more than "
+                    f"{limit / 2**30:.1f} GiB (half of this machine's memory)"
+                )
+        with np.load(path, allow_pickle=False) as saved:
+            return {key: saved[key] for key in saved.files}
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile, zlib.error) as err:
+        if isinstance(err, ArchiveError):
+            raise
+        raise ArchiveError(f"{path}: not a readable .npz file ({err})") from err
 
 
 def find_file(folder: Path, name: str) -> Path | None:

@@ -9,16 +9,17 @@ arrays are then dequantized (see `DatasetArrays.levels`).
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from tf_lvae.data.arrays import (
     EIGHT_BIT_LEVELS,
+    ArchiveError,
     DatasetArrays,
     DatasetError,
     as_labels,
+    load_npz,
     to_unit_float,
 )
 
@@ -57,12 +58,11 @@ def _labels(path: Path, key: str, y: np.ndarray, count: int) -> np.ndarray:
 def read_npz(path: Path) -> DatasetArrays:
     """Returns the arrays of a user's .npz as DatasetArrays named ``npz:<path>``."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
+        arrays = load_npz(path)
     except FileNotFoundError as err:
         raise DatasetError(f"{path}: no such file; {_HOW_TO_SAVE}") from err
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise DatasetError(f"{path}: not a readable .npz file ({err}); {_HOW_TO_SAVE}") from err
+    except ArchiveError as err:
+        raise DatasetError(f"{err}; {_HOW_TO_SAVE}") from err
     for key in ("x_train", "x_test"):
         if key not in arrays:
             raise DatasetError(

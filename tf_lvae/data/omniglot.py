@@ -16,7 +16,14 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.data.arrays import DatasetArrays, DatasetError, area_downsample, as_labels
+from tf_lvae.data.arrays import (
+    ArchiveError,
+    DatasetArrays,
+    DatasetError,
+    area_downsample,
+    as_labels,
+    load_npz,
+)
 from tf_lvae.data.datasets import DATASETS
 
 OMNIGLOT = DATASETS["omniglot"]
@@ -164,10 +171,9 @@ def read_zips(background: Path, evaluation: Path) -> DatasetArrays:
 def _read_npz_images(path: Path) -> np.ndarray:
     """Returns the ``images`` array (characters, drawers, H, W) bool, True = background."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            images = archive["images"] if "images" in archive.files else None
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise DatasetError(f"{path}: not a readable .npz file ({err})") from err
+        images = load_npz(path).get("images")
+    except ArchiveError as err:
+        raise DatasetError(str(err)) from err
     if images is None or images.dtype != np.bool_ or images.ndim != 4:
         raise DatasetError(
             f"{path}: expected an array 'images' of bool (characters, drawers, H, W) with "

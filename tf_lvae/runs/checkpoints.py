@@ -11,12 +11,14 @@ learning rate follows from the epoch through the schedules.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
 import keras
 import numpy as np
 
+from tf_lvae.data.arrays import load_npz
 from tf_lvae.errors import TrainingFailed
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.runs.run_dir import RunDir, write_json
@@ -74,21 +76,58 @@ def non_finite(arrays) -> int:
     )
 
 
+class CheckpointDamaged(ValueError):
+    """A checkpoint that cannot be read in full; the message names the file and why."""
+
+
+def read_checkpoint(folder: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(state, arrays) of a checkpoint, read in full and checked against each other.
+    Raises CheckpointDamaged when a file is missing, truncated or inconsistent."""
+    try:
+        state = json.loads((folder / STATE).read_text())
+        int(state["epochs_done"])
+        arrays = load_npz(folder / VARIABLES)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise CheckpointDamaged(f"{folder} is damaged ({err})") from err
+    shapes = {
+        f"{group}_{i}": shape
+        for group, group_shapes in state.items()
+        if group != "epochs_done"
+        for i, shape in enumerate(group_shapes)
+    }
+    if {key: list(a.shape) for key, a in arrays.items()} != shapes:
+        raise CheckpointDamaged(f"{folder} is damaged: {VARIABLES} does not match {STATE}")
+    return state, arrays
+
+
 def restore_checkpoint(model: HierarchicalVAE, folder: Path) -> int:
     """Loads a checkpoint into the model (and its optimizer, if the model is compiled);
     returns the number of epochs it had done. Raises ValueError when the checkpoint
-    was written by a model of another configuration."""
-    state = json.loads((folder / STATE).read_text())
-    with np.load(folder / VARIABLES) as saved:
-        for group, variables in _groups(model).items():
-            if _shapes(variables) != state[group]:
-                raise ValueError(
-                    f"{folder} holds the {group} variables of another model configuration; "
-                    "resume with the run's own config.json"
-                )
-            for i, variable in enumerate(variables):
-                variable.assign(saved[f"{group}_{i}"])
+    was written by a model of another configuration, CheckpointDamaged when it cannot be
+    read."""
+    state, saved = read_checkpoint(folder)
+    for group, variables in _groups(model).items():
+        if _shapes(variables) != state.get(group):
+            raise ValueError(
+                f"{folder} holds the {group} variables of another model configuration; "
+                "resume with the run's own config.json"
+            )
+        for i, variable in enumerate(variables):
+            variable.assign(saved[f"{group}_{i}"])
     return int(state["epochs_done"])
+
+
+def latest_intact_checkpoint(run: RunDir) -> tuple[int, Path] | None:
+    """The newest checkpoint of the run that reads in full, as (epochs done, folder);
+    damaged newer ones are skipped with a warning on stderr. None: there is none."""
+    for epochs, folder in reversed(run.checkpoints()):
+        try:
+            read_checkpoint(folder)
+        except CheckpointDamaged as err:
+            print(f"warning: {err}; using the checkpoint before it", file=sys.stderr)
+            continue
+        return epochs, folder
+    return None
 
 
 class Checkpoint(keras.callbacks.Callback):
@@ -121,13 +160,20 @@ def run_model_file(run: RunDir, which: str = "final") -> tuple[Path, int]:
     if which not in MODEL_FILES:
         raise ValueError(f"which must be one of {MODEL_FILES}, got {which!r}.")
     config = run.read_config()
-    latest = run.latest_checkpoint()
     if which == "final" and run.model_path.is_file():
+        if not run.model_file_intact():
+            raise ValueError(
+                f"{run.model_path} is damaged (not a complete .keras archive); rebuild it "
+                f"from the last checkpoint with `python -m training.fit --resume --out {run.path}`"
+            )
+        latest = run.latest_checkpoint()
         return run.model_path, latest[0] if latest else config.training.epochs
+    latest = latest_intact_checkpoint(run)
     if latest is None:
+        damaged = " (the checkpoints there are damaged)" if run.checkpoints() else ""
         raise FileNotFoundError(
             f"{run.path} has no trained model yet: neither {run.model_path.name} nor any "
-            f"checkpoint in {run.checkpoint_dir}. Train it with `python -m training.fit`."
+            f"checkpoint in {run.checkpoint_dir}{damaged}. Train it with `python -m training.fit`."
         )
     return latest[1], latest[0]
 

@@ -23,14 +23,17 @@ import os
 import re
 import shutil
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tf_lvae.config import RunConfig
+from tf_lvae.data.arrays import load_npz
 
 CHECKPOINT_PATTERN = re.compile(r"^epoch-(\d{6})$")
+TEMPORARY_PATTERN = re.compile(r"^\..+-[0-9a-f]{12}(\.[a-z]+)?$")
 
 
 def _temporary_path(path: Path) -> Path:
@@ -84,6 +87,11 @@ def write_json(path: Path, obj: Any) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(text + "\n"))
 
 
+class RecordDamaged(ValueError):
+    """A record of a run directory that cannot be read; the message names it and says what
+    to do."""
+
+
 class RunDir:
     """The records of one run directory: their paths, readers and writers."""
 
@@ -110,6 +118,32 @@ class RunDir:
     def exists(self) -> bool:
         return self.config_path.is_file()
 
+    def model_file_intact(self) -> bool:
+        """Whether model.keras exists and is a complete archive (every member's CRC)."""
+        try:
+            with zipfile.ZipFile(self.model_path) as archive:
+                return archive.testzip() is None
+        except (OSError, zipfile.BadZipFile):
+            return False
+
+    def remove_temporary_files(self) -> list[Path]:
+        """Removes what an interrupted atomic write left (hidden .NAME-XXXXXXXXXXXX files and
+        folders beside the records and checkpoints); returns them. Only for the run's one
+        writer, before it starts."""
+        stale = [
+            path
+            for folder in (self.path, self.checkpoint_dir)
+            if folder.is_dir()
+            for path in folder.iterdir()
+            if TEMPORARY_PATTERN.match(path.name)
+        ]
+        for path in stale:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return stale
+
     def write_config(self, config: RunConfig) -> None:
         write_json(self.config_path, config.to_dict())
 
@@ -119,11 +153,23 @@ class RunDir:
                 f"{self.path} is not a run directory: {self.config_path} is missing. "
                 "Pass the --out folder of a `python -m training.fit` run."
             )
-        return RunConfig.from_dict(json.loads(self.config_path.read_text()))
+        try:
+            return RunConfig.from_dict(json.loads(self.config_path.read_text()))
+        except (ValueError, KeyError, TypeError) as err:
+            raise RecordDamaged(
+                f"{self.config_path} is damaged ({err}); restore it from a copy, or start the "
+                "run again with another --out"
+            ) from err
 
     def read_results(self) -> dict[str, Any]:
         """results.json: the final test numbers of a finished run."""
-        return json.loads(self.results_path.read_text())
+        try:
+            return json.loads(self.results_path.read_text())
+        except ValueError as err:
+            raise RecordDamaged(
+                f"{self.results_path} is damaged ({err}); delete it and run "
+                f"`python -m training.fit --resume --out {self.path}` to write it again"
+            ) from err
 
     def write_results(self, results: dict[str, Any]) -> None:
         write_json(self.results_path, results)
@@ -132,8 +178,15 @@ class RunDir:
         """metrics.csv as written: one dict per epoch, values as text ("" where missing)."""
         if not self.metrics_path.is_file():
             return []
-        with self.metrics_path.open(newline="") as f:
-            return list(csv.DictReader(f))
+        try:
+            with self.metrics_path.open(newline="") as f:
+                rows = list(csv.DictReader(f))
+            for row in rows:
+                int(row["epoch"])
+                [float(value) for value in row.values() if value]
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError, csv.Error) as err:
+            raise self._damaged(self.metrics_path, err) from err
+        return rows
 
     def write_metric_rows(self, rows: list[dict[str, str]]) -> None:
         """Writes metrics.csv with every column any row has, in order of appearance."""
@@ -164,9 +217,28 @@ class RunDir:
                 f"{self.unit_kl_path} does not exist: the run recorded no per-unit KL "
                 "(unit_kl_examples = 0)"
             )
-        with np.load(self.unit_kl_path) as record:
-            layers = len(record.files) - 1
-            return record["epochs"], [record[f"layer_{i + 1}"] for i in range(layers)]
+        try:
+            record = load_npz(self.unit_kl_path)
+            epochs = record.pop("epochs")
+            layers = [record.pop(f"layer_{i + 1}") for i in range(len(record))]
+            if any(layer.ndim != 2 or len(layer) != len(epochs) for layer in layers):
+                raise ValueError("its layers do not have one row per recorded epoch")
+        except (ValueError, KeyError) as err:
+            raise self._damaged(self.unit_kl_path, err) from err
+        return epochs, layers
+
+    def check_records(self) -> None:
+        """Reads metrics.csv and unit_kl.npz, so that a damaged one is found before any work
+        starts (RecordDamaged)."""
+        self.read_metric_rows()
+        if self.unit_kl_path.is_file():
+            self.read_unit_kl()
+
+    def _damaged(self, path: Path, err: Exception) -> RecordDamaged:
+        return RecordDamaged(
+            f"{path} is damaged ({err}); move it away and run again: the record then starts "
+            "afresh from the next epoch"
+        )
 
     def write_unit_kl(self, epochs: list[int], layers: list[list[np.ndarray]]) -> None:
         """Writes unit_kl.npz: `epochs` [E] and `layer_1` ... `layer_L`, each [E, units]."""

@@ -32,7 +32,7 @@ from tf_lvae.runs.callbacks import (
     TestEvaluation,
     UnitKLRecorder,
 )
-from tf_lvae.runs.checkpoints import Checkpoint, restore_checkpoint
+from tf_lvae.runs.checkpoints import Checkpoint, latest_intact_checkpoint, restore_checkpoint
 from tf_lvae.runs.run_dir import RunDir, write_atomic
 from tf_lvae.schedules import WarmUp, learning_rate_decay
 
@@ -80,14 +80,14 @@ def training_batches(
 def _restore(model: HierarchicalVAE, run: RunDir, config: RunConfig) -> int:
     """Restores the latest checkpoint of this run, else of the run it starts from
     (fine-tuning); returns the epochs already done."""
-    latest = run.latest_checkpoint()
+    latest = latest_intact_checkpoint(run)
     if latest is not None:
         return restore_checkpoint(model, latest[1])
     if config.init_from is None:
         return 0
     base = RunDir(config.init_from)
     base_config = base.read_config()
-    base_latest = base.latest_checkpoint()
+    base_latest = latest_intact_checkpoint(base)
     if base_latest is None or base_latest[0] < base_config.training.epochs:
         raise ValueError(
             f"fine-tuning starts from a finished run, but {base.path} has done "
@@ -129,9 +129,11 @@ def _callbacks(
 
 
 def is_finished(run: RunDir, config: RunConfig) -> bool:
-    """Whether the run trained all its epochs and wrote its results."""
+    """Whether the run trained all its epochs and wrote its results and an intact final
+    model (a damaged model.keras is rebuilt by `train_run`)."""
     latest = run.latest_checkpoint()
-    return run.results_path.is_file() and latest is not None and latest[0] >= config.training.epochs
+    done = latest is not None and latest[0] >= config.training.epochs
+    return done and run.results_path.is_file() and run.model_file_intact()
 
 
 def fit_run(
@@ -251,6 +253,9 @@ def train_run(
     if is_finished(run, config):
         print_fn(f"{run.path} is finished; its results are in {run.results_path}")
         return run.read_results()
+    run.check_records()
+    for path in run.remove_temporary_files():
+        print_fn(f"removed {path}, left by an interrupted write")
     data = load_run_data(config, data)
     model = fit_run(run, config, data, print_fn, extra_callbacks)
     batch_norm = save_final_model(run, config, model, data, print_fn)
