@@ -27,122 +27,31 @@ expected. See docs/serving.md.
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras
-import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
+from export.signatures import Input, ServingLimits, checked, signatures
 from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE
-from tf_lvae.cli import ArgumentParser, non_negative_int, positive_int, run_command
+from tf_lvae.cli import (
+    ArgumentParser,
+    default_of,
+    given_fields,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    run_command,
+)
 from tf_lvae.config import PAPER_TEST_IW_SAMPLES
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.runs.checkpoints import load_run_model
-from tf_lvae.runs.run_dir import write_atomic_dir
-
-
-@dataclass(frozen=True)
-class Input:
-    """A named signature input: dtype, required shape (None: any size) and allowed range."""
-
-    name: str
-    dtype: tf.DType
-    shape: tuple[int | None, ...]
-    low: float | None = None
-    high: float | None = None
-
-    def spec(self) -> tf.TensorSpec:
-        """Declared without a shape: TF Serving does not check shapes, so `check` does."""
-        return tf.TensorSpec(None, self.dtype, name=self.name)
-
-    def describe(self) -> str:
-        """E.g. 'float32 of shape [batch, 28, 28] in [0, 1]'."""
-        dims = ", ".join("batch" if d is None else str(d) for d in self.shape)
-        text = f"{self.dtype.name} of shape [{dims}]" if self.shape else f"{self.dtype.name} scalar"
-        if self.high is not None:
-            return f"{text} in [{self.low:g}, {self.high:g}]"
-        return text if self.low is None else f"{text} >= {self.low:g}"
-
-    def check(self, value: tf.Tensor) -> tf.Tensor:
-        """value, after in-graph checks of its shape and range that fail with an
-        InvalidArgument naming what is expected; with its static shape for what follows."""
-        return self._check_range(self._check_shape(value))
-
-    def _fail_unless(self, condition: tf.Tensor, got: str, *data) -> tf.Operation:
-        message = f"{self.name} must be {self.describe()}; got {got}".rstrip()
-        return tf.debugging.Assert(condition, [message, *data], summarize=16)
-
-    def _check_shape(self, value: tf.Tensor) -> tf.Tensor:
-        actual = tf.shape(value)
-        expected = [-1 if d is None else d for d in self.shape]
-        shape_ok = tf.cond(
-            tf.equal(tf.size(actual), len(expected)),
-            lambda: tf.reduce_all((actual == expected) | (tf.constant(expected) < 0)),
-            lambda: tf.constant(False),
-        )
-        # A reshape, not set_shape or ensure_shape: grappler would take those for facts
-        # about the input and fold the check away.
-        with tf.control_dependencies([self._fail_unless(shape_ok, "shape", actual)]):
-            return tf.reshape(value, expected)
-
-    def _check_range(self, value: tf.Tensor) -> tf.Tensor:
-        if self.low is None:
-            return value
-        in_range = value >= tf.cast(self.low, self.dtype)
-        if self.high is not None:
-            in_range &= value <= tf.cast(self.high, self.dtype)
-        got = ("values from", tf.reduce_min(value), "to", tf.reduce_max(value))
-        if not self.shape:
-            got = ("", value)
-        with tf.control_dependencies([self._fail_unless(tf.reduce_all(in_range), *got)]):
-            return tf.identity(value)
-
-
-NUM_SAMPLES = Input("num_samples", tf.int32, (), low=1)
-SEED = Input("seed", tf.int32, (2,))
-TEMPERATURE = Input("temperature", tf.float32, (), low=0)
-
-
-def signatures(
-    model: HierarchicalVAE,
-    num_samples: int = PAPER_TEST_IW_SAMPLES,
-    chunk_size: int = DEFAULT_IW_CHUNK_SIZE,
-    score_seed: int = 0,
-) -> dict[str, tuple[tuple[Input, ...], Callable[..., dict[str, tf.Tensor]]]]:
-    """The exported signatures: name -> (inputs, function of those inputs -> named outputs).
-
-    The first one is also served as "serving_default" (see `export_model`).
-    """
-    config = model.model_config
-    x = Input("x", tf.float32, (None, *config.input_shape), low=0, high=1)
-    from_layer = Input("from_layer", tf.int32, (), low=1, high=config.num_layers)
-
-    def score(x, num_samples):
-        return model.score(x, num_samples, chunk_size, seed=score_seed)
-
-    def sample(num_samples, seed, from_layer=None, temperature=1.0):
-        return {"images": model.sample(num_samples, from_layer, temperature, seed)}
-
-    return {
-        "score_default": ((x,), lambda x: score(x, num_samples)),
-        "score": ((x, NUM_SAMPLES), score),
-        "encode": ((x,), model.encode),
-        "reconstruct": ((x,), lambda x: {"reconstruction": model.reconstruct(x)}),
-        "sample": ((NUM_SAMPLES, SEED, from_layer, TEMPERATURE), sample),
-        "sample_default": ((NUM_SAMPLES, SEED), sample),
-    }
-
-
-def _checked(inputs: tuple[Input, ...], fn: Callable) -> Callable:
-    """fn called on its inputs after their checks."""
-
-    def call(*values):
-        return fn(*(i.check(v) for i, v in zip(inputs, values, strict=True)))
-
-    return call
+from tf_lvae.runs.run_dir import check_writable, write_atomic_dir, write_json
 
 
 def export_model(
@@ -151,20 +60,63 @@ def export_model(
     num_samples: int = PAPER_TEST_IW_SAMPLES,
     chunk_size: int = DEFAULT_IW_CHUNK_SIZE,
     score_seed: int = 0,
+    limits: ServingLimits | None = None,
+    source: str | None = None,
 ) -> Path:
     """Writes the SavedModel of `signatures` to export_dir (which must not exist) and
-    returns its path. It is written beside it and renamed into place, so a server watching
-    the parent folder never loads a partial export."""
+    returns its path. Its signature metadata declares every input's shape, and
+    assets.extra/tf_lvae.json records the export's settings and limits (and `source`, the
+    run it came from). It is written beside it and renamed into place, so a server
+    watching the parent folder never loads a partial export."""
     export_dir = Path(export_dir)
+    limits = limits or ServingLimits()
     if export_dir.exists():
         raise FileExistsError(f"{export_dir} already exists; export to another version")
+    if num_samples > limits.max_score_samples:
+        raise ValueError(
+            f"the K of score_default ({num_samples}, --num-samples) is above the export's "
+            f"max_score_samples ({limits.max_score_samples}, --max-score-samples)"
+        )
     # keras' ExportArchive saves only the variables the endpoints use (no optimizer state)
     # and serves its first endpoint, score_default, as "serving_default" too.
     archive = keras.export.ExportArchive()
-    for name, (inputs, fn) in signatures(model, num_samples, chunk_size, score_seed).items():
-        archive.add_endpoint(name, _checked(inputs, fn), [i.spec() for i in inputs])
-    write_atomic_dir(export_dir, lambda tmp: archive.write_out(str(tmp), verbose=False))
+    exported = signatures(model, num_samples, chunk_size, score_seed, limits)
+    for name, (inputs, fn) in exported.items():
+        archive.add_endpoint(name, checked(inputs, fn), [i.spec() for i in inputs])
+    record = {
+        "source": source,
+        "model": model.model_config.to_dict(),
+        "batch_norm_statistics": model.batch_norm_statistics,
+        "score_default_num_samples": num_samples,
+        "chunk_size": chunk_size,
+        "score_seed": score_seed,
+        "limits": dataclasses.asdict(limits),
+    }
+
+    def write(folder: Path) -> None:
+        archive.write_out(str(folder), verbose=False)
+        declare_shapes(folder, {name: inputs for name, (inputs, _) in exported.items()})
+        write_json(folder / "assets.extra" / "tf_lvae.json", record)
+
+    write_atomic_dir(export_dir, write)
     return export_dir
+
+
+def declare_shapes(export_dir: Path, inputs: dict[str, tuple[Input, ...]]) -> None:
+    """Writes every signature input's shape into the SavedModel's signature metadata (what
+    TF Serving's metadata API and saved_model_cli show); "serving_default" is the first
+    signature's. The graph itself keeps inputs of any shape and checks them (Input.spec)."""
+    path = export_dir / "saved_model.pb"
+    saved = saved_model_pb2.SavedModel.FromString(path.read_bytes())
+    shapes = {**inputs, "serving_default": next(iter(inputs.values()))}
+    for meta_graph in saved.meta_graphs:
+        for name, signature in meta_graph.signature_def.items():
+            for spec in shapes.get(name, ()):
+                shape = signature.inputs[spec.name].tensor_shape
+                shape.Clear()
+                for size in spec.declared_shape:
+                    shape.dim.add(size=size)
+    path.write_bytes(saved.SerializeToString())
 
 
 def next_version(export_base: Path) -> int:
@@ -199,17 +151,32 @@ def build_parser() -> ArgumentParser:
         default=0,
         help="the fixed seed of score's samples (default: %(default)s)",
     )
+    limits = parser.add_argument_group("the most work one request may ask for")
+    for name, kind in (
+        ("max_batch", positive_int),
+        ("max_samples", positive_int),
+        ("max_score_samples", positive_int),
+        ("max_temperature", positive_float),
+    ):
+        limits.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=kind,
+            default=argparse.SUPPRESS,
+            help=f"default {default_of(ServingLimits, name):,}",
+        )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    base = Path(args.out)
+    base = check_writable(Path(args.out), "folder", "--out")
     target = base / str(args.version or next_version(base))
     if target.exists():
         raise FileExistsError(f"{target} already exists; choose another --version")
+    limits = ServingLimits(**given_fields(args, ServingLimits))
     model = load_run_model(args.run)
-    export_model(model, target, args.num_samples, args.chunk_size, args.score_seed)
+    source = str(Path(args.run).resolve())
+    export_model(model, target, args.num_samples, args.chunk_size, args.score_seed, limits, source)
     print(f"exported {args.run} to {target}; serve {base.resolve()} (see docs/serving.md)")
     return 0
 

@@ -65,15 +65,30 @@ REQUESTS = {
     "bad_layer": ("sample", {**SAMPLE, "from_layer": 4}),
     "bad_seed": ("sample_default", {"num_samples": 3, "seed": [1, 2, 3]}),
     "bad_temperature": ("sample", {**SAMPLE, "temperature": -1.0}),
+    "infinite_temperature": ("sample", {**SAMPLE, "temperature": float("inf")}),
+    "absurd_temperature": ("sample", {**SAMPLE, "temperature": 1e30}),
+    "too_many_samples": ("sample_default", {"num_samples": 10**6, "seed": [1, 2]}),
+    "too_large_k": ("score", {"x": X, "num_samples": 10**8}),
+    "too_much_score_work": ("score", {"x": X16, "num_samples": 400_000}),
+    "too_large_batch": ("encode", {"x": np.zeros((10_001, 6, 6), "float32")}),
 }
+X_SHAPE = "x must be float32 of shape [batch <= 10000, 6, 6] in [0, 1]"
+TEMPERATURE = "temperature must be float32 scalar in [0, 10]; got]"
 ERRORS = {
-    "bad_shape": "x must be float32 of shape [batch, 6, 6] in [0, 1]; got shape] [2 5 5]",
-    "bad_rank": "x must be float32 of shape [batch, 6, 6] in [0, 1]; got shape] [2 36]",
-    "bad_range": "x must be float32 of shape [batch, 6, 6] in [0, 1]; got values from] [0] [to]",
-    "bad_num_samples": "num_samples must be int32 scalar >= 1; got] [0]",
+    "bad_shape": f"{X_SHAPE}; got shape] [2 5 5]",
+    "bad_rank": f"{X_SHAPE}; got shape] [2 36]",
+    "bad_range": f"{X_SHAPE}; got values from] [0] [to]",
+    "bad_num_samples": "num_samples must be int32 scalar in [1, 5e+06]; got] [0]",
     "bad_layer": "from_layer must be int32 scalar in [1, 3]; got] [4]",
     "bad_seed": "seed must be int32 of shape [2]; got shape] [3]",
-    "bad_temperature": "temperature must be float32 scalar >= 0; got] [-1]",
+    "bad_temperature": f"{TEMPERATURE} [-1]",
+    "infinite_temperature": f"{TEMPERATURE} [inf]",
+    "absurd_temperature": f"{TEMPERATURE} [1e+30]",
+    "too_many_samples": "num_samples must be int32 scalar in [1, 10000]; got] [1000000]",
+    "too_large_k": "num_samples must be int32 scalar in [1, 5e+06]; got] [100000000]",
+    "too_much_score_work": "x examples x num_samples must be at most 5000000 "
+    "(max_score_samples of the export); got] [6400000]",
+    "too_large_batch": f"{X_SHAPE}; got shape] [10001 6 6]",
     "bad_dtype": "expected to be a float tensor but is a double tensor",
 }
 
@@ -265,6 +280,47 @@ def test_saved_model_cli_lists_every_signature(exports):
     command = [str(cli), "show", "--dir", str(exports["tiny"]), "--all"]
     shown = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
     assert set(re.findall(r"signature_def\['(\w+)'\]", shown.stdout)) >= SIGNATURES
+    # every input's shape is declared
+    assert not re.search(
+        r"inputs\['\w+'\] tensor_info:\s+dtype: \w+\s+shape: unknown", shown.stdout
+    )
+    assert re.search(r"inputs\['x'\] tensor_info:\s+dtype: DT_FLOAT\s+shape: \(-1, 6, 6\)",
+                     shown.stdout)  # fmt: skip
+    assert re.search(r"inputs\['seed'\] tensor_info:\s+dtype: DT_INT32\s+shape: \(2\)",
+                     shown.stdout)  # fmt: skip
+
+
+def test_the_export_records_its_settings_and_limits(exports):
+    record = json.loads((exports["tiny"] / "assets.extra" / "tf_lvae.json").read_text())
+    assert record["score_default_num_samples"] == NUM_SAMPLES
+    assert record["limits"] == {
+        "max_batch": 10_000,
+        "max_samples": 10_000,
+        "max_score_samples": 5_000_000,
+        "max_temperature": 10.0,
+    }
+    assert record["source"].endswith("run") and record["model"]["latent_dims"] == [5, 4, 3]
+
+
+def test_a_k_above_the_limits_is_refused_at_export(exports, tmp_path, capsys):
+    run = exports["unfinished"].parents[1] / "unfinished"
+    assert export(run, tmp_path / "x", "--num-samples", "1000000000") == 2
+    assert "above the export's max_score_samples" in capsys.readouterr().err
+    assert export(run, tmp_path / "y", "--max-batch", "2", "--max-samples", "5") == 0
+    record = json.loads((tmp_path / "y" / "1" / "assets.extra" / "tf_lvae.json").read_text())
+    assert (record["limits"]["max_batch"], record["limits"]["max_samples"]) == (2, 5)
+
+
+def test_memory_stays_flat_for_a_large_batch_at_the_limit(exports, tmp_path):
+    """10,000 MNIST-sized images at K = 100 (1,000,000 samples) on the paper's model: the
+    chunks hold at most 25,600 rows, so the serving process stays far below 8 GiB."""
+    x = images(10_000, 1, (28, 28))
+    responses = run_client(
+        [request("large", exports["paper"], body("score", {"x": x, "num_samples": 100}))],
+        tmp_path,
+    )
+    assert len(responses["large"]["outputs"]["log_likelihood"]) == 10_000
+    assert responses["max_rss_mib"] < 3 * 1024
 
 
 def test_versions_are_numbered_and_never_overwritten(exports, capsys):

@@ -122,6 +122,8 @@ def untrained_run(path) -> RunDir:
         (["--run", "{run}", "--split", "validation"], "held out no validation set"),
         (["--run", "{run}", "--split", "dev"], "invalid choice: 'dev'"),
         (["--iw-samples", "5"], "the following arguments are required: --run"),
+        (["--run", "{run}", "--out", "{tmp}"], "is a folder; give a file name to --out"),
+        (["--run", "{run}", "--out", "/proc/tf_lvae/r.json"], "cannot write to /proc/tf_lvae"),
     ],
 )
 def test_wrong_input_exits_2_with_one_line(argv, message, run, tmp_path, user_error):

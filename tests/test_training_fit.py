@@ -5,6 +5,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 from tf_lvae.cli import run_command
 from tf_lvae.evaluation.batch_norm import batch_norm_layers
 from tf_lvae.runs.checkpoints import load_run_model
+from tf_lvae.runs.run_dir import RunDir
 from training.fit import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,12 +140,21 @@ def test_a_killed_run_resumes_to_the_same_result_as_an_uninterrupted_one(tmp_pat
         (["--dataset", "mnist-sample", "--batch-size", "9000"], "larger than the 5000 training"),
         (["--resume", "--out", "/nonexistent/run"], "nothing to resume"),
         (["--epochs", "3"], "--dataset is required"),
+        (["--dataset", "mnist-sample", "--validation", "-1"], "must select between 1 and 4999"),
+        (["--dataset", "mnist-sample", "--validation", "nan"], "got nan"),
+        (["--dataset", "mnist-sample", "--validation", "1e9"], "got 1000000000"),
+        (["--dataset", "mnist-sample", "--seed", str(2**40)], "seed must be below 2**31"),
+        (["--dataset", "mnist-sample", "--validation", "4900"], "left after the validation"),
+        (["--dataset", "mnist", "--data-dir", "/no/such/mnist"], "no such folder"),
+        (["--dataset", "mnist-sample", "--out", "/proc/tf_lvae/run"], "cannot write the run"),
+        (["--resume", "--finetune", "--out", "/tmp"], "cannot be combined"),
     ],
 )
 def test_wrong_arguments_exit_2_with_one_line(argv, message, user_error, tmp_path):
     out = [] if "--out" in argv else ["--out", str(tmp_path / "r")]
     user_error(main, [*argv, *out], message)
-    assert not (tmp_path / "r" / "config.json").exists()
+    assert not (tmp_path / "r").exists()  # nothing is written before every check passed
+    assert not Path("/no/such/mnist").exists()
 
 
 def test_an_existing_run_is_not_overwritten(tmp_path, capsys):
@@ -214,3 +225,58 @@ def test_a_damaged_config_is_named_with_what_to_do(tmp_path, user_error):
     run.mkdir()
     (run / "config.json").write_text('{"dataset": "mnist-sa')
     user_error(main, ["--resume", "--out", str(run)], "config.json is damaged")
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A finished 1-epoch run."""
+    run = tmp_path_factory.mktemp("finished") / "run"
+    argv = ["--dataset", "mnist-sample", "--latent-dims", "8,4", "--hidden-dims", "32,16"]
+    argv += ["--epochs", "1", "--no-xla", "--final-iw-samples", "2", "--eval-every", "0"]
+    assert main([*argv, "--unit-kl-examples", "0", "--out", str(run)]) == 0
+    return run
+
+
+def test_options_that_contradict_the_run_are_refused(finished, user_error):
+    user_error(
+        main,
+        ["--resume", "--out", str(finished), "--dataset", "omniglot", "--lr", "5"],
+        "learning_rate 5.0 (saved 0.001)",
+    )
+    user_error(main, ["--resume", "--out", str(finished), "--epochs", "0"], "not shortened")
+    user_error(main, ["--resume", "--out", str(finished), "--model", "vae"], "kind 'vae'")
+
+
+def test_resume_with_more_epochs_extends_a_finished_run(finished, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(finished, copy)
+    assert main(["--resume", "--out", str(copy), "--epochs", "2", "--lr", "0.001"]) == 0
+    assert "extending the run from 1 to 2 epochs" in capsys.readouterr().out
+    assert [r["epoch"] for r in metrics(copy)] == ["1", "2"]
+    assert json.loads((copy / "config.json").read_text())["training"]["epochs"] == 2
+
+
+def test_a_failed_finetune_writes_nothing(finished, tmp_path, user_error):
+    copy = tmp_path / "run"
+    shutil.copytree(finished, copy)
+    config = json.loads((copy / "config.json").read_text())
+    config["training"]["epochs"] = 5  # the run is unfinished now
+    (copy / "config.json").write_text(json.dumps(config))
+    user_error(main, ["--finetune", "--out", str(copy)], "has done 1 of its 5 epochs")
+    assert not (copy / "finetune").exists()
+
+
+def test_a_second_writer_is_refused_and_a_killed_one_leaves_no_lock(finished, tmp_path, user_error):
+    with RunDir(finished).lock():
+        user_error(main, ["--resume", "--out", str(finished)], f"(pid {os.getpid()})")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from tf_lvae.runs.run_dir import RunDir\n"
+         "with RunDir(sys.argv[1]).lock():\n    print('locked', flush=True); time.sleep(60)",
+         str(finished)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout.readline().strip() == "locked"
+    holder.kill()
+    holder.wait()
+    with RunDir(finished).lock():  # released by the OS with the killed process
+        pass

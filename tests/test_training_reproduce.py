@@ -72,8 +72,13 @@ def test_the_runner_skips_finished_runs_and_resumes_interrupted_ones(tmp_path, c
         (["--experiment", "figure3", "--iw-samples", "0"], "--iw-samples: must be >= 1"),
         (["--experiment", "figure3", "--variants", "IWAE"], "unknown variant 'IWAE'"),
         (["--experiment", "figure3", "--dataset", "cifar"], "unknown dataset 'cifar'"),
+        (["--experiment", "figure3", "--out", "{file}"], "is a file, not a folder"),
     ],
 )
 def test_wrong_arguments_exit_2_with_one_line(argv, message, tmp_path, user_error):
-    user_error(main, [*argv, "--out", str(tmp_path / "out")], message)
+    (tmp_path / "file").write_text("")
+    argv = [a.format(file=tmp_path / "file") for a in argv]
+    user_error(
+        main, [*argv, "--out", str(tmp_path / "out")] if "--out" not in argv else argv, message
+    )
     assert not (tmp_path / "out").exists()

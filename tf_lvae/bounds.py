@@ -76,7 +76,7 @@ def training_objective(
 def chunked_iw_bound(
     log_weights_fn: Callable[[int | tf.Tensor, tf.Tensor], tf.Tensor],
     num_samples: int | tf.Tensor,
-    chunk_size: int,
+    chunk_size: int | tf.Tensor,
     seed: tf.Tensor,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """The IW bound with K = num_samples, drawn in chunks so memory does not grow with K.
@@ -85,12 +85,13 @@ def chunked_iw_bound(
     Returns (iw_bound [B], elbo [B]): the bound over all K samples and the mean log
     weight (the ELBO estimated with K samples). A running log-sum-exp keeps it exact.
 
-    K is a Python int (static chunk shapes, as XLA needs) or a scalar integer tensor
-    (e.g. a serving input): then the chunk sizes are computed in the graph and the last,
-    partial chunk runs under tf.cond. Both draw the same samples for the same K.
+    K and chunk_size are Python ints (static chunk shapes, as XLA needs) or scalar integer
+    tensors (e.g. from a serving request): then the chunk sizes are computed in the graph
+    and the last, partial chunk runs under tf.cond. Both draw the same samples for the
+    same K and chunk size.
     """
-    static = isinstance(num_samples, int)
-    if chunk_size < 1 or (static and num_samples < 1):
+    static = isinstance(num_samples, int) and isinstance(chunk_size, int)
+    if (isinstance(chunk_size, int) and chunk_size < 1) or (static and num_samples < 1):
         raise ValueError(f"num_samples and chunk_size must be >= 1: {num_samples}, {chunk_size}")
     if static:
         chunk = min(chunk_size, num_samples)

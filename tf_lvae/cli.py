@@ -34,7 +34,7 @@ def run_command(main: Callable[[Sequence[str] | None], int], argv: Sequence[str]
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except TrainingFailed as error:
+    except (TrainingFailed, OSError) as error:  # OSError: e.g. the disk filled up
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as interruption:

@@ -210,6 +210,7 @@ class TrainingConfig:
                 isinstance(value, int) and value >= 0,
                 f"{name} must be a non-negative integer, got {value!r}.",
             )
+        _require(self.seed < 2**31, f"seed must be below 2**31, got {self.seed}.")
         for name in (
             "batch_size",
             "mc_samples",
@@ -372,6 +373,26 @@ class RunConfig:
     unit_kl_examples: int = 1000
     init_from: str | None = None
     dequantize: bool = True
+
+    def __post_init__(self) -> None:
+        _require(
+            isinstance(self.validation, int | float)
+            and math.isfinite(self.validation)
+            and self.validation >= 0,
+            f"validation must be a count or a fraction >= 0, got {self.validation!r}.",
+        )
+        for name, low in (
+            ("monitor_every", 1),
+            ("eval_every", 0),
+            ("eval_iw_samples", 1),
+            ("final_iw_samples", 1),
+            ("unit_kl_examples", 0),
+        ):
+            value = getattr(self, name)
+            _require(
+                isinstance(value, int) and value >= low,
+                f"{name} must be an integer >= {low}, got {value!r}.",
+            )
 
     def to_dict(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

@@ -31,7 +31,7 @@ from tf_lvae.data.splits import SPLITS
 from tf_lvae.errors import TrainingFailed
 from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES
 from tf_lvae.runs.report import EvaluationSettings, evaluate_run
-from tf_lvae.runs.run_dir import RunDir, write_json
+from tf_lvae.runs.run_dir import RunDir, check_writable, write_json
 
 GIVEN = argparse.SUPPRESS  # options not given keep EvaluationSettings' defaults
 
@@ -72,8 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = EvaluationSettings(**given_fields(args, EvaluationSettings))
     run = RunDir(args.run)
-    report = evaluate_run(run.path, settings)
     out = Path(args.out) if args.out else run.evaluation_path(settings.split)
+    check_writable(out, "file", "--out")
+    report = evaluate_run(run.path, settings)
     write_json(out, report)
     print(f"-> {out}")
     if not all(math.isfinite(report[key]) for key in ("log_likelihood", "elbo")):

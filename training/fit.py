@@ -28,6 +28,7 @@ from tf_lvae.cli import (
 from tf_lvae.config import (
     FINETUNE_EPOCHS,
     PAPER_HIDDEN_DIMS,
+    PAPER_LATENT_DIMS,
     PAPER_NUM_LAYERS,
     ModelConfig,
     RunConfig,
@@ -36,7 +37,8 @@ from tf_lvae.config import (
 )
 from tf_lvae.data import DATASET_NAMES, DatasetArrays, load_dataset
 from tf_lvae.data.datasets import dataset_slug
-from tf_lvae.runs.configure import configure_run
+from tf_lvae.runs.checkpoints import final_checkpoint
+from tf_lvae.runs.configure import configure_run, continued_config
 from tf_lvae.runs.run_dir import RunDir
 from tf_lvae.runs.train import train_run
 
@@ -60,7 +62,9 @@ def build_parser() -> ArgumentParser:
         f"(default {FINETUNE_EPOCHS}), lr x 0.75 every 200 epochs, 10 MC and 10 IW samples",
     )
     m = p.add_argument_group("model (default: the paper's for the dataset)")
-    m.add_argument("--model", dest="kind", choices=("lvae", "vae"), default="lvae")
+    m.add_argument(
+        "--model", dest="kind", choices=("lvae", "vae"), default=GIVEN, help="default: lvae"
+    )
     sizes = m.add_mutually_exclusive_group()
     sizes.add_argument(
         "--layers", type=positive_int, help=f"latent layers, 1..{PAPER_NUM_LAYERS} (default 5)"
@@ -143,7 +147,7 @@ def config_from_args(args: argparse.Namespace, data: DatasetArrays) -> RunConfig
     return configure_run(
         args.dataset,
         data,
-        kind=args.kind,
+        kind=getattr(args, "kind", "lvae"),
         num_layers=layers,
         model=model_changes(args),
         training=given_fields(args, TrainingConfig),
@@ -153,47 +157,90 @@ def config_from_args(args: argparse.Namespace, data: DatasetArrays) -> RunConfig
 
 def default_out(args: argparse.Namespace) -> str:
     layers = len(args.latent_dims) if "latent_dims" in args else args.layers or PAPER_NUM_LAYERS
-    return f"runs/{dataset_slug(args.dataset)}-{args.kind}-{layers}"
+    return f"runs/{dataset_slug(args.dataset)}-{getattr(args, 'kind', 'lvae')}-{layers}"
 
 
-def finetune(base: RunDir, epochs: int | None) -> RunDir:
-    """The fine-tuning run of the finished run in `base` (created at the first call)."""
+def given_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The options given, as changes to a saved run's config (see `continued_config`)."""
+    model = model_changes(args)
+    if args.layers:
+        model["latent_dims"] = PAPER_LATENT_DIMS[: args.layers]
+    return {
+        **given_fields(args, RunConfig),
+        "model": model,
+        "training": given_fields(args, TrainingConfig),
+    }
+
+
+def continue_run(run: RunDir, changes: dict[str, Any]) -> None:
+    """Continues the saved run in `run` with the options given again, under its lock."""
+    with run.lock():
+        config, notes = continued_config(run.read_config(), changes)
+        for note in notes:
+            print(f"{run.path}: {note}")
+        if notes:
+            run.write_config(config)
+        train_run(run)
+
+
+def fine_tuning(base: RunDir, args: argparse.Namespace) -> None:
+    """The paper's fine-tuning of the finished run in `base`, in base/finetune: created at
+    the first call (--epochs more epochs, default FINETUNE_EPOCHS), continued after."""
     out = base.finetune
-    if not out.exists():
-        base_config = base.read_config()
-        out.write_config(
-            dataclasses.replace(
-                base_config,
-                training=finetune_config(base_config.training, epochs or FINETUNE_EPOCHS),
-                init_from=str(base.path.resolve()),
-            )
-        )
-    return out
+    changes = given_changes(args)
+    base_config = base.read_config()
+    if args.epochs is not None:
+        changes["training"]["epochs"] = base_config.training.epochs + args.epochs
+    if out.exists():
+        continue_run(out, changes)
+        return
+    final_checkpoint(base)  # the base must be finished before anything is written
+    config, _ = continued_config(base_config, {"model": changes["model"]})
+    training = {k: v for k, v in changes["training"].items() if k != "epochs" and v is not None}
+    run_fields = {k: v for k, v in changes.items() if k not in ("model", "training", "dataset")}
+    config = dataclasses.replace(
+        config,
+        **{k: v for k, v in run_fields.items() if v is not None},
+        training=finetune_config(base_config.training, args.epochs or FINETUNE_EPOCHS).replace(
+            **training
+        ),
+        init_from=str(base.path.resolve()),
+    )
+    with out.lock():
+        out.write_config(config)
+        train_run(out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.resume and args.finetune:
+        parser.error("--resume and --finetune cannot be combined: --finetune alone continues an "
+                     "interrupted fine-tuning")  # fmt: skip
     if args.dataset is None and not (args.out and (args.resume or args.finetune)):
         parser.error("--dataset is required (except with --resume or --finetune and --out)")
     out = RunDir(args.out or default_out(args))
     if args.finetune:
-        train_run(finetune(out, args.epochs))
+        fine_tuning(out, args)
         return 0
     if args.resume:
         if not out.exists():
             raise FileNotFoundError(f"nothing to resume: {out.config_path} does not exist")
-        train_run(out)
+        continue_run(out, given_changes(args))
         return 0
+    exists = FileExistsError(
+        f"{out.path} already holds a run; continue it with --resume, or choose another --out"
+    )
     if out.exists():
-        raise FileExistsError(
-            f"{out.path} already holds a run; continue it with --resume, or choose another --out"
-        )
+        raise exists
     data = load_dataset(args.dataset, args.data_dir)
-    config = config_from_args(args, data)
-    out.write_config(config)
-    print(f"run directory: {out.path}  (continue an interrupted run with --resume)")
-    train_run(out, data=data)
+    config = config_from_args(args, data)  # every setting is checked before anything is written
+    with out.lock():
+        if out.exists():
+            raise exists
+        out.write_config(config)
+        print(f"run directory: {out.path}  (continue an interrupted run with --resume)")
+        train_run(out, data=data)
     return 0
 
 

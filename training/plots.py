@@ -28,7 +28,7 @@ from tf_lvae.evaluation.analysis import (
 )
 from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES, set_batch_norm_statistics
 from tf_lvae.runs.checkpoints import load_run_model
-from tf_lvae.runs.run_dir import RecordDamaged, RunDir
+from tf_lvae.runs.run_dir import RecordDamaged, RunDir, check_writable
 
 MAX_EXAMPLES = 100_000  # test examples of the analysis figures
 MAX_SAMPLES = 1_000  # images of one sample grid
@@ -75,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run = RunDir(args.run)
     config = run.read_config()
+    check_writable(run.plots_dir, "folder", "--run (its plots/ folder)")
     unit_kl = read_record(run.read_unit_kl, "Fig. 5 (unit_kl.png)")
     metrics = read_record(run.read_metrics, "Fig. 4 (bounds.png)")
     model = load_run_model(run.path, "latest" if args.bn_stats == "moving" else "final")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tf_lvae.cli import (
     ArgumentParser,
@@ -32,6 +33,7 @@ from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES
 from tf_lvae.paper.experiments import EXPERIMENTS, get_experiment, get_variant
 from tf_lvae.paper.runner import run_experiment
 from tf_lvae.paper.settings import ReproduceSettings
+from tf_lvae.runs.run_dir import check_writable
 
 
 def layer_list(text: str) -> tuple[int, ...]:
@@ -110,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     settings = ReproduceSettings(**given_fields(args, ReproduceSettings))
     out = args.out or f"runs/reproduce-{dataset_slug(settings.dataset or experiment.dataset)}"
+    check_writable(Path(out), "folder", "--out")
     run_experiment(experiment, out, settings, layers=args.layers, variants=variants)
     return 0
 

@@ -8,11 +8,12 @@ columnar format ({"signature_name", "inputs"}); input values are converted to th
 signature's dtypes as the server does. A body may also carry "dtypes" ({input: dtype}),
 which REST cannot express, to send another dtype. RESPONSES_JSON gets {name: response}
 shaped like the server's, {"outputs": ...} (unnamed when there is one output) or
-{"error": message}, and "signatures": {export_dir: {signature: {"inputs": {name: dtype},
-"outputs": [names]}}}.
+{"error": message}, "signatures": {export_dir: {signature: {"inputs": {name: dtype},
+"outputs": [names]}}}, and "max_rss_mib", the process's peak resident memory.
 """
 
 import json
+import resource
 import sys
 
 import tensorflow as tf
@@ -52,6 +53,7 @@ def main(requests_path: str, responses_path: str) -> None:
     loaded = {path: tf.saved_model.load(path) for path in paths}
     responses = {r["name"]: predict(loaded[r["export_dir"]], r["body"]) for r in requests}
     responses["signatures"] = {path: describe(model) for path, model in loaded.items()}
+    responses["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with open(responses_path, "w") as f:
         json.dump(responses, f)
 

@@ -132,9 +132,15 @@ def load_dataset(name: str, data_dir: str | None = None, *, download: bool = Tru
         return mnist_sample()
     if name not in DATASETS:
         raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(DATASET_NAMES)}")
-    if data_dir is not None and name in _FILE_READERS:
+    if data_dir is not None:
         folder = Path(data_dir).expanduser()
-        found = _FILE_READERS[name](folder) if folder.is_dir() else None
+        if not folder.is_dir():  # before tensorflow-datasets would create it
+            what = f"{_FILE_HINTS[name]}, or " if name in _FILE_HINTS else ""
+            raise DatasetError(
+                f"{folder}: no such folder (data_dir, --data-dir); give the folder that holds "
+                f"{what}a tensorflow-datasets data_dir"
+            )
+        found = _FILE_READERS[name](folder) if name in _FILE_READERS else None
         if found is not None:
             return found
     try:

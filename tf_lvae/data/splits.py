@@ -9,6 +9,7 @@ binarization, dequantization); everything evaluated uses one fixed draw of the s
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 
 import numpy as np
@@ -62,6 +63,23 @@ def draw_once(data: DatasetArrays, x: np.ndarray, seed: int) -> np.ndarray:
     return x
 
 
+def validation_count(size: int | float, total: int) -> int:
+    """The number of the `total` training examples a validation `size` holds out: an int
+    count, or a float fraction in (0, 1). Raises ValueError unless it leaves both parts
+    non-empty."""
+    if isinstance(size, bool) or not isinstance(size, numbers.Real):
+        raise TypeError(f"size must be an int count or a float fraction, got {size!r}")
+    is_count = isinstance(size, numbers.Integral)
+    fraction_ok = is_count or (math.isfinite(size) and 0.0 < size < 1.0)
+    count = int(size) if is_count else round(float(size) * total) if fraction_ok else 0
+    if not (fraction_ok and 0 < count < total):
+        raise ValueError(
+            f"the validation size (--validation) must select between 1 and {total - 1} of the "
+            f"{total} training examples (an int count, or a fraction in (0, 1)), got {size!r}"
+        )
+    return count
+
+
 def split_validation(
     data: DatasetArrays, size: int | float, seed: int
 ) -> tuple[DatasetArrays, np.ndarray, np.ndarray | None]:
@@ -71,15 +89,7 @@ def split_validation(
     examples are chosen with ``seed``, and both parts keep the original order.
     """
     total = len(data.x_train)
-    if isinstance(size, bool) or not isinstance(size, numbers.Real):
-        raise TypeError(f"size must be an int count or a float fraction, got {size!r}")
-    is_count = isinstance(size, numbers.Integral)
-    count = int(size) if is_count else round(float(size) * total)
-    if not 0 < count < total or not (is_count or 0.0 < size < 1.0):
-        raise ValueError(
-            f"validation size {size!r} must select between 1 and {total - 1} of the {total} "
-            "training examples (an int count, or a float fraction in (0, 1))"
-        )
+    count = validation_count(size, total)
     held_out = np.zeros(total, dtype=bool)
     held_out[np.random.default_rng(seed).permutation(total)[:count]] = True
     y = data.y_train

@@ -47,14 +47,11 @@ def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def prepare_run(path: Path, config: RunConfig) -> RunDir:
-    """The run directory at `path` holding `config`: created if new; an existing one must
-    hold the same settings (so that a rerun resumes it instead of mixing budgets)."""
+def check_run(path: Path, config: RunConfig) -> RunDir:
+    """The run directory at `path`, which must be new or hold the same settings as
+    `config` (so that a rerun resumes it instead of mixing budgets). Writes nothing."""
     run = RunDir(path)
-    if not run.exists():
-        run.write_config(config)
-        return run
-    changed = _differences(run.read_config(), config)
+    changed = _differences(run.read_config(), config) if run.exists() else []
     if changed:
         raise ValueError(
             f"{run.path} holds a run with other settings ({'; '.join(changed)}); "
@@ -121,11 +118,15 @@ def run_experiment(
     configs = {
         key: variant_run_config(experiment, *key, data, settings) for key in plan(experiment)
     }
-    runs = {key: prepare_run(run_path(out, *key), configs[key]) for key in selected}
+    runs = {key: check_run(run_path(out, *key), configs[key]) for key in selected}
     for i, (key, run) in enumerate(runs.items()):
         print_fn(f"[{i + 1}/{len(runs)}] {key[0].name}, {key[1]}-layer: {run.path}")
-        train_run(run, data=data, print_fn=print_fn)
-        evaluate_once(run, configs[key], evaluation, data, print_fn)
+        with run.lock():
+            check_run(run.path, configs[key])  # again: another process may have made it
+            if not run.exists():
+                run.write_config(configs[key])
+            train_run(run, data=data, print_fn=print_fn)
+            evaluate_once(run, configs[key], evaluation, data, print_fn)
     results = []
     for key, config in configs.items():
         run = RunDir(run_path(out, *key))

@@ -141,6 +141,20 @@ class Checkpoint(keras.callbacks.Callback):
         save_checkpoint(self.model, self.run, epoch + 1)
 
 
+def final_checkpoint(run: RunDir) -> Path:
+    """The checkpoint after the last epoch of a finished run (the start of its fine-tuning).
+    Raises ValueError when the run has not done all its epochs."""
+    epochs = run.read_config().training.epochs
+    latest = latest_intact_checkpoint(run)
+    if latest is None or latest[0] < epochs:
+        raise ValueError(
+            f"fine-tuning starts from a finished run, but {run.path} has done "
+            f"{0 if latest is None else latest[0]} of its {epochs} epochs; finish it with "
+            "--resume first."
+        )
+    return latest[1]
+
+
 MODEL_FILES = ("final", "latest")
 
 

@@ -16,7 +16,9 @@ RUN_DIR/
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import json
 import math
 import os
@@ -24,6 +26,7 @@ import re
 import shutil
 import uuid
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ import numpy as np
 from tf_lvae.config import RunConfig
 from tf_lvae.data.arrays import load_npz
 
+LOCK_FILE = ".lock"
 CHECKPOINT_PATTERN = re.compile(r"^epoch-(\d{6})$")
 TEMPORARY_PATTERN = re.compile(r"^\..+-[0-9a-f]{12}(\.[a-z]+)?$")
 
@@ -70,6 +74,30 @@ def write_atomic_dir(path: Path, write) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def check_writable(path: Path, kind: str, option: str) -> Path:
+    """`path` if a `kind` ("folder" or "file") can be written there, checked before any
+    work and without leaving anything: a file is tried (and removed) in the nearest folder
+    that exists on the way. Raises ValueError naming the path, the reason and the option."""
+    path = Path(path)
+    if kind == "folder" and path.exists() and not path.is_dir():
+        raise ValueError(f"{path} is a file, not a folder; choose another {option}")
+    if kind == "file" and path.is_dir():
+        raise ValueError(f"{path} is a folder; give a file name to {option}")
+    folder = path if kind == "folder" else path.parent
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    probe = _temporary_path(existing / "probe")
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(20, "Not a directory")
+        probe.touch()
+        probe.unlink()
+    except OSError as err:
+        raise ValueError(
+            f"cannot write to {folder} ({err.strerror}); choose another {option}"
+        ) from err
+    return path
+
+
 def _strict_json(obj: Any) -> Any:
     """obj with every NaN or infinite float replaced by None (JSON has no NaN)."""
     if isinstance(obj, dict):
@@ -85,6 +113,10 @@ def write_json(path: Path, obj: Any) -> None:
     """Writes obj as indented, valid JSON (NaN and infinities as null), atomically."""
     text = json.dumps(_strict_json(obj), indent=2, allow_nan=False)
     write_atomic(path, lambda tmp: tmp.write_text(text + "\n"))
+
+
+class RunLocked(FileExistsError):
+    """Another process writes this run directory."""
 
 
 class RecordDamaged(ValueError):
@@ -117,6 +149,36 @@ class RunDir:
 
     def exists(self) -> bool:
         return self.config_path.is_file()
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Holds an exclusive lock on the run directory (created if needed) while the block
+        runs, so that one process at a time writes it. The OS releases it when the process
+        ends, however it ends. Raises RunLocked naming the holder's pid, or ValueError when
+        the folder cannot be written."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path / LOCK_FILE, "a+")  # noqa: SIM115 (held past this block)
+        except OSError as err:
+            raise ValueError(
+                f"cannot write the run directory {self.path} ({err.strerror}); choose another "
+                "--out"
+            ) from err
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "unknown"
+                raise RunLocked(
+                    f"{self.path} is in use by another process (pid {holder}); wait for it to "
+                    "finish, or choose another --out"
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield
 
     def model_file_intact(self) -> bool:
         """Whether model.keras exists and is a complete archive (every member's CRC)."""

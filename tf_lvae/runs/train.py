@@ -32,7 +32,12 @@ from tf_lvae.runs.callbacks import (
     TestEvaluation,
     UnitKLRecorder,
 )
-from tf_lvae.runs.checkpoints import Checkpoint, latest_intact_checkpoint, restore_checkpoint
+from tf_lvae.runs.checkpoints import (
+    Checkpoint,
+    final_checkpoint,
+    latest_intact_checkpoint,
+    restore_checkpoint,
+)
 from tf_lvae.runs.run_dir import RunDir, write_atomic
 from tf_lvae.schedules import WarmUp, learning_rate_decay
 
@@ -85,16 +90,7 @@ def _restore(model: HierarchicalVAE, run: RunDir, config: RunConfig) -> int:
         return restore_checkpoint(model, latest[1])
     if config.init_from is None:
         return 0
-    base = RunDir(config.init_from)
-    base_config = base.read_config()
-    base_latest = latest_intact_checkpoint(base)
-    if base_latest is None or base_latest[0] < base_config.training.epochs:
-        raise ValueError(
-            f"fine-tuning starts from a finished run, but {base.path} has done "
-            f"{0 if base_latest is None else base_latest[0]} of its "
-            f"{base_config.training.epochs} epochs; finish it with --resume first."
-        )
-    return restore_checkpoint(model, base_latest[1])
+    return restore_checkpoint(model, final_checkpoint(RunDir(config.init_from)))
 
 
 def _callbacks(
