@@ -280,3 +280,14 @@ def test_a_second_writer_is_refused_and_a_killed_one_leaves_no_lock(finished, tm
     holder.wait()
     with RunDir(finished).lock():  # released by the OS with the killed process
         pass
+
+
+def test_a_damaged_record_is_found_before_training_starts(finished, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(finished, copy)
+    (copy / "metrics.csv").write_text("epoch,elbo\n1,-100\nnot a row at all\n")
+    assert run_command(main, ["--resume", "--out", str(copy), "--epochs", "2"]) == 2
+    captured = capsys.readouterr()
+    assert "metrics.csv is damaged" in captured.err and "move it away" in captured.err
+    assert "training" not in captured.out and not (copy / "checkpoints" / "epoch-000002").exists()
+    assert json.loads((copy / "config.json").read_text())["training"]["epochs"] == 1

@@ -176,6 +176,7 @@ def continue_run(run: RunDir, changes: dict[str, Any]) -> None:
     """Continues the saved run in `run` with the options given again, under its lock."""
     with run.lock():
         config, notes = continued_config(run.read_config(), changes)
+        run.check_records()  # before the config changes
         for note in notes:
             print(f"{run.path}: {note}")
         if notes:
