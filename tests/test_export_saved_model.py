@@ -313,7 +313,7 @@ def test_a_k_above_the_limits_is_refused_at_export(exports, tmp_path, capsys):
 
 def test_memory_stays_flat_for_a_large_batch_at_the_limit(exports, tmp_path):
     """10,000 MNIST-sized images at K = 100 (1,000,000 samples) on the paper's model: the
-    chunks hold at most 25,600 rows, so the serving process stays far below 8 GiB."""
+    chunks hold at most 10,000 rows (the batch), so the serving process stays far below 8 GiB."""
     x = images(10_000, 1, (28, 28))
     responses = run_client(
         [request("large", exports["paper"], body("score", {"x": x, "num_samples": 100}))],

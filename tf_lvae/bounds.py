@@ -16,7 +16,9 @@ from tf_lvae.inference import LatentSample
 
 tfd = tfp.distributions
 
-IW_CHUNK_ROWS = 25_600  # examples x samples drawn at once by the chunked IW bound
+# Examples x samples drawn at once by the chunked IW bound: chunks of a few thousand rows
+# keep the activations in cache (benchmarks.iw_profile, docs/results/performance.md).
+IW_CHUNK_ROWS = 4_096
 DEFAULT_IW_CHUNK_SIZE = IW_CHUNK_ROWS // 256  # samples per chunk for a batch of 256
 
 
