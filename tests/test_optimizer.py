@@ -33,3 +33,13 @@ def test_the_runs_optimizer_follows_the_training_config():
     assert off.clip_norm is None and off.clip_value is None
     again = ClippedAdam.from_config(optimizer.get_config())
     assert (again.clip_norm, again.clip_value) == (4.0, 0.9)
+
+
+def test_gradients_that_are_not_finite_leave_the_weights_as_they_are():
+    optimizer = ClippedAdam(clip_norm=4.0, clip_value=0.9, learning_rate=1.0)
+    variable = keras.Variable(np.ones(2, "float32"))
+    optimizer.apply([np.array([0.5, -0.5], "float32")], [variable])
+    moved = variable.numpy().copy()
+    optimizer.apply([np.array([np.nan, 1.0], "float32")], [variable])
+    np.testing.assert_array_equal(variable.numpy(), moved)
+    assert float(optimizer.learning_rate) == 1.0  # restored after the skipped step

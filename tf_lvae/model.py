@@ -21,8 +21,11 @@ from tf_lvae.inference import (
     layer_seeds,
     tile_samples,
 )
+from tf_lvae.optimizer import ClippedAdam
 
 SeedLike = int | tf.Tensor | None
+# Optimizers that leave the weights as they are on gradients that are not finite.
+SKIPPING_OPTIMIZERS = (ClippedAdam, keras.optimizers.LossScaleOptimizer)
 
 
 def _features(data):
@@ -267,8 +270,10 @@ class HierarchicalVAE(keras.Model):
     def _optimizer_step(self, x) -> None:
         """Maximizes the β-scaled bound on one batch and records the metrics.
 
-        A step whose loss or gradients are not finite is skipped: no update, and the
-        batch-norm statistics it moved are put back; it counts in `skipped_steps`.
+        A step whose loss or gradients are not finite is skipped and counted in
+        `skipped_steps`: the batch-norm statistics it moved are put back, and the optimizer
+        gets gradients that are NaN (`ClippedAdam` and Keras's LossScaleOptimizer then skip
+        the update themselves) or, for any other optimizer, zeros.
         """
         statistics = self._batch_norm_statistics()
         before = [tf.identity(v) for v in statistics]
@@ -277,16 +282,16 @@ class HierarchicalVAE(keras.Model):
                 x, self.mc_samples, self.iw_samples, self.beta, training=True
             )
             scaled_loss = self.optimizer.scale_loss(loss)
-        grads = tape.gradient(scaled_loss, self.trainable_weights)
-        finite = tf.reduce_all(
-            [tf.reduce_all(tf.math.is_finite(t)) for t in [loss, *grads] if t is not None]
-        )
-
-        def skip():
-            for variable, value in zip(statistics, before, strict=True):
-                variable.assign(value)
-
-        tf.cond(finite, lambda: self.optimizer.apply(grads, self.trainable_weights), skip)
+        poison = tf.stop_gradient(loss - loss)  # 0, or NaN when the loss is not finite
+        grads = [
+            g + tf.cast(poison, g.dtype) for g in tape.gradient(scaled_loss, self.trainable_weights)
+        ]
+        finite = tf.math.is_finite(tf.linalg.global_norm(grads))
+        if not isinstance(self.optimizer, SKIPPING_OPTIMIZERS):
+            grads = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]
+        self.optimizer.apply(grads, self.trainable_weights)
+        for variable, value in zip(statistics, before, strict=True):
+            variable.assign(tf.where(finite, variable, value))
         self._record(loss, stats, self.beta, finite)
 
     def _batch_norm_statistics(self) -> list:
