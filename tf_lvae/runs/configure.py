@@ -1,0 +1,92 @@
+"""A new run's configuration, built from the paper's preset for its dataset: the one place
+that turns presets into a RunConfig, for `training.fit` and the paper's experiments."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from tf_lvae.config import PAPER_NUM_LAYERS, RunConfig, preset
+from tf_lvae.data import DatasetArrays
+from tf_lvae.data.datasets import preset_for
+from tf_lvae.data.splits import validation_count
+
+
+def continued_config(saved: RunConfig, changes: dict[str, Any]) -> tuple[RunConfig, list[str]]:
+    """The config of a saved run continued with the options given again (`changes`: RunConfig
+    fields, with "model" and "training" dicts of their fields). Values equal to the saved
+    ones are fine, a new data_dir is taken (the data moved), and a larger training epochs
+    extends the run; anything else raises ValueError naming what differs. Returns the
+    config and what changed, said in words."""
+    changes = dict(changes)
+    training = dict(changes.pop("training", {}))
+    model = changes.pop("model", {})
+    epochs = training.pop("epochs", None)
+    data_dir = changes.pop("data_dir", None) or saved.data_dir
+    differ = [
+        f"{name} {value!r} (saved {getattr(part, name)!r})"
+        for part, given in ((saved, changes), (saved.model, model), (saved.training, training))
+        for name, value in given.items()
+        if value is not None and value != getattr(part, name)
+    ]
+    if epochs is not None and epochs < saved.training.epochs:
+        differ.append(f"epochs {epochs} (saved {saved.training.epochs}; a run is not shortened)")
+    if differ:
+        raise ValueError(
+            "these options differ from the run's config.json: "
+            + ", ".join(differ)
+            + ". A run continues with its own settings; start a new run (another --out) for "
+            "others"
+        )
+    notes = []
+    config = saved
+    if data_dir != saved.data_dir:
+        notes.append(f"reading the data from {data_dir} (was {saved.data_dir})")
+        config = dataclasses.replace(config, data_dir=data_dir)
+    if epochs is not None and epochs > saved.training.epochs:
+        notes.append(f"extending the run from {saved.training.epochs} to {epochs} epochs")
+        config = dataclasses.replace(config, training=config.training.replace(epochs=epochs))
+    return config, notes
+
+
+def configure_run(
+    dataset: str,
+    data: DatasetArrays,
+    *,
+    data_dir: str | None = None,
+    kind: str = "lvae",
+    num_layers: int = PAPER_NUM_LAYERS,
+    preset_name: str | None = None,
+    model: dict[str, Any] | None = None,
+    training: dict[str, Any] | None = None,
+    **run: Any,
+) -> RunConfig:
+    """The run of `dataset` (loaded as `data`, from `data_dir`): the paper's preset `preset_name` (None: the
+    dataset's, `datasets.preset_for`) with `num_layers` latent layers and inference `kind`,
+    the data's
+    image shape and likelihood, then the `model` and `training` changes (None values are
+    left at the preset's) and the other RunConfig fields in `run` (data_dir, validation,
+    ...). Raises ValueError when a setting is invalid or the batch is larger than the
+    training set."""
+    base = preset(preset_name or preset_for(dataset), num_layers, kind)
+    model_config = dataclasses.replace(
+        base.model,
+        **{
+            "input_shape": data.image_shape,
+            "likelihood": data.likelihood,
+            **{k: v for k, v in (model or {}).items() if v is not None},
+        },
+    )
+    training_config = base.training.replace(
+        **{k: v for k, v in (training or {}).items() if v is not None}
+    )
+    examples = len(data.x_train)
+    if run.get("validation"):
+        examples -= validation_count(run["validation"], examples)
+    if training_config.batch_size > examples:
+        raise ValueError(
+            f"the batch size {training_config.batch_size} is larger than the {examples} "
+            f"training examples of {data.name}"
+            + (" left after the validation split" if run.get("validation") else "")
+        )
+    return RunConfig(dataset, data_dir, model_config, training_config, **run)
