@@ -1,9 +1,14 @@
-"""The package's imports run one way: core -> data -> evaluation -> runs -> paper -> cli."""
+"""Layout: imports run one way (core, data, evaluation, runs, paper, cli); git sees every file."""
 
 import ast
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[1] / "tf_lvae"
+SOURCE_DIRS = ("tf_lvae", "training", "export", "benchmarks", "tests")
 ORDER = ("core", "data", "evaluation", "runs", "paper", "cli")
 
 
@@ -39,3 +44,18 @@ def test_no_import_runs_back_up():
             if ORDER.index(stage(imported)) > ORDER.index(stage(module)):
                 backwards.append(f"{module} imports {imported}")
     assert not backwards, backwards
+
+
+def test_no_source_file_is_ignored_by_git():
+    """A .gitignore rule must never hide a module from the commits (a clean clone lacks it)."""
+    root = PACKAGE.parent
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    sources = [str(p.relative_to(root)) for d in SOURCE_DIRS for p in (root / d).rglob("*.py")]
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *sources],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert not ignored, f"ignored by .gitignore: {ignored}"
