@@ -1,5 +1,7 @@
 """A whole run: the compiled steps, the training batches, when a run is finished."""
 
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -28,7 +30,7 @@ def test_training_batches_are_stacks_of_k_batches_of_the_epoch():
     assert not np.array_equal(stacks[0], stacks[1])
 
 
-def test_a_run_is_finished_when_its_last_checkpoint_and_results_exist(tmp_path):
+def test_a_run_is_finished_when_its_last_checkpoint_results_and_intact_model_exist(tmp_path):
     run = RunDir(tmp_path)
     model = ModelConfig(input_shape=(28, 28), latent_dims=(4,), hidden_dims=(8,))
     config = RunConfig("mnist-sample", None, model, TrainingConfig(epochs=2))
@@ -37,6 +39,11 @@ def test_a_run_is_finished_when_its_last_checkpoint_and_results_exist(tmp_path):
     run.new_checkpoint(2, lambda folder: None)
     assert not is_finished(run, config)
     run.write_results({})
+    assert not is_finished(run, config)  # no model.keras
+    run.model_path.write_bytes(b"PK truncated")
+    assert not is_finished(run, config)  # a damaged one
+    with zipfile.ZipFile(run.model_path, "w") as archive:
+        archive.writestr("config.json", "{}")
     assert is_finished(run, config)
 
 
