@@ -61,13 +61,12 @@ def configure_run(
     training: dict[str, Any] | None = None,
     **run: Any,
 ) -> RunConfig:
-    """The run of `dataset` (loaded as `data`, from `data_dir`): the paper's preset `preset_name` (None: the
-    dataset's, `datasets.preset_for`) with `num_layers` latent layers and inference `kind`,
-    the data's
-    image shape and likelihood, then the `model` and `training` changes (None values are
-    left at the preset's) and the other RunConfig fields in `run` (data_dir, validation,
-    ...). Raises ValueError when a setting is invalid or the batch is larger than the
-    training set."""
+    """The run of `dataset` (loaded as `data`, from `data_dir`): the paper's preset
+    `preset_name` (None: the dataset's, `datasets.preset_for`) with `num_layers` latent
+    layers and inference `kind`, the data's image shape and likelihood, then the `model` and
+    `training` changes (None values are left at the preset's) and the other RunConfig fields
+    in `run` (data_dir, validation, ...). Raises ValueError when a setting is invalid or the
+    batch is larger than the training set."""
     base = preset(preset_name or preset_for(dataset), num_layers, kind)
     model_config = dataclasses.replace(
         base.model,

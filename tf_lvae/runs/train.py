@@ -19,8 +19,8 @@ import tensorflow as tf
 
 from tf_lvae.config import RunConfig, TrainingConfig
 from tf_lvae.data import DatasetArrays, eval_dataset, steps_per_epoch, train_dataset
-from tf_lvae.errors import TrainingFailed
 from tf_lvae.data.splits import load_run_data, split_examples, split_images, test_images
+from tf_lvae.errors import TrainingFailed
 from tf_lvae.evaluation.batch_norm import set_batch_norm_statistics
 from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report
 from tf_lvae.model import HierarchicalVAE
