@@ -161,8 +161,7 @@ class RunDir:
             handle = open(self.path / LOCK_FILE, "a+")  # noqa: SIM115 (held past this block)
         except OSError as err:
             raise ValueError(
-                f"cannot write the run directory {self.path} ({err.strerror}); choose another "
-                "--out"
+                f"cannot write the run directory {self.path} ({err.strerror}); choose another --out"
             ) from err
         with handle:
             try:
@@ -265,9 +264,7 @@ class RunDir:
     def read_metrics(self) -> dict[str, np.ndarray]:
         """metrics.csv as columns: name -> float array [E] (NaN where a value is missing)."""
         if not self.metrics_path.is_file():
-            raise FileNotFoundError(
-                f"{self.metrics_path} does not exist: the run has no epoch yet"
-            )
+            raise FileNotFoundError(f"{self.metrics_path} does not exist: the run has no epoch yet")
         rows = self.read_metric_rows()
         columns = list(rows[0]) if rows else []
         return {c: np.array([float(r[c]) if r[c] else np.nan for r in rows]) for c in columns}
