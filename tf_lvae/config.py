@@ -17,6 +17,7 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("leaky_relu", "tanh", "relu", "elu", "softplus")
 TOP_DOWN = ("separate", "shared")
 KL_ESTIMATORS = ("mc", "analytic")
+STRATEGIES = ("default", "mirrored")
 
 # The paper's constants (docs/method.md §4, §6), each named once.
 PAPER_LATENT_DIMS = (64, 32, 16, 8, 4)
@@ -61,6 +62,10 @@ class ModelConfig:
         layers giving the parameters of x never have it. None: the same as batch_norm.
       batch_norm_epsilon: the epsilon of every batch-norm layer (the authors' 1e-10;
         Keras's default is 1e-3).
+      synchronized_batch_norm: under a tf.distribute strategy with several replicas, batch
+        norm normalizes with the statistics of the global batch (Keras's
+        `BatchNormalization(synchronized=True)`) instead of each replica's share of it;
+        the same computation as one device. No effect on one device.
       top_down: LVAE only. "separate" inference MLPs t_i (ICML preprint), or "shared"
         with the generative model, mu_t = mu_p, var_t = var_p (NIPS paper).
       kl_estimator: "mc" (log q - log p on the samples, as the paper) or "analytic"
@@ -79,6 +84,7 @@ class ModelConfig:
     batch_norm: bool = True
     latent_batch_norm: bool | None = None
     batch_norm_epsilon: float = 1e-10
+    synchronized_batch_norm: bool = False
     top_down: str = "separate"
     kl_estimator: str = "mc"
     min_variance: float = 1e-5
@@ -113,6 +119,10 @@ class ModelConfig:
             self.batch_norm or self.latent_batch_norm is not True,
             "latent_batch_norm=True needs batch_norm=True (batch norm on the latent layers "
             "only is not one of the paper's models).",
+        )
+        _require(
+            isinstance(self.synchronized_batch_norm, bool),
+            f"synchronized_batch_norm must be a bool: {self.synchronized_batch_norm!r}",
         )
         _require(
             0.0 < self.batch_norm_epsilon < 1.0 and math.isfinite(self.batch_norm_epsilon),
@@ -184,6 +194,10 @@ class TrainingConfig:
       jit_compile, steps_per_execution: speed only (XLA, and the optimizer steps run in
         one compiled call, adjusted to the nearest divisor of the steps per epoch); they
         do not change what is computed.
+      strategy: "default" (one device) or "mirrored" (tf.distribute.MirroredStrategy:
+        every replica takes batch_size / replicas examples of each batch, the global one).
+      devices: the mirrored strategy's devices, e.g. ("GPU:0", "GPU:1"); empty: every
+        local GPU, else the CPU. CPU:0, CPU:1, ... split the CPU into logical devices.
     """
 
     epochs: int = 2000
@@ -202,6 +216,8 @@ class TrainingConfig:
     max_consecutive_skips: int = 100
     jit_compile: bool = True
     steps_per_execution: int = 32
+    strategy: str = "default"
+    devices: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("epochs", "warmup_epochs", "lr_decay_start", "seed"):
@@ -233,6 +249,16 @@ class TrainingConfig:
         _require(
             0 < self.lr_decay_rate <= 1,
             f"lr_decay_rate must be in (0, 1], got {self.lr_decay_rate!r}.",
+        )
+        _one_of("strategy", self.strategy, STRATEGIES)
+        object.__setattr__(self, "devices", tuple(self.devices))
+        _require(
+            all(isinstance(d, str) and d for d in self.devices),
+            f"devices must be device names like GPU:0, got {self.devices!r}.",
+        )
+        _require(
+            not self.devices or self.strategy == "mirrored",
+            f"devices {self.devices} need strategy='mirrored' (got {self.strategy!r}).",
         )
 
     def replace(self, **changes: Any) -> TrainingConfig:

@@ -18,6 +18,7 @@ def latent_mlp(config: ModelConfig, layer: int, name: str) -> MLPBlock:
         activation=config.activation,
         batch_norm=config.batch_norm,
         batch_norm_epsilon=config.batch_norm_epsilon,
+        synchronized=config.synchronized_batch_norm,
         name=name,
     )
 
@@ -30,6 +31,7 @@ def latent_head(config: ModelConfig, layer: int, name: str) -> GaussianHead:
         config.min_variance,
         batch_norm=config.batch_norm_on_latents,
         batch_norm_epsilon=config.batch_norm_epsilon,
+        synchronized=config.synchronized_batch_norm,
         name=name,
     )
 

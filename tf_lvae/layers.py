@@ -45,7 +45,8 @@ class MLPBlock(keras.layers.Layer):
     """`num_layers` hidden layers, each Dense -> BatchNorm (optional) -> activation.
 
     Input [batch, features] -> output [batch, units]. With batch norm the Dense
-    layers have no bias (batch norm's offset replaces it).
+    layers have no bias (batch norm's offset replaces it); `synchronized`: under a
+    tf.distribute strategy, batch norm with the global batch's statistics.
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class MLPBlock(keras.layers.Layer):
         batch_norm: bool = True,
         num_layers: int = 2,
         batch_norm_epsilon: float = 1e-3,
+        synchronized: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -63,13 +65,16 @@ class MLPBlock(keras.layers.Layer):
         self.batch_norm = batch_norm
         self.num_layers = num_layers
         self.batch_norm_epsilon = batch_norm_epsilon
+        self.synchronized = synchronized
         self._activation = activation_fn(activation)
         self.dense = [
             keras.layers.Dense(units, use_bias=not batch_norm, name=f"dense_{i}")
             for i in range(num_layers)
         ]
         self.norm = [
-            keras.layers.BatchNormalization(epsilon=batch_norm_epsilon, name=f"batch_norm_{i}")
+            keras.layers.BatchNormalization(
+                epsilon=batch_norm_epsilon, synchronized=synchronized, name=f"batch_norm_{i}"
+            )
             for i in range(num_layers if batch_norm else 0)
         ]
 
@@ -102,6 +107,7 @@ class MLPBlock(keras.layers.Layer):
             "batch_norm": self.batch_norm,
             "num_layers": self.num_layers,
             "batch_norm_epsilon": self.batch_norm_epsilon,
+            "synchronized": self.synchronized,
         }
 
 
@@ -116,6 +122,7 @@ class GaussianHead(keras.layers.Layer):
     softplus; since it normalizes each unit on its own, that is batch norm on the mean
     layer and on the variance layer. It computes in float32 whatever the global dtype
     policy (pass dtype= to change that), so mixed precision keeps the densities exact.
+    `synchronized` as in MLPBlock.
     """
 
     def __init__(
@@ -124,6 +131,7 @@ class GaussianHead(keras.layers.Layer):
         min_variance: float = 1e-5,
         batch_norm: bool = False,
         batch_norm_epsilon: float = 1e-3,
+        synchronized: bool = False,
         **kwargs,
     ):
         kwargs.setdefault("dtype", "float32")
@@ -132,12 +140,16 @@ class GaussianHead(keras.layers.Layer):
         self.min_variance = min_variance
         self.batch_norm = batch_norm
         self.batch_norm_epsilon = batch_norm_epsilon
+        self.synchronized = synchronized
         self.dense = keras.layers.Dense(
             2 * units, use_bias=not batch_norm, name="dense", dtype=self.dtype_policy
         )
         self.norm = (
             keras.layers.BatchNormalization(
-                epsilon=batch_norm_epsilon, name="batch_norm", dtype=self.dtype_policy
+                epsilon=batch_norm_epsilon,
+                synchronized=synchronized,
+                name="batch_norm",
+                dtype=self.dtype_policy,
             )
             if batch_norm
             else None
@@ -167,6 +179,7 @@ class GaussianHead(keras.layers.Layer):
             "min_variance": self.min_variance,
             "batch_norm": self.batch_norm,
             "batch_norm_epsilon": self.batch_norm_epsilon,
+            "synchronized": self.synchronized,
         }
 
 

@@ -95,11 +95,15 @@ class HierarchicalVAE(keras.Model):
     # ------------------------------------------------------------------ inference
 
     def _seed(self, seed: SeedLike) -> tf.Tensor:
-        if seed is None:
-            seed = self.seed_generator.next()
-        elif isinstance(seed, int):
-            seed = [seed, 0]
-        return tf.cast(seed, tf.int32)
+        """An int32 [2] stateless seed: the given one, or the next of the model's stream
+        (then, under a strategy with several replicas, each replica's own)."""
+        if seed is not None:
+            return tf.cast([seed, 0] if isinstance(seed, int) else seed, tf.int32)
+        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        replica = tf.distribute.get_replica_context()
+        if replica is None or replica.num_replicas_in_sync == 1:
+            return seed
+        return tf.random.experimental.stateless_fold_in(seed, replica.replica_id_in_sync_group)
 
     def _flatten(self, x) -> tf.Tensor:
         return tf.reshape(tf.cast(x, tf.float32), [-1, self.model_config.data_dim])
@@ -274,7 +278,15 @@ class HierarchicalVAE(keras.Model):
         `skipped_steps`: the batch-norm statistics it moved are put back, and the optimizer
         gets gradients that are NaN (`ClippedAdam` and Keras's LossScaleOptimizer then skip
         the update themselves) or, for any other optimizer, zeros.
+
+        Under a tf.distribute strategy each replica runs this on its share of the global
+        batch: its loss is divided by the number of replicas, so that the optimizer's sum
+        of the replicas' gradients is the gradient of the global batch's mean; a step is
+        skipped on every replica when one is not finite; and the replicas' batch-norm
+        statistics are averaged after every step, so they stay one set.
         """
+        replica = tf.distribute.get_replica_context()
+        replicas = 1 if replica is None else replica.num_replicas_in_sync
         statistics = self._batch_norm_statistics()
         before = [tf.identity(v) for v in statistics]
         with tf.GradientTape() as tape:
@@ -282,16 +294,23 @@ class HierarchicalVAE(keras.Model):
                 x, self.mc_samples, self.iw_samples, self.beta, training=True
             )
             scaled_loss = self.optimizer.scale_loss(loss)
+            if replicas > 1:  # the one-device graph stays as it was
+                scaled_loss = scaled_loss / replicas
         poison = tf.stop_gradient(loss - loss)  # 0, or NaN when the loss is not finite
         grads = [
             g + tf.cast(poison, g.dtype) for g in tape.gradient(scaled_loss, self.trainable_weights)
         ]
         finite = tf.math.is_finite(tf.linalg.global_norm(grads))
+        if replicas > 1:
+            finite = replica.all_reduce("SUM", 1.0 - tf.cast(finite, tf.float32)) == 0.0
+            statistics_now = replica.all_reduce("MEAN", [tf.identity(v) for v in statistics])
+        else:
+            statistics_now = statistics
         if not isinstance(self.optimizer, SKIPPING_OPTIMIZERS):
             grads = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]
         self.optimizer.apply(grads, self.trainable_weights)
-        for variable, value in zip(statistics, before, strict=True):
-            variable.assign(tf.where(finite, variable, value))
+        for variable, now, value in zip(statistics, statistics_now, before, strict=True):
+            variable.assign(tf.where(finite, now, value))
         self._record(loss, stats, self.beta, finite)
 
     def _batch_norm_statistics(self) -> list:

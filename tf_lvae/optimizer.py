@@ -14,6 +14,9 @@ class ClippedAdam(keras.optimizers.Adam):
     ±clip_value, in that order, as the authors' code does (docs/method.md §5). Keras's own
     `global_clipnorm` and `clipvalue` cannot be combined.
 
+    Under a tf.distribute strategy the replicas' gradients are summed first, so the
+    clipping and the check below see the gradient of the global batch, as on one device.
+
     A step whose gradients are not finite does not move the weights: its gradients become
     zeros and its learning rate 0 (Adam's moment estimates decay as for a zero gradient).
     Both happen in the same element-wise pass as the clipping, so they cost nothing
@@ -32,6 +35,9 @@ class ClippedAdam(keras.optimizers.Adam):
 
     def apply(self, grads, trainable_variables=None):
         grads = list(grads)
+        replica = tf.distribute.get_replica_context()
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            grads = replica.all_reduce("SUM", grads)  # clip the global batch's gradient
         norm = tf.linalg.global_norm(grads)
         finite = tf.math.is_finite(norm)
         if self.clip_norm:
@@ -45,6 +51,10 @@ class ClippedAdam(keras.optimizers.Adam):
         self._learning_rate.assign(tf.where(finite, rate, tf.zeros_like(rate)))
         super().apply(grads, trainable_variables)
         self._learning_rate.assign(rate)
+
+    def _all_reduce_sum_gradients(self, grads_and_vars):
+        """Keras sums the replicas' gradients here; `apply` has done it before clipping."""
+        return grads_and_vars
 
     def get_config(self):
         return {**super().get_config(), "clip_norm": self.clip_norm, "clip_value": self.clip_value}

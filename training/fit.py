@@ -30,6 +30,7 @@ from tf_lvae.config import (
     PAPER_HIDDEN_DIMS,
     PAPER_LATENT_DIMS,
     PAPER_NUM_LAYERS,
+    STRATEGIES,
     ModelConfig,
     RunConfig,
     TrainingConfig,
@@ -101,6 +102,27 @@ def build_parser() -> ArgumentParser:
         help=f"speed only (default: {default_of(TrainingConfig, 'steps_per_execution')})",
     )
     add_no_xla(t)
+    d = p.add_argument_group("distribution (README: several devices)")
+    d.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default=GIVEN,
+        help="default: one device; mirrored: tf.distribute.MirroredStrategy, the batch "
+        "split across the local GPUs or --devices",
+    )
+    d.add_argument(
+        "--devices",
+        type=lambda text: tuple(text.split(",")),
+        default=GIVEN,
+        help="the mirrored strategy's devices, e.g. GPU:0,GPU:1 (CPU:0,CPU:1 splits the CPU)",
+    )
+    d.add_argument(
+        "--sync-batch-norm",
+        dest="synchronized_batch_norm",
+        action="store_true",
+        default=GIVEN,
+        help="batch norm with the global batch's statistics on every replica",
+    )
     e = p.add_argument_group("evaluation")
     e.add_argument("--validation", type=float, default=GIVEN, help="held-out count or fraction")
     for name, kind, help_text in (

@@ -38,6 +38,7 @@ from tf_lvae.runs.checkpoints import (
     latest_intact_checkpoint,
     restore_checkpoint,
 )
+from tf_lvae.runs.distribute import make_strategy
 from tf_lvae.runs.run_dir import RunDir, write_atomic
 from tf_lvae.schedules import WarmUp, learning_rate_decay
 
@@ -49,25 +50,38 @@ def steps_per_execution(steps: int, requested: int) -> int:
     return min(divisors, key=lambda d: (max(d / requested, requested / d), d))
 
 
-def compiled_model(config: RunConfig) -> HierarchicalVAE:
-    """A new model for the run, compiled for training; its initial weights depend only
-    on the run's seed."""
+def compiled_model(
+    config: RunConfig, strategy: tf.distribute.Strategy | None = None
+) -> HierarchicalVAE:
+    """A new model for the run, built and compiled for training in the strategy's scope
+    (default: one device); its initial weights depend only on the run's seed. Under
+    several replicas XLA is off: TF 2.21 cannot compile the mirrored step (each replica's
+    variables live on its own device)."""
     t = config.training
+    strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(t.seed)
-    model = HierarchicalVAE(
-        config.model, mc_samples=t.mc_samples, iw_samples=t.iw_samples, seed=t.seed
-    )
-    model.compile(optimizer=make_optimizer(t), jit_compile=t.jit_compile)
+    with strategy.scope():
+        model = HierarchicalVAE(
+            config.model, mc_samples=t.mc_samples, iw_samples=t.iw_samples, seed=t.seed
+        )
+        jit_compile = t.jit_compile and strategy.num_replicas_in_sync == 1
+        model.compile(optimizer=make_optimizer(t), jit_compile=jit_compile)
     return model
 
 
 def training_batches(
-    x_train: np.ndarray, data: DatasetArrays, config: TrainingConfig, initial_epoch: int = 0
+    x_train: np.ndarray,
+    data: DatasetArrays,
+    config: TrainingConfig,
+    initial_epoch: int = 0,
+    replicas: int = 1,
 ) -> tuple[tf.data.Dataset, int]:
     """The training data of epochs initial_epoch.. (binarized or dequantized as `data`
     asks) as stacks of k batches,
     [k, batch_size, *image_shape], with k = steps_per_execution(...): the model runs
-    each stack's k steps in one compiled call. Returns (dataset, stacks per epoch)."""
+    each stack's k steps in one compiled call. Under several replicas, single batches
+    [batch_size, *image_shape] (k = 1: Keras 3.15 cannot run a strategy's steps in a
+    loop inside one call). Returns (dataset, stacks or batches per epoch)."""
     steps = steps_per_epoch(x_train, config.batch_size)
     k = steps_per_execution(steps, config.steps_per_execution)
     batches = train_dataset(
@@ -79,6 +93,8 @@ def training_batches(
         epochs=config.epochs,
         initial_epoch=initial_epoch,
     )
+    if replicas > 1:
+        return batches, steps
     return batches.batch(k, drop_remainder=True), steps // k
 
 
@@ -148,14 +164,23 @@ def fit_run(
         x_val = split_images(data, "validation", config.validation, t.seed)
         validation = eval_dataset(x_val, batch_size=t.batch_size)
     x_test = test_images(data)
-    model = compiled_model(config)
-    epochs_done = _restore(model, run, config)
+    strategy = make_strategy(t)
+    replicas = strategy.num_replicas_in_sync
+    model = compiled_model(config, strategy)
+    with strategy.scope():  # restoring builds the optimizer's variables
+        epochs_done = _restore(model, run, config)
     if epochs_done < t.epochs:
         print_fn(
             f"training {config.model.kind} on {data.name} ({len(x_train)} examples): "
             f"epochs {epochs_done + 1}..{t.epochs} into {run.path}"
         )
-        batches, calls_per_epoch = training_batches(x_train, data, t, epochs_done)
+        if replicas > 1:
+            devices = ", ".join(strategy.extended.worker_devices)
+            print_fn(
+                f"{replicas} replicas ({devices}), {t.batch_size // replicas} examples each "
+                "per step; XLA and several steps per call are off under a strategy"
+            )
+        batches, calls_per_epoch = training_batches(x_train, data, t, epochs_done, replicas)
         steps = steps_per_epoch(x_train, t.batch_size)
         evaluator = Evaluator(model, jit_compile=t.jit_compile)
         model.fit(

@@ -1,0 +1,58 @@
+"""Which tf.distribute strategy a run trains under, and what it changes in the trainer.
+
+Under "mirrored" every replica takes batch_size / replicas examples of each global batch;
+the model divides its loss by the number of replicas and `ClippedAdam` sums the
+replicas' gradients before clipping, so a step is the one-device step on the global batch
+(batch norm aside: per replica, or the global batch's with synchronized_batch_norm).
+"""
+
+from __future__ import annotations
+
+import re
+
+import tensorflow as tf
+
+from tf_lvae.config import TrainingConfig
+
+CPU_DEVICE = re.compile(r"^(/device:|/)?cpu:(\d+)$", re.IGNORECASE)
+
+
+def split_cpu(devices: tuple[str, ...]) -> None:
+    """Splits the CPU into as many logical devices as `devices` names (CPU:0, CPU:1, ...),
+    so that a mirrored strategy runs on a machine without GPUs (for tests and benchmarks:
+    the replicas share the same cores). Must run before TensorFlow starts its runtime."""
+    indices = [int(m.group(2)) for m in map(CPU_DEVICE.match, devices) if m]
+    if not indices:
+        return
+    wanted = max(indices) + 1
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    current = tf.config.get_logical_device_configuration(cpu)
+    if current is not None and len(current) >= wanted:
+        return
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * wanted
+        )
+    except RuntimeError as err:
+        raise ValueError(
+            f"devices {', '.join(devices)} need the CPU split into {wanted} logical devices, "
+            "which TensorFlow allows only before it starts: here it had started already "
+            f"({err}). Start a new process (python -m training.fit does this first)"
+        ) from err
+
+
+def make_strategy(config: TrainingConfig) -> tf.distribute.Strategy:
+    """The run's strategy: TensorFlow's default (one device) or a MirroredStrategy over
+    config.devices (none named: every local GPU, else the CPU). Raises ValueError when the
+    batch does not split evenly across the replicas."""
+    if config.strategy == "default":
+        return tf.distribute.get_strategy()
+    split_cpu(config.devices)
+    strategy = tf.distribute.MirroredStrategy(list(config.devices) or None)
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise ValueError(
+            f"--batch-size {config.batch_size} does not split across {replicas} replicas: "
+            f"give a multiple of {replicas} (the batch size is the global batch)"
+        )
+    return strategy
