@@ -21,7 +21,7 @@ from tf_lvae.inference import (
     layer_seeds,
     tile_samples,
 )
-from tf_lvae.optimizer import ClippedAdam
+from tf_lvae.optimizer import ClippedAdam, several_replicas
 
 SeedLike = int | tf.Tensor | None
 # Optimizers that leave the weights as they are on gradients that are not finite.
@@ -100,8 +100,8 @@ class HierarchicalVAE(keras.Model):
         if seed is not None:
             return tf.cast([seed, 0] if isinstance(seed, int) else seed, tf.int32)
         seed = tf.cast(self.seed_generator.next(), tf.int32)
-        replica = tf.distribute.get_replica_context()
-        if replica is None or replica.num_replicas_in_sync == 1:
+        replica = several_replicas()
+        if replica is None:
             return seed
         return tf.random.experimental.stateless_fold_in(seed, replica.replica_id_in_sync_group)
 
@@ -285,8 +285,7 @@ class HierarchicalVAE(keras.Model):
         skipped on every replica when one is not finite; and the replicas' batch-norm
         statistics are averaged after every step, so they stay one set.
         """
-        replica = tf.distribute.get_replica_context()
-        replicas = 1 if replica is None else replica.num_replicas_in_sync
+        replica = several_replicas()
         statistics = self._batch_norm_statistics()
         before = [tf.identity(v) for v in statistics]
         with tf.GradientTape() as tape:
@@ -294,14 +293,14 @@ class HierarchicalVAE(keras.Model):
                 x, self.mc_samples, self.iw_samples, self.beta, training=True
             )
             scaled_loss = self.optimizer.scale_loss(loss)
-            if replicas > 1:  # the one-device graph stays as it was
-                scaled_loss = scaled_loss / replicas
+            if replica is not None:  # the one-device graph stays as it was
+                scaled_loss = scaled_loss / replica.num_replicas_in_sync
         poison = tf.stop_gradient(loss - loss)  # 0, or NaN when the loss is not finite
         grads = [
             g + tf.cast(poison, g.dtype) for g in tape.gradient(scaled_loss, self.trainable_weights)
         ]
         finite = tf.math.is_finite(tf.linalg.global_norm(grads))
-        if replicas > 1:
+        if replica is not None:
             finite = replica.all_reduce("SUM", 1.0 - tf.cast(finite, tf.float32)) == 0.0
             statistics_now = replica.all_reduce("MEAN", [tf.identity(v) for v in statistics])
         else:

@@ -8,6 +8,13 @@ import tensorflow as tf
 from tf_lvae.config import TrainingConfig
 
 
+def several_replicas() -> tf.distribute.ReplicaContext | None:
+    """The replica context when the caller runs on one of several replicas (inside a
+    tf.distribute strategy's `run`); None on one device or in cross-replica context."""
+    replica = tf.distribute.get_replica_context()
+    return replica if replica is not None and replica.num_replicas_in_sync > 1 else None
+
+
 @keras.saving.register_keras_serializable(package="tf_lvae")
 class ClippedAdam(keras.optimizers.Adam):
     """Adam whose gradients are first clipped to a global norm, then each element to
@@ -35,8 +42,8 @@ class ClippedAdam(keras.optimizers.Adam):
 
     def apply(self, grads, trainable_variables=None):
         grads = list(grads)
-        replica = tf.distribute.get_replica_context()
-        if replica is not None and replica.num_replicas_in_sync > 1:
+        replica = several_replicas()
+        if replica is not None:
             grads = replica.all_reduce("SUM", grads)  # clip the global batch's gradient
         norm = tf.linalg.global_norm(grads)
         finite = tf.math.is_finite(norm)

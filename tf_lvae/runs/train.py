@@ -83,7 +83,6 @@ def training_batches(
     [batch_size, *image_shape] (k = 1: Keras 3.15 cannot run a strategy's steps in a
     loop inside one call). Returns (dataset, stacks or batches per epoch)."""
     steps = steps_per_epoch(x_train, config.batch_size)
-    k = steps_per_execution(steps, config.steps_per_execution)
     batches = train_dataset(
         x_train,
         batch_size=config.batch_size,
@@ -95,6 +94,7 @@ def training_batches(
     )
     if replicas > 1:
         return batches, steps
+    k = steps_per_execution(steps, config.steps_per_execution)
     return batches.batch(k, drop_remainder=True), steps // k
 
 
