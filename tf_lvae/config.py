@@ -17,7 +17,7 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("leaky_relu", "tanh", "relu", "elu", "softplus")
 TOP_DOWN = ("separate", "shared")
 KL_ESTIMATORS = ("mc", "analytic")
-STRATEGIES = ("default", "mirrored")
+STRATEGIES = ("default", "mirrored", "multiworker")
 
 # The paper's constants (docs/method.md §4, §6), each named once.
 PAPER_LATENT_DIMS = (64, 32, 16, 8, 4)
@@ -194,8 +194,10 @@ class TrainingConfig:
       jit_compile, steps_per_execution: speed only (XLA, and the optimizer steps run in
         one compiled call, adjusted to the nearest divisor of the steps per epoch); they
         do not change what is computed.
-      strategy: "default" (one device) or "mirrored" (tf.distribute.MirroredStrategy:
-        every replica takes batch_size / replicas examples of each batch, the global one).
+      strategy: "default" (one device), "mirrored" (tf.distribute.MirroredStrategy: the
+        local devices) or "multiworker" (MultiWorkerMirroredStrategy: the cluster of the
+        TF_CONFIG environment variable); every replica takes batch_size / replicas
+        examples of each batch, the global one.
       devices: the mirrored strategy's devices, e.g. ("GPU:0", "GPU:1"); empty: every
         local GPU, else the CPU. CPU:0, CPU:1, ... split the CPU into logical devices.
     """

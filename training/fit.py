@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import tensorflow as tf
+
 from tf_lvae.cli import (
     ArgumentParser,
     add_no_xla,
@@ -39,9 +41,11 @@ from tf_lvae.config import (
 from tf_lvae.data import DATASET_NAMES, DatasetArrays, load_dataset
 from tf_lvae.data.datasets import dataset_slug
 from tf_lvae.runs.checkpoints import final_checkpoint
+from tf_lvae.runs.cluster import is_chief
 from tf_lvae.runs.configure import configure_run, continued_config
+from tf_lvae.runs.distribute import make_strategy
 from tf_lvae.runs.run_dir import RunDir
-from tf_lvae.runs.train import train_run
+from tf_lvae.runs.train import train_run, train_worker
 
 GIVEN = argparse.SUPPRESS  # the default of options that leave the config's default
 
@@ -108,7 +112,9 @@ def build_parser() -> ArgumentParser:
         choices=STRATEGIES,
         default=GIVEN,
         help="default: one device; mirrored: tf.distribute.MirroredStrategy, the batch "
-        "split across the local GPUs or --devices",
+        "split across the local GPUs or --devices; multiworker: "
+        "MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (the same command on "
+        "every worker)",
     )
     d.add_argument(
         "--devices",
@@ -194,7 +200,9 @@ def given_changes(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def continue_run(run: RunDir, changes: dict[str, Any]) -> None:
+def continue_run(
+    run: RunDir, changes: dict[str, Any], strategy: tf.distribute.Strategy | None = None
+) -> None:
     """Continues the saved run in `run` with the options given again, under its lock."""
     with run.lock():
         config, notes = continued_config(run.read_config(), changes)
@@ -203,10 +211,12 @@ def continue_run(run: RunDir, changes: dict[str, Any]) -> None:
             print(f"{run.path}: {note}")
         if notes:
             run.write_config(config)
-        train_run(run)
+        train_run(run, strategy=strategy)
 
 
-def fine_tuning(base: RunDir, args: argparse.Namespace) -> None:
+def fine_tuning(
+    base: RunDir, args: argparse.Namespace, strategy: tf.distribute.Strategy | None = None
+) -> None:
     """The paper's fine-tuning of the finished run in `base`, in base/finetune: created at
     the first call (--epochs more epochs, default FINETUNE_EPOCHS), continued after."""
     out = base.finetune
@@ -215,7 +225,7 @@ def fine_tuning(base: RunDir, args: argparse.Namespace) -> None:
     if args.epochs is not None:
         changes["training"]["epochs"] = base_config.training.epochs + args.epochs
     if out.exists():
-        continue_run(out, changes)
+        continue_run(out, changes, strategy)
         return
     final_checkpoint(base)  # the base must be finished before anything is written
     config, _ = continued_config(base_config, {"model": changes["model"]})
@@ -231,7 +241,21 @@ def fine_tuning(base: RunDir, args: argparse.Namespace) -> None:
     )
     with out.lock():
         out.write_config(config)
-        train_run(out)
+        train_run(out, strategy=strategy)
+
+
+def run_strategy(args: argparse.Namespace, out: RunDir) -> tf.distribute.Strategy | None:
+    """The run's tf.distribute strategy, from the options given, else the config of the run
+    continued; made first, before TensorFlow runs anything, as a multi-worker strategy and
+    logical CPU devices require. None: the default strategy (one device)."""
+    continued = (args.resume or args.finetune) and out.config_path.is_file()
+    saved = out.read_config().training if continued else TrainingConfig()
+    strategy = getattr(args, "strategy", saved.strategy)
+    if strategy == "default":
+        return None
+    return make_strategy(
+        TrainingConfig(strategy=strategy, devices=getattr(args, "devices", saved.devices))
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -243,13 +267,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dataset is None and not (args.out and (args.resume or args.finetune)):
         parser.error("--dataset is required (except with --resume or --finetune and --out)")
     out = RunDir(args.out or default_out(args))
+    strategy = run_strategy(args, out)
+    if strategy is not None and not is_chief(strategy):
+        train_worker(strategy, args.data_dir)
+        return 0
     if args.finetune:
-        fine_tuning(out, args)
+        fine_tuning(out, args, strategy)
         return 0
     if args.resume:
         if not out.exists():
             raise FileNotFoundError(f"nothing to resume: {out.config_path} does not exist")
-        continue_run(out, given_changes(args))
+        continue_run(out, given_changes(args), strategy)
         return 0
     exists = FileExistsError(
         f"{out.path} already holds a run; continue it with --resume, or choose another --out"
@@ -263,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise exists
         out.write_config(config)
         print(f"run directory: {out.path}  (continue an interrupted run with --resume)")
-        train_run(out, data=data)
+        train_run(out, data=data, strategy=strategy)
     return 0
 
 

@@ -6,6 +6,9 @@
 - `callbacks`: the callbacks that watch and record training (test bounds, per-unit KL,
   the epoch line, metrics.csv).
 - `distribute`: the tf.distribute strategy a run trains under.
+- `cluster`: what the workers of a multi-worker run share (config, state) and how they stop.
+- `loop`: the training loop of a multi-worker run (Keras's fit cannot run it).
+- `loopback`: a cluster of processes on this machine, for trying, testing, benchmarking.
 - `train`: a whole run, resumable: fit, final model, results.
 - `report`: the evaluation of a trained run.
 """

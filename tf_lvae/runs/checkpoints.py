@@ -38,6 +38,11 @@ def _groups(model: HierarchicalVAE) -> dict[str, list]:
     return groups
 
 
+def checkpoint_variables(model: HierarchicalVAE) -> list:
+    """Every variable a checkpoint holds, in its order: the model's, then its optimizer's."""
+    return [v for variables in _groups(model).values() for v in variables]
+
+
 def _shapes(variables: list) -> list[list[int]]:
     return [list(v.shape) for v in variables]
 

@@ -1,6 +1,8 @@
 """Which tf.distribute strategy a run trains under, and what it changes in the trainer.
 
-Under "mirrored" every replica takes batch_size / replicas examples of each global batch;
+Under "mirrored" (local devices) and "multiworker" (the cluster in TF_CONFIG; see
+`runs.cluster` and `runs.loop`) every replica takes batch_size / replicas examples of
+each global batch;
 the model divides its loss by the number of replicas and `ClippedAdam` sums the
 replicas' gradients before clipping, so a step is the one-device step on the global batch
 (batch norm aside: per replica, or the global batch's with synchronized_batch_norm).
@@ -8,6 +10,8 @@ replicas' gradients before clipping, so a step is the one-device step on the glo
 
 from __future__ import annotations
 
+import json
+import os
 import re
 
 import tensorflow as tf
@@ -41,18 +45,45 @@ def split_cpu(devices: tuple[str, ...]) -> None:
         ) from err
 
 
+def check_tf_config() -> None:
+    """Raises ValueError, saying what is missing, unless the TF_CONFIG environment variable
+    names a cluster and this process's task in it, as MultiWorkerMirroredStrategy needs."""
+    example = (
+        'e.g. TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+        '"task": {"type": "worker", "index": 0}}\' on the first host, index 1 on the second'
+    )
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        raise ValueError(f"--strategy multiworker needs the cluster in TF_CONFIG ({example})")
+    try:
+        tf_config = json.loads(text)
+        cluster, task = tf_config["cluster"], tf_config["task"]
+        hosts = cluster[task["type"]]
+        if not 0 <= int(task["index"]) < len(hosts):
+            raise IndexError(f"task index {task['index']} of {len(hosts)} {task['type']}s")
+    except (ValueError, KeyError, TypeError, IndexError) as err:
+        raise ValueError(f"TF_CONFIG is not a cluster and a task ({err!r}): {example}") from None
+
+
 def make_strategy(config: TrainingConfig) -> tf.distribute.Strategy:
-    """The run's strategy: TensorFlow's default (one device) or a MirroredStrategy over
-    config.devices (none named: every local GPU, else the CPU). Raises ValueError when the
-    batch does not split evenly across the replicas."""
+    """The run's strategy: TensorFlow's default (one device), a MirroredStrategy over
+    config.devices (none named: every local GPU, else the CPU) or a
+    MultiWorkerMirroredStrategy over the cluster in TF_CONFIG, which must be made before
+    TensorFlow runs anything else."""
     if config.strategy == "default":
         return tf.distribute.get_strategy()
+    if config.strategy == "multiworker":
+        check_tf_config()
+        return tf.distribute.MultiWorkerMirroredStrategy()
     split_cpu(config.devices)
-    strategy = tf.distribute.MirroredStrategy(list(config.devices) or None)
+    return tf.distribute.MirroredStrategy(list(config.devices) or None)
+
+
+def check_batch_split(strategy: tf.distribute.Strategy, batch_size: int) -> None:
+    """Raises ValueError when the global batch does not split evenly across the replicas."""
     replicas = strategy.num_replicas_in_sync
-    if config.batch_size % replicas:
+    if batch_size % replicas:
         raise ValueError(
-            f"--batch-size {config.batch_size} does not split across {replicas} replicas: "
+            f"--batch-size {batch_size} does not split across {replicas} replicas: "
             f"give a multiple of {replicas} (the batch size is the global batch)"
         )
-    return strategy

@@ -8,6 +8,7 @@ depends only on (seed, epoch).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -38,7 +39,9 @@ from tf_lvae.runs.checkpoints import (
     latest_intact_checkpoint,
     restore_checkpoint,
 )
-from tf_lvae.runs.distribute import make_strategy
+from tf_lvae.runs.cluster import cluster_errors, is_multi_worker, share_config, share_state
+from tf_lvae.runs.distribute import check_batch_split, make_strategy
+from tf_lvae.runs.loop import fit_in_loop
 from tf_lvae.runs.run_dir import RunDir, write_atomic
 from tf_lvae.schedules import WarmUp, learning_rate_decay
 
@@ -54,8 +57,8 @@ def compiled_model(
     config: RunConfig, strategy: tf.distribute.Strategy | None = None
 ) -> HierarchicalVAE:
     """A new model for the run, built and compiled for training in the strategy's scope
-    (default: one device); its initial weights depend only on the run's seed. Under
-    several replicas XLA is off: TF 2.21 cannot compile the mirrored step (each replica's
+    (default: one device); its initial weights depend only on the run's seed. Under a
+    strategy XLA is off: TF 2.21 cannot compile the mirrored step (each replica's
     variables live on its own device)."""
     t = config.training
     strategy = strategy or tf.distribute.get_strategy()
@@ -64,24 +67,21 @@ def compiled_model(
         model = HierarchicalVAE(
             config.model, mc_samples=t.mc_samples, iw_samples=t.iw_samples, seed=t.seed
         )
-        jit_compile = t.jit_compile and strategy.num_replicas_in_sync == 1
-        model.compile(optimizer=make_optimizer(t), jit_compile=jit_compile)
+        model.compile(
+            optimizer=make_optimizer(t), jit_compile=t.jit_compile and t.strategy == "default"
+        )
     return model
 
 
 def training_batches(
-    x_train: np.ndarray,
-    data: DatasetArrays,
-    config: TrainingConfig,
-    initial_epoch: int = 0,
-    replicas: int = 1,
+    x_train: np.ndarray, data: DatasetArrays, config: TrainingConfig, initial_epoch: int = 0
 ) -> tuple[tf.data.Dataset, int]:
     """The training data of epochs initial_epoch.. (binarized or dequantized as `data`
-    asks) as stacks of k batches,
-    [k, batch_size, *image_shape], with k = steps_per_execution(...): the model runs
-    each stack's k steps in one compiled call. Under several replicas, single batches
-    [batch_size, *image_shape] (k = 1: Keras 3.15 cannot run a strategy's steps in a
-    loop inside one call). Returns (dataset, stacks or batches per epoch)."""
+    asks) as stacks of k batches [k, batch_size, *image_shape], with k =
+    steps_per_execution(...): the model runs each stack's k steps in one compiled call.
+    Under a strategy, single batches [batch_size, *image_shape] (k = 1: Keras 3.15 cannot
+    run a strategy's steps in a loop inside one call). Returns (dataset, stacks or
+    batches per epoch)."""
     steps = steps_per_epoch(x_train, config.batch_size)
     batches = train_dataset(
         x_train,
@@ -92,7 +92,7 @@ def training_batches(
         epochs=config.epochs,
         initial_epoch=initial_epoch,
     )
-    if replicas > 1:
+    if config.strategy != "default":
         return batches, steps
     k = steps_per_execution(steps, config.steps_per_execution)
     return batches.batch(k, drop_remainder=True), steps // k
@@ -110,28 +110,35 @@ def _restore(model: HierarchicalVAE, run: RunDir, config: RunConfig) -> int:
 
 
 def _callbacks(
-    run: RunDir,
+    run: RunDir | None,
     config: RunConfig,
     evaluator: Evaluator,
     x_test: np.ndarray,
     steps_per_call: int,
     print_fn: Callable,
 ) -> list[keras.callbacks.Callback]:
+    """The run's callbacks. With no `run` (a worker of a multi-worker run, not its chief),
+    only those that steer training and the epoch line: the chief records the run."""
     t = config.training
-    callbacks = [
+    steering = [
         StopOnNonFinite(t.max_consecutive_skips, steps_per_call),
         WarmUp(t.warmup_epochs),
         learning_rate_decay(t),
+    ]
+    if run is None:
+        return [*steering, EpochSummary(print_fn)]
+    recording = [
         TestEvaluation(
             evaluator, x_test, config.eval_iw_samples, config.eval_every, config.monitor_every
-        ),
+        )
     ]
     if config.unit_kl_examples > 0:
-        callbacks.append(
+        recording.append(
             UnitKLRecorder(x_test[: config.unit_kl_examples], run, config.monitor_every)
         )
     return [
-        *callbacks,
+        *steering,
+        *recording,
         keras.callbacks.ProgbarLogger(),  # before the summary: the bar ends, then its line
         EpochSummary(print_fn),
         MetricsCSV(run),
@@ -149,14 +156,20 @@ def is_finished(run: RunDir, config: RunConfig) -> bool:
 
 
 def fit_run(
-    run: RunDir,
+    run: RunDir | None,
     config: RunConfig,
     data: DatasetArrays,
     print_fn: Callable = print,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    strategy: tf.distribute.Strategy | None = None,
 ) -> HierarchicalVAE:
     """Trains the run's model from its latest checkpoint (or the run it fine-tunes) to its
-    last epoch, with the run's callbacks (a checkpoint every epoch); returns the model."""
+    last epoch, with the run's callbacks (a checkpoint every epoch); returns the model.
+
+    Under a multi-worker strategy every worker calls this: the chief with its `run`, which
+    it restores and sends to the others (`cluster.share_state`); the others with run=None:
+    they train and write nothing. `strategy`: default `make_strategy(config.training)`.
+    """
     t = config.training
     x_train = split_examples(data, "train", config.validation, t.seed)
     validation = None
@@ -164,38 +177,46 @@ def fit_run(
         x_val = split_images(data, "validation", config.validation, t.seed)
         validation = eval_dataset(x_val, batch_size=t.batch_size)
     x_test = test_images(data)
-    strategy = make_strategy(t)
-    replicas = strategy.num_replicas_in_sync
+    strategy = strategy or make_strategy(t)
+    check_batch_split(strategy, t.batch_size)
     model = compiled_model(config, strategy)
     with strategy.scope():  # restoring builds the optimizer's variables
-        epochs_done = _restore(model, run, config)
-    if epochs_done < t.epochs:
+        epochs_done = 0 if run is None else _restore(model, run, config)
+        if is_multi_worker(strategy):
+            epochs_done = share_state(strategy, model, epochs_done)
+    if epochs_done >= t.epochs:
+        return model
+    print_fn(
+        f"training {config.model.kind} on {data.name} ({len(x_train)} examples): "
+        f"epochs {epochs_done + 1}..{t.epochs}"
+        + (f" into {run.path}" if run else "; the chief writes the run directory")
+    )
+    replicas = strategy.num_replicas_in_sync
+    if t.strategy != "default":
         print_fn(
-            f"training {config.model.kind} on {data.name} ({len(x_train)} examples): "
-            f"epochs {epochs_done + 1}..{t.epochs} into {run.path}"
+            f"{replicas} replicas ({', '.join(strategy.extended.worker_devices)} here), "
+            f"{t.batch_size // replicas} examples each per step; XLA and several steps per "
+            "call are off under a strategy"
         )
-        if replicas > 1:
-            devices = ", ".join(strategy.extended.worker_devices)
-            print_fn(
-                f"{replicas} replicas ({devices}), {t.batch_size // replicas} examples each "
-                "per step; XLA and several steps per call are off under a strategy"
-            )
-        batches, calls_per_epoch = training_batches(x_train, data, t, epochs_done, replicas)
-        steps = steps_per_epoch(x_train, t.batch_size)
-        evaluator = Evaluator(model, jit_compile=t.jit_compile)
-        model.fit(
-            batches,
-            epochs=t.epochs,
-            initial_epoch=epochs_done,
-            steps_per_epoch=calls_per_epoch,
-            shuffle=False,
-            validation_data=validation,
-            callbacks=[
-                *_callbacks(run, config, evaluator, x_test, steps // calls_per_epoch, print_fn),
-                *extra_callbacks,
-            ],
-            verbose=1 if sys.stdout.isatty() else 0,
-        )
+    batches, calls_per_epoch = training_batches(x_train, data, t, epochs_done)
+    steps = steps_per_epoch(x_train, t.batch_size)
+    evaluator = Evaluator(model, jit_compile=t.jit_compile)
+    callbacks = [
+        *_callbacks(run, config, evaluator, x_test, steps // calls_per_epoch, print_fn),
+        *extra_callbacks,
+    ]
+    arguments = {
+        "epochs": t.epochs,
+        "initial_epoch": epochs_done,
+        "steps_per_epoch": calls_per_epoch,
+        "validation_data": validation,
+        "callbacks": callbacks,
+        "verbose": 1 if sys.stdout.isatty() else 0,
+    }
+    if is_multi_worker(strategy):  # Keras's fit cannot run under this strategy (loop.py)
+        fit_in_loop(model, strategy, batches, **arguments)
+    else:
+        model.fit(batches, shuffle=False, **arguments)
     return model
 
 
@@ -258,27 +279,35 @@ def divergence_warning(config: RunConfig, results: dict[str, Any], run: RunDir) 
     return None
 
 
+@cluster_errors()
 def train_run(
     run: RunDir,
     data: DatasetArrays | None = None,
     print_fn: Callable = print,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    strategy: tf.distribute.Strategy | None = None,
 ) -> dict[str, Any]:
     """Trains (or resumes) the run in `run` to its last epoch, saves the final model with
     recomputed batch-norm statistics as model.keras and writes results.json.
 
     Returns the results. A finished run is left as it is. `data` may be passed to skip
     loading the dataset; `extra_callbacks` run after the run's own (e.g. timers).
+    `strategy`: the chief's multi-worker strategy (the other workers run `train_worker`);
+    default `make_strategy(config.training)`. The final batch-norm statistics and test
+    log-likelihood are computed by the chief alone.
     """
     config = run.read_config()
-    if is_finished(run, config):
+    finished = is_finished(run, config)
+    if is_multi_worker(strategy):
+        share_config(strategy, None if finished else config)
+    if finished:
         print_fn(f"{run.path} is finished; its results are in {run.results_path}")
         return run.read_results()
     run.check_records()
     for path in run.remove_temporary_files():
         print_fn(f"removed {path}, left by an interrupted write")
     data = load_run_data(config, data)
-    model = fit_run(run, config, data, print_fn, extra_callbacks)
+    model = fit_run(run, config, data, print_fn, extra_callbacks, strategy)
     batch_norm = save_final_model(run, config, model, data, print_fn)
     results = final_results(config, model, data, batch_norm, print_fn)
     if not all(np.isfinite(results["test"][key]) for key in ("log_likelihood", "elbo")):
@@ -296,3 +325,19 @@ def train_run(
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     return results
+
+
+@cluster_errors()
+def train_worker(
+    strategy: tf.distribute.Strategy, data_dir: str | None = None, print_fn: Callable = print
+) -> None:
+    """A worker of a multi-worker run other than its chief: takes the run's config and
+    training state from the chief, trains with the cluster and writes nothing. `data_dir`:
+    where this worker finds the dataset (default: the chief's data_dir)."""
+    config = share_config(strategy, None)
+    if config is None:
+        print_fn("the chief's run is finished: nothing to train")
+        return
+    config = dataclasses.replace(config, data_dir=data_dir or config.data_dir)
+    fit_run(None, config, load_run_data(config), print_fn, strategy=strategy)
+    print_fn("training done; the chief computes the final results and writes the run")

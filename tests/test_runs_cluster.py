@@ -1,0 +1,150 @@
+"""Training on a cluster: two MultiWorkerMirroredStrategy workers on loopback, each a
+process with its own working folder (as on separate hosts), started by
+`tf_lvae.runs.loopback`. The same command runs on both; only the chief (worker 0)
+writes the run directory."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
+from tf_lvae.runs import loopback as cluster
+from tf_lvae.runs.cluster import broadcast_from_chief, share_config
+from tf_lvae.runs.loop import replica_batches
+from training import fit
+
+SMALL_RUN = [
+    "--dataset", "mnist-sample", "--latent-dims", "4,2", "--hidden-dims", "16,8",
+    "--warmup-epochs", "1", "--eval-every", "0", "--unit-kl-examples", "0",
+    "--final-iw-samples", "10",
+]  # fmt: skip
+FIT = ["-m", "training.fit", "--out", "run", "--strategy", "multiworker"]
+LAST_CHECKPOINT = "checkpoints/epoch-000002/variables.npz"
+
+
+def hosts(tmp_path: Path) -> list[Path]:
+    return [tmp_path / "host0", tmp_path / "host1"]
+
+
+def run_cluster(folders: list[Path], *options: str) -> None:
+    codes = cluster.finish(cluster.start([*FIT, *options], folders))
+    errors = [cluster.log(folder, "err").read_text()[-2000:] for folder in folders]
+    assert codes == [0, 0], errors
+
+
+def test_the_workers_end_with_identical_weights(tmp_path):
+    folders = hosts(tmp_path)
+    codes = cluster.finish(
+        cluster.start([str(cluster.REPO / "tests/support/cluster_weights.py")], folders)
+    )
+    assert codes == [0, 0], [cluster.log(f, "err").read_text()[-2000:] for f in folders]
+    chief, worker = (np.load(folder / "weights.npz") for folder in folders)
+    assert len(chief.files) > 100  # the model's and the optimizer's variables
+    for name in chief.files:
+        np.testing.assert_array_equal(chief[name], worker[name], err_msg=name)
+    assert (folders[0] / "run" / "checkpoints" / "epoch-000001").is_dir()
+    assert not (folders[1] / "run").exists()
+
+
+def test_two_workers_train_as_two_local_replicas_and_resume_exactly(tmp_path):
+    folders = hosts(tmp_path)
+    run_cluster(folders, *SMALL_RUN, "--sync-batch-norm", "--epochs", "1")
+    run = folders[0] / "run"
+    assert (run / "results.json").is_file() and (run / "model.keras").is_file()
+    assert sorted(os.listdir(folders[1])) == []  # the other worker wrote nothing
+    run_cluster(folders, "--resume", "--epochs", "2")
+    assert "epochs 2..2" in cluster.log(folders[0], "out").read_text()
+    assert "the chief writes the run directory" in cluster.log(folders[1], "out").read_text()
+    assert sorted(os.listdir(folders[1])) == []
+    mirrored = tmp_path / "mirrored"
+    subprocess.run(
+        [sys.executable, "-m", "training.fit", "--out", str(mirrored), *SMALL_RUN,
+         "--sync-batch-norm", "--epochs", "2", "--strategy", "mirrored", "--devices",
+         "CPU:0,CPU:1"],
+        cwd=cluster.REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=True,
+        capture_output=True, timeout=600,
+    )  # fmt: skip
+    resumed, local = np.load(run / LAST_CHECKPOINT), np.load(mirrored / LAST_CHECKPOINT)
+    for name in local.files:  # 2 workers x 1 replica == 1 process x 2 replicas, bit for bit
+        np.testing.assert_array_equal(resumed[name], local[name], err_msg=name)
+    scores = [json.loads((r / "results.json").read_text())["test"] for r in (run, mirrored)]
+    for key in ("log_likelihood", "elbo"):
+        assert scores[0][key] == pytest.approx(scores[1][key], rel=1e-6)
+
+
+@pytest.mark.parametrize("killed", [0, 1], ids=["chief-killed", "worker-killed"])
+def test_a_killed_worker_stops_the_other_which_resumes(tmp_path, killed):
+    folders = hosts(tmp_path)
+    options = [*SMALL_RUN, "--batch-size", "64", "--epochs", "3"]
+    processes = cluster.start([*FIT, *options], folders)
+    first_checkpoint = folders[0] / "run" / "checkpoints" / "epoch-000001"
+    try:
+        deadline = time.monotonic() + 300
+        while not first_checkpoint.is_dir() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert first_checkpoint.is_dir(), cluster.log(folders[0], "err").read_text()[-2000:]
+        processes[killed].send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        survivor = processes[1 - killed]
+        code = survivor.wait(timeout=120)
+        waited = time.monotonic() - killed_at
+    finally:
+        cluster.finish(processes, timeout=1)
+    err = cluster.log(folders[1 - killed], "err").read_text()
+    assert code == 1, err[-2000:]
+    assert waited < 60  # TensorFlow's heartbeat timeout is 10 s
+    assert "another worker of the cluster stopped" in err and "--resume" in err
+    assert "Traceback" not in err
+    run_cluster(folders, "--resume")  # the same command, with --resume
+    out = cluster.log(folders[0], "out").read_text()
+    assert "epochs 2..3" in out or "epochs 3..3" in out
+    assert (folders[0] / "run" / "results.json").is_file()
+
+
+def test_a_worker_takes_its_replicas_slices_of_every_global_batch():
+    batches = tf.data.Dataset.from_tensor_slices(np.arange(24).reshape(3, 8)).unbatch().batch(10)
+    context = tf.distribute.InputContext(
+        num_input_pipelines=2, input_pipeline_id=1, num_replicas_in_sync=4
+    )  # worker 1 of 2, with replicas 2 and 3
+    parts = [p.tolist() for p in replica_batches(batches, context).as_numpy_iterator()]
+    # batches of 10, 10, 4: replica r takes [r * n // 4, (r + 1) * n // 4)
+    assert parts == [[5, 6], [7, 8, 9], [15, 16], [17, 18, 19], [22], [23]]
+    short = tf.data.Dataset.from_tensor_slices(np.arange(3)).batch(3)
+    assert list(replica_batches(short, context).as_numpy_iterator()) == []
+
+
+def test_the_chief_shares_its_config_and_arrays_exactly():
+    strategy = tf.distribute.get_strategy()  # one process: it is the chief
+    config = RunConfig(
+        "mnist", "/data/ünïcode", ModelConfig(input_shape=(28, 28)), TrainingConfig(seed=7)
+    )
+    assert share_config(strategy, config) == config
+    assert share_config(strategy, None) is None
+    arrays = [np.array([2**62 + 1], np.int64), np.float32([[1.5, -0.0], [3e-39, 7]])]
+    for sent, got in zip(arrays, broadcast_from_chief(strategy, arrays), strict=True):
+        assert got.dtype == sent.dtype
+        np.testing.assert_array_equal(got, sent)
+
+
+@pytest.mark.parametrize(
+    ("tf_config", "message"),
+    [
+        (None, "--strategy multiworker needs the cluster in TF_CONFIG"),
+        ('{"cluster": {"worker": ["a:1"]}}', "TF_CONFIG is not a cluster and a task"),
+        ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 1}}', "index 1"),
+    ],
+)
+def test_multiworker_needs_a_cluster_in_tf_config(user_error, monkeypatch, tf_config, message):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    if tf_config:
+        monkeypatch.setenv("TF_CONFIG", tf_config)
+    argv = ["--dataset", "mnist-sample", "--strategy", "multiworker", "--out", "unused"]
+    user_error(fit.main, argv, message)
