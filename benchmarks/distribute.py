@@ -33,13 +33,12 @@ import tensorflow as tf
 from benchmarks.throughput import EpochTimes, examples_per_epoch, mnist_like
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
 from tf_lvae.config import RunConfig, preset
-from tf_lvae.data.splits import load_run_data
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.runs import loopback
 from tf_lvae.runs.cluster import is_chief
 from tf_lvae.runs.distribute import make_strategy
 from tf_lvae.runs.run_dir import RunDir
-from tf_lvae.runs.train import fit_run
+from tf_lvae.runs.train import train_run, train_worker
 
 SETTINGS = {
     "one-fast": "1 process, XLA, 32 steps per call",
@@ -59,7 +58,7 @@ LINKS = {
 ASSUMED_GPU_STEP = 1e-3  # s: a guess for one GPU step of this small MLP model, not measured
 
 
-def parse_args(argv: Sequence[str] | None):
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m benchmarks.distribute", description=__doc__.split("\n")[0])
     p.add_argument("--layers", type=positive_int, default=5)
     p.add_argument("--batch-size", type=positive_int, default=256)
@@ -69,7 +68,7 @@ def parse_args(argv: Sequence[str] | None):
     return p.parse_args(argv)
 
 
-def run_config(args, setting: str) -> RunConfig:
+def run_config(args: argparse.Namespace, setting: str) -> RunConfig:
     """The paper's MNIST model and batch, `args.epochs` epochs, nothing evaluated during
     training, under the setting's strategy."""
     settings = preset("mnist", args.layers, "lvae")
@@ -94,29 +93,24 @@ def run_config(args, setting: str) -> RunConfig:
     )
 
 
-def time_setting(args) -> None:
-    """Trains under one setting (every process of it) and prints, on the chief, one line
-    RESULT {"examples_per_s": median epoch after the first, "epoch_times": [...]}."""
+def time_setting(args: argparse.Namespace) -> None:
+    """Trains under one setting, every process of it through what `training.fit` runs
+    (`train_run` on the chief, `train_worker` on the others), and prints on the chief one
+    line RESULT {"examples_per_s": median epoch after the first, "epoch_times": [...]}."""
     config = run_config(args, args.setting)
     strategy = make_strategy(config.training)  # before TensorFlow runs anything else
     full = mnist_like(None)
     data = dataclasses.replace(full, x_train=full.x_train[: args.steps * args.batch_size])
+    if not is_chief(strategy):
+        train_worker(strategy, data=data, print_fn=lambda *_: None)
+        return
     timer = EpochTimes()
     with tempfile.TemporaryDirectory() as tmp:
-        run = RunDir(tmp) if is_chief(strategy) else None
-        if run is not None:
-            run.write_config(config)
-        fit_run(
-            run,
-            config,
-            load_run_data(config, data),
-            print_fn=lambda *_: None,
-            extra_callbacks=[timer],
-            strategy=strategy,
-        )
-    if run is not None:
-        rate = examples_per_epoch(config, data) / float(np.median(timer.times[1:]))
-        print("RESULT " + json.dumps({"examples_per_s": rate, "epoch_times": timer.times}))
+        run = RunDir(tmp)
+        run.write_config(config)
+        train_run(run, data, print_fn=lambda *_: None, extra_callbacks=[timer], strategy=strategy)
+    rate = examples_per_epoch(config, data) / float(np.median(timer.times[1:]))
+    print("RESULT " + json.dumps({"examples_per_s": rate, "epoch_times": timer.times}))
 
 
 def measure(setting: str, argv: list[str]) -> dict:
@@ -139,7 +133,8 @@ def measure(setting: str, argv: list[str]) -> dict:
 def allreduced_bytes(config: RunConfig) -> dict[str, int]:
     """Bytes each replica all-reduces per step, counted from the model's variables: the
     gradients (summed before clipping), the batch-norm moving statistics (averaged), the
-    finite flag, the metrics (read every step by the multi-worker loop), and what
+    finite flag, the metrics (one value each, averaged every step by the multi-worker
+    loop), and what
     synchronized batch norm adds (the batch moments of every batch-norm layer, forward and
     backward)."""
     model = HierarchicalVAE(config.model)
@@ -154,7 +149,7 @@ def allreduced_bytes(config: RunConfig) -> dict[str, int]:
         "batch_norm_statistics": size
         * sum(2 * int(layer.moving_mean.shape[0]) for layer in layers),
         "finite_flag": size,
-        "metrics": size * sum(len(m.variables) for m in model.metrics),
+        "metrics": size * len(model.metrics),
         "sync_batch_norm_extra": size
         * sum(2 * (2 * int(layer.moving_mean.shape[0]) + 1) for layer in layers),
     }
@@ -194,19 +189,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         + ", ".join(f"{k.replace('_', ' ')} {v:,} B" for k, v in nbytes.items())
         + f"; total {step:,} B ({step / 2**20:.2f} MiB) without synchronized batch norm"
     )
-    measured = args.batch_size / results["one-fast"]["examples_per_s"]
-    for compute, source in ((measured, "measured here, CPU"), (ASSUMED_GPU_STEP, "assumed GPU")):
+    fast, plain = (args.batch_size / results[k]["examples_per_s"] for k in ("one-fast", "one"))
+    for best, split, source in (
+        (fast, plain, "measured here, CPU"),
+        (ASSUMED_GPU_STEP, ASSUMED_GPU_STEP, "assumed GPU, the same with and without XLA"),
+    ):
         print(
-            f"projection: one-device step {compute * 1e3:.1f} ms ({source}), global batch "
-            f"{args.batch_size}, ring all-reduce (bandwidth term only), no overlap:"
+            f"projection ({source}): the one-device step {best * 1e3:.1f} ms, the step a "
+            f"strategy runs {split * 1e3:.1f} ms split evenly over the replicas, plus a ring "
+            "all-reduce (bandwidth term only, no overlap); speed-up against the one-device step:"
         )
         for link, bandwidth in LINKS.items():
             for replicas in (2, 8):
                 comm = ring_seconds(step, replicas, bandwidth)
-                speedup = compute / (compute / replicas + comm)
                 print(
                     f"  {link:34s} {replicas} replicas: all-reduce {comm * 1e3:6.2f} ms/step, "
-                    f"speed-up {speedup:4.1f}x if the step's compute splits evenly"
+                    f"speed-up {best / (split / replicas + comm):4.1f}x"
                 )
     return 0
 

@@ -3,6 +3,7 @@ process with its own working folder (as on separate hosts), started by
 `tf_lvae.runs.loopback`. The same command runs on both; only the chief (worker 0)
 writes the run directory."""
 
+import csv
 import json
 import os
 import signal
@@ -16,15 +17,24 @@ import pytest
 import tensorflow as tf
 
 from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
+from tf_lvae.data import load_dataset
 from tf_lvae.runs import loopback as cluster
 from tf_lvae.runs.cluster import broadcast_from_chief, share_config
+from tf_lvae.runs.configure import configure_run
 from tf_lvae.runs.loop import replica_batches
+from tf_lvae.runs.train import fit_run
 from training import fit
 
 SMALL_RUN = [
     "--dataset", "mnist-sample", "--latent-dims", "4,2", "--hidden-dims", "16,8",
     "--warmup-epochs", "1", "--eval-every", "0", "--unit-kl-examples", "0",
     "--final-iw-samples", "10",
+]  # fmt: skip
+# What only the chief runs during training: validation is a collective pass; the test
+# bounds and the per-unit KL are the chief's alone.
+CHIEF_EXTRAS = [
+    "--validation", "500", "--eval-every", "1", "--eval-iw-samples", "10",
+    "--unit-kl-examples", "50",
 ]  # fmt: skip
 FIT = ["-m", "training.fit", "--out", "run", "--strategy", "multiworker"]
 LAST_CHECKPOINT = "checkpoints/epoch-000002/variables.npz"
@@ -46,17 +56,19 @@ def test_the_workers_end_with_identical_weights(tmp_path):
         cluster.start([str(cluster.REPO / "tests/support/cluster_weights.py")], folders)
     )
     assert codes == [0, 0], [cluster.log(f, "err").read_text()[-2000:] for f in folders]
-    chief, worker = (np.load(folder / "weights.npz") for folder in folders)
-    assert len(chief.files) > 100  # the model's and the optimizer's variables
-    for name in chief.files:
-        np.testing.assert_array_equal(chief[name], worker[name], err_msg=name)
-    assert (folders[0] / "run" / "checkpoints" / "epoch-000001").is_dir()
+    chief = np.load(folders[0] / "run" / "checkpoints" / "epoch-000001" / "variables.npz")
+    worker = np.load(folders[1] / "weights.npz")
+    names = sorted(chief.files, key=lambda n: (n.startswith("optimizer"), int(n.split("_")[1])))
+    assert len(names) == len(worker.files) > 100  # the model's and the optimizer's variables
+    for i, name in enumerate(names):
+        np.testing.assert_array_equal(chief[name], worker[f"arr_{i}"], err_msg=name)
     assert not (folders[1] / "run").exists()
 
 
 def test_two_workers_train_as_two_local_replicas_and_resume_exactly(tmp_path):
     folders = hosts(tmp_path)
-    run_cluster(folders, *SMALL_RUN, "--sync-batch-norm", "--epochs", "1")
+    options = [*SMALL_RUN, *CHIEF_EXTRAS, "--sync-batch-norm"]
+    run_cluster(folders, *options, "--epochs", "1")
     run = folders[0] / "run"
     assert (run / "results.json").is_file() and (run / "model.keras").is_file()
     assert sorted(os.listdir(folders[1])) == []  # the other worker wrote nothing
@@ -66,9 +78,8 @@ def test_two_workers_train_as_two_local_replicas_and_resume_exactly(tmp_path):
     assert sorted(os.listdir(folders[1])) == []
     mirrored = tmp_path / "mirrored"
     subprocess.run(
-        [sys.executable, "-m", "training.fit", "--out", str(mirrored), *SMALL_RUN,
-         "--sync-batch-norm", "--epochs", "2", "--strategy", "mirrored", "--devices",
-         "CPU:0,CPU:1"],
+        [sys.executable, "-m", "training.fit", "--out", str(mirrored), *options,
+         "--epochs", "2", "--strategy", "mirrored", "--devices", "CPU:0,CPU:1"],
         cwd=cluster.REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=True,
         capture_output=True, timeout=600,
     )  # fmt: skip
@@ -78,6 +89,17 @@ def test_two_workers_train_as_two_local_replicas_and_resume_exactly(tmp_path):
     scores = [json.loads((r / "results.json").read_text())["test"] for r in (run, mirrored)]
     for key in ("log_likelihood", "elbo"):
         assert scores[0][key] == pytest.approx(scores[1][key], rel=1e-6)
+    cluster_rows, local_rows = (
+        list(csv.DictReader((r / "metrics.csv").open())) for r in (run, mirrored)
+    )
+    assert len(cluster_rows) == 2 and cluster_rows[0].keys() == local_rows[0].keys()
+    assert {"val_elbo", "test_log_likelihood", "skipped_steps"} <= cluster_rows[0].keys()
+    del cluster_rows[0]["test_elbo"], local_rows[0]["test_elbo"]  # the first run ended there
+    for got, expected in zip(cluster_rows, local_rows, strict=True):  # all the logged values
+        assert [float(v) for v in got.values()] == pytest.approx(
+            [float(v) for v in expected.values()], rel=1e-5, nan_ok=True
+        )
+    assert (run / "unit_kl.npz").is_file()
 
 
 @pytest.mark.parametrize("killed", [0, 1], ids=["chief-killed", "worker-killed"])
@@ -148,3 +170,10 @@ def test_multiworker_needs_a_cluster_in_tf_config(user_error, monkeypatch, tf_co
         monkeypatch.setenv("TF_CONFIG", tf_config)
     argv = ["--dataset", "mnist-sample", "--strategy", "multiworker", "--out", "unused"]
     user_error(fit.main, argv, message)
+
+
+def test_a_cluster_run_needs_the_strategy_made_at_the_start():
+    data = load_dataset("mnist-sample")
+    config = configure_run("mnist-sample", data, num_layers=1, training={"strategy": "multiworker"})
+    with pytest.raises(ValueError, match="before TensorFlow runs anything and pass it"):
+        fit_run(None, config, data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -203,7 +204,8 @@ def given_changes(args: argparse.Namespace) -> dict[str, Any]:
 def continue_run(
     run: RunDir, changes: dict[str, Any], strategy: tf.distribute.Strategy | None = None
 ) -> None:
-    """Continues the saved run in `run` with the options given again, under its lock."""
+    """Continues the saved run in `run` with the options given again, under its lock
+    (`strategy`: the one `run_strategy` made, if any)."""
     with run.lock():
         config, notes = continued_config(run.read_config(), changes)
         run.check_records()  # before the config changes
@@ -276,7 +278,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.resume:
         if not out.exists():
-            raise FileNotFoundError(f"nothing to resume: {out.config_path} does not exist")
+            hint = (
+                " (a worker of a cluster: give --strategy multiworker)"
+                if "TF_CONFIG" in os.environ
+                else ""
+            )
+            raise FileNotFoundError(f"nothing to resume: {out.config_path} does not exist{hint}")
         continue_run(out, given_changes(args), strategy)
         return 0
     exists = FileExistsError(

@@ -4,19 +4,22 @@ Only the chief (TF_CONFIG's "chief" task, else worker 0) has the run directory. 
 start it sends every worker the run's config (`share_config`) and, once the model is
 built, the training state it restored (`share_state`): weights, optimizer, β, the random
 stream and the epochs done, so that a resumed cluster continues from the chief's last
-checkpoint whatever the workers hold. Both travel as all-reduces to which only the chief
-contributes, so they arrive exactly (x + 0 = x), in their own dtypes (float32 and int64).
+checkpoint whatever the workers hold. Both travel as all-reduces (SUM) to which the other
+workers contribute -0.0 (0 for integers), so they arrive exactly, x + (-0.0) = x for every
+float x, in their own dtypes (float32 and int64; collectives take no bytes or booleans).
 
-A worker that stops makes the next collective of every other worker fail within
-TensorFlow's heartbeat timeout (10 s by default; measured with `training.fit` on loopback:
-1.3 s after killing the chief, 10.3 s after killing the other worker); `cluster_errors`
-turns that error into one message.
+A worker that stops makes the next collective of every other worker fail after about
+TensorFlow's heartbeat timeout (10 s; measured with `training.fit` on loopback: 1.3 s after
+killing the chief, 10.3 s after killing the other worker); `cluster_errors` turns that
+error into one message. Work without collectives (the chief's evaluations and
+checkpoints between epochs) runs to its end before a lost worker is noticed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -51,7 +54,7 @@ def broadcast_from_chief(
 ) -> list[np.ndarray]:
     """The chief's `arrays` on every worker (the others pass arrays of the same shapes and
     dtypes, whose values are ignored): one all-reduce SUM per dtype, to which only replica
-    0, on the chief, contributes."""
+    0, on the chief, contributes values (the others -0.0 or 0)."""
     out: list[np.ndarray | None] = [None] * len(arrays)
     for dtype in sorted({a.dtype.str for a in arrays}):
         indices = [i for i, a in enumerate(arrays) if a.dtype.str == dtype]
@@ -59,7 +62,7 @@ def broadcast_from_chief(
 
         def contribution(context, flat=flat):
             first = context.replica_id_in_sync_group == 0
-            return tf.constant(flat if first else np.zeros_like(flat))
+            return tf.constant(flat if first else np.full_like(flat, -0.0))
 
         values = strategy.experimental_distribute_values_from_function(contribution)
         total = strategy.reduce("SUM", values, axis=None).numpy()
@@ -95,17 +98,19 @@ def share_state(strategy: tf.distribute.Strategy, model: HierarchicalVAE, epochs
 
 
 @contextlib.contextmanager
-def cluster_errors():
+def cluster_errors() -> Iterator[None]:
     """Turns the error of a collective whose peer stopped into one TrainingFailed that says
-    what happened and how to resume (usable as a decorator)."""
+    what happened and how to resume (usable as a decorator); other errors pass unchanged."""
     try:
         yield
     except PEER_ERRORS as error:
+        if "Collective ops is aborted by" not in error.message:
+            raise
         lines = [line.strip() for line in error.message.splitlines() if line.strip()]
-        first = next((i for i, line in enumerate(lines) if "aborted by:" in line), 0)
+        first = next(i for i, line in enumerate(lines) if "aborted by:" in line)
         cause = " ".join(lines[first : first + 2]).split("aborted by:")[-1].strip()
         raise TrainingFailed(
-            f"another worker of the cluster stopped (TensorFlow: {cause}); "
-            "this one stops too. The run keeps the chief's last checkpoint: start every "
-            "worker again with the same command and --resume"
-        ) from None
+            f"another worker of the cluster stopped (TensorFlow: {cause}); this one stops "
+            "too. The run keeps the chief's last checkpoint: start every worker again with "
+            "the same command (with --strategy multiworker) and --resume"
+        ) from error

@@ -2,10 +2,10 @@
 
 Under "mirrored" (local devices) and "multiworker" (the cluster in TF_CONFIG; see
 `runs.cluster` and `runs.loop`) every replica takes batch_size / replicas examples of
-each global batch;
-the model divides its loss by the number of replicas and `ClippedAdam` sums the
-replicas' gradients before clipping, so a step is the one-device step on the global batch
-(batch norm aside: per replica, or the global batch's with synchronized_batch_norm).
+each global batch; the model divides its loss by the number of replicas and
+`ClippedAdam` sums the replicas' gradients before clipping, so a step is the one-device
+step on the global batch (batch norm aside: per replica, or the global batch's with
+synchronized_batch_norm). Under either, XLA and several steps per call are off.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ def check_tf_config() -> None:
     try:
         tf_config = json.loads(text)
         cluster, task = tf_config["cluster"], tf_config["task"]
+        if task["type"] not in ("chief", "worker"):
+            raise ValueError(f"task type {task['type']!r}: a chief or a worker")
         hosts = cluster[task["type"]]
         if not 0 <= int(task["index"]) < len(hosts):
             raise IndexError(f"task index {task['index']} of {len(hosts)} {task['type']}s")

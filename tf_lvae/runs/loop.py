@@ -4,9 +4,10 @@ Keras 3's `fit` fails under MultiWorkerMirroredStrategy when it reduces the repl
 metrics (keras-team/keras#20585; measured with Keras 3.15.1: "Invalid reduction
 dimension 0 for input with 0 dimensions"). `fit_in_loop` runs what `fit` runs, and
 nothing else: the model's own `train_step` and `test_step` on every replica through
-`strategy.run`, the epoch's metrics read in cross-replica context (an all-reduce of the
-metrics' variables: every worker logs the global values), and the same Keras callbacks,
-called at the same points.
+`strategy.run`; each replica's metrics averaged across the replicas, as `fit` reduces
+them (one all-reduce of a vector per step: every worker logs the same values); and the
+same Keras callbacks, their train, epoch and batch hooks called at the same points (the
+validation pass calls no test hooks).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 
@@ -48,10 +48,6 @@ def _distribute(strategy: tf.distribute.Strategy, batches: tf.data.Dataset):
     )
 
 
-def _logs(values: dict, prefix: str = "") -> dict[str, float]:
-    return {f"{prefix}{name}": float(np.asarray(value)) for name, value in values.items()}
-
-
 def fit_in_loop(
     model: keras.Model,
     strategy: tf.distribute.Strategy,
@@ -69,12 +65,23 @@ def fit_in_loop(
     these arguments; the metrics of `validation_data` are logged as val_*."""
 
     def on_every_replica(step):
+        """(batch -> logs): `step` on every replica, its metrics averaged across them."""
+        names: list[str] = []
+
+        def metrics_vector(batch):
+            results = step(batch)
+            names[:] = list(results)
+            return tf.stack([tf.cast(results[name], tf.float32) for name in names])
+
         @tf.function
         def run(batch):
-            strategy.run(step, args=(batch,))
-            return model.get_metrics_result()  # cross-replica: the global values
+            return strategy.reduce("MEAN", strategy.run(metrics_vector, args=(batch,)), axis=None)
 
-        return run
+        def logs(batch) -> dict[str, float]:
+            values = run(batch).numpy().tolist()  # traces `metrics_vector` the first time
+            return dict(zip(names, values, strict=True))
+
+        return logs
 
     train, test = on_every_replica(model.train_step), on_every_replica(model.test_step)
     data = iter(_distribute(strategy, batches))
@@ -89,7 +96,7 @@ def fit_in_loop(
         callback_list.on_epoch_begin(epoch)
         for step in range(steps_per_epoch):
             callback_list.on_train_batch_begin(step)
-            logs = _logs(train(next(data)))
+            logs = train(next(data))
             callback_list.on_train_batch_end(step, logs)
             if model.stop_training:
                 break
@@ -98,7 +105,7 @@ def fit_in_loop(
             values = {}
             for batch in _distribute(strategy, validation_data):
                 values = test(batch)
-            logs = {**logs, **_logs(values, "val_")}
+            logs = {**logs, **{f"val_{name}": value for name, value in values.items()}}
         callback_list.on_epoch_end(epoch, logs)
         if model.stop_training:
             break

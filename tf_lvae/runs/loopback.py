@@ -39,7 +39,7 @@ def start(command: list[str], folders: list[Path]) -> list[subprocess.Popen]:
         env = {
             **os.environ,
             "TF_CONFIG": json.dumps(tf_config),
-            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         }
         with log(folder, "out").open("w") as out, log(folder, "err").open("w") as err:
@@ -57,7 +57,8 @@ def log(folder: Path, name: str) -> Path:
 
 
 def finish(processes: list[subprocess.Popen], timeout: float = 600) -> list[int]:
-    """The processes' exit codes; kills them all if one has not ended within `timeout` s."""
+    """The processes' exit codes, waiting up to `timeout` s for each in turn; if one has not
+    ended by then, kills them all and raises subprocess.TimeoutExpired."""
     try:
         return [p.wait(timeout=timeout) for p in processes]
     finally:

@@ -177,12 +177,19 @@ def fit_run(
         x_val = split_images(data, "validation", config.validation, t.seed)
         validation = eval_dataset(x_val, batch_size=t.batch_size)
     x_test = test_images(data)
+    multi_worker = t.strategy == "multiworker"
+    if multi_worker and not is_multi_worker(strategy):
+        raise ValueError(
+            "this run trains on a cluster (strategy 'multiworker'): every worker must make "
+            "its MultiWorkerMirroredStrategy before TensorFlow runs anything and pass it "
+            "here, as python -m training.fit does"
+        )
     strategy = strategy or make_strategy(t)
     check_batch_split(strategy, t.batch_size)
     model = compiled_model(config, strategy)
-    with strategy.scope():  # restoring builds the optimizer's variables
+    with strategy.scope():  # restoring or receiving the state builds the optimizer's variables
         epochs_done = 0 if run is None else _restore(model, run, config)
-        if is_multi_worker(strategy):
+        if multi_worker:
             epochs_done = share_state(strategy, model, epochs_done)
     if epochs_done >= t.epochs:
         return model
@@ -213,7 +220,7 @@ def fit_run(
         "callbacks": callbacks,
         "verbose": 1 if sys.stdout.isatty() else 0,
     }
-    if is_multi_worker(strategy):  # Keras's fit cannot run under this strategy (loop.py)
+    if multi_worker:  # Keras's fit cannot run under this strategy (loop.py)
         fit_in_loop(model, strategy, batches, **arguments)
     else:
         model.fit(batches, shuffle=False, **arguments)
@@ -329,15 +336,20 @@ def train_run(
 
 @cluster_errors()
 def train_worker(
-    strategy: tf.distribute.Strategy, data_dir: str | None = None, print_fn: Callable = print
-) -> None:
+    strategy: tf.distribute.Strategy,
+    data_dir: str | None = None,
+    data: DatasetArrays | None = None,
+    print_fn: Callable = print,
+) -> HierarchicalVAE | None:
     """A worker of a multi-worker run other than its chief: takes the run's config and
-    training state from the chief, trains with the cluster and writes nothing. `data_dir`:
-    where this worker finds the dataset (default: the chief's data_dir)."""
+    training state from the chief, trains with the cluster and writes nothing. Returns
+    the trained model (None when the chief's run was finished). `data_dir`: where this
+    worker finds the dataset (default: the chief's); `data`: the dataset, not loaded."""
     config = share_config(strategy, None)
     if config is None:
         print_fn("the chief's run is finished: nothing to train")
-        return
+        return None
     config = dataclasses.replace(config, data_dir=data_dir or config.data_dir)
-    fit_run(None, config, load_run_data(config), print_fn, strategy=strategy)
+    model = fit_run(None, config, load_run_data(config, data), print_fn, strategy=strategy)
     print_fn("training done; the chief computes the final results and writes the run")
+    return model
