@@ -177,3 +177,24 @@ def test_a_cluster_run_needs_the_strategy_made_at_the_start():
     config = configure_run("mnist-sample", data, num_layers=1, training={"strategy": "multiworker"})
     with pytest.raises(ValueError, match="before TensorFlow runs anything and pass it"):
         fit_run(None, config, data)
+
+
+def test_a_worker_stops_when_the_cluster_does_not_start(tmp_path):
+    ports = cluster.free_ports(2)  # worker 1 never starts
+    tf_config = {
+        "cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
+        "task": {"type": "worker", "index": 0},
+    }
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, *FIT, *SMALL_RUN, "--cluster-timeout", "3"],
+        cwd=tmp_path,
+        env={**os.environ, "TF_CONFIG": json.dumps(tf_config), "PYTHONPATH": str(cluster.REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == -signal.SIGALRM, done.stderr[-2000:]
+    assert time.monotonic() - started < 60
+    assert "this process stops if they have not all started within 3 s" in done.stdout
+    assert not (tmp_path / "run").exists()

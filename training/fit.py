@@ -44,7 +44,7 @@ from tf_lvae.data.datasets import dataset_slug
 from tf_lvae.runs.checkpoints import final_checkpoint
 from tf_lvae.runs.cluster import is_chief
 from tf_lvae.runs.configure import configure_run, continued_config
-from tf_lvae.runs.distribute import make_strategy
+from tf_lvae.runs.distribute import CLUSTER_TIMEOUT, make_strategy
 from tf_lvae.runs.run_dir import RunDir
 from tf_lvae.runs.train import train_run, train_worker
 
@@ -122,6 +122,14 @@ def build_parser() -> ArgumentParser:
         type=lambda text: tuple(text.split(",")),
         default=GIVEN,
         help="the mirrored strategy's devices, e.g. GPU:0,GPU:1 (CPU:0,CPU:1 splits the CPU)",
+    )
+    d.add_argument(
+        "--cluster-timeout",
+        type=positive_int,
+        default=CLUSTER_TIMEOUT,
+        metavar="S",
+        help=f"multiworker: stop if the whole cluster has not started within S seconds "
+        f"(default {CLUSTER_TIMEOUT})",
     )
     d.add_argument(
         "--sync-batch-norm",
@@ -256,7 +264,8 @@ def run_strategy(args: argparse.Namespace, out: RunDir) -> tf.distribute.Strateg
     if strategy == "default":
         return None
     return make_strategy(
-        TrainingConfig(strategy=strategy, devices=getattr(args, "devices", saved.devices))
+        TrainingConfig(strategy=strategy, devices=getattr(args, "devices", saved.devices)),
+        args.cluster_timeout,
     )
 
 

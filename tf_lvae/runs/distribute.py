@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 
 import tensorflow as tf
 
 from tf_lvae.config import TrainingConfig
 
 CPU_DEVICE = re.compile(r"^(/device:|/)?cpu:(\d+)$", re.IGNORECASE)
+CLUSTER_TIMEOUT = 600  # s a worker waits at the start for every task of its cluster
 
 
 def split_cpu(devices: tuple[str, ...]) -> None:
@@ -45,9 +47,10 @@ def split_cpu(devices: tuple[str, ...]) -> None:
         ) from err
 
 
-def check_tf_config() -> None:
-    """Raises ValueError, saying what is missing, unless the TF_CONFIG environment variable
-    names a cluster and this process's task in it, as MultiWorkerMirroredStrategy needs."""
+def check_tf_config() -> int:
+    """The number of tasks in the cluster of the TF_CONFIG environment variable; raises
+    ValueError, saying what is missing, unless it names a cluster and this process's task
+    in it, as MultiWorkerMirroredStrategy needs."""
     example = (
         'e.g. TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
         '"task": {"type": "worker", "index": 0}}\' on the first host, index 1 on the second'
@@ -65,18 +68,38 @@ def check_tf_config() -> None:
             raise IndexError(f"task index {task['index']} of {len(hosts)} {task['type']}s")
     except (ValueError, KeyError, TypeError, IndexError) as err:
         raise ValueError(f"TF_CONFIG is not a cluster and a task ({err!r}): {example}") from None
+    return sum(len(hosts) for hosts in cluster.values())
 
 
-def make_strategy(config: TrainingConfig) -> tf.distribute.Strategy:
+def connect_cluster(timeout: int = CLUSTER_TIMEOUT) -> tf.distribute.MultiWorkerMirroredStrategy:
+    """A MultiWorkerMirroredStrategy over the cluster in TF_CONFIG, made once every task has
+    connected. TensorFlow waits for them without letting Python run (Ctrl-C and SIGTERM
+    wait too), so a SIGALRM after `timeout` s ends the process (exit status 142), as the
+    line printed first says."""
+    tasks = check_tf_config()
+    print(
+        f"connecting to the {tasks} tasks of the cluster in TF_CONFIG; this process stops if "
+        f"they have not all started within {timeout} s",
+        flush=True,
+    )
+    signal.alarm(timeout)
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    finally:
+        signal.alarm(0)
+
+
+def make_strategy(
+    config: TrainingConfig, cluster_timeout: int = CLUSTER_TIMEOUT
+) -> tf.distribute.Strategy:
     """The run's strategy: TensorFlow's default (one device), a MirroredStrategy over
     config.devices (none named: every local GPU, else the CPU) or a
-    MultiWorkerMirroredStrategy over the cluster in TF_CONFIG, which must be made before
-    TensorFlow runs anything else."""
+    MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (`connect_cluster`), which
+    must be made before TensorFlow runs anything else."""
     if config.strategy == "default":
         return tf.distribute.get_strategy()
     if config.strategy == "multiworker":
-        check_tf_config()
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return connect_cluster(cluster_timeout)
     split_cpu(config.devices)
     return tf.distribute.MirroredStrategy(list(config.devices) or None)
 
