@@ -6,6 +6,7 @@ writes the run directory."""
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -198,3 +199,27 @@ def test_a_worker_stops_when_the_cluster_does_not_start(tmp_path):
     assert time.monotonic() - started < 60
     assert "this process stops if they have not all started within 3 s" in done.stdout
     assert not (tmp_path / "run").exists()
+
+
+def test_non_finite_steps_are_counted_once_and_stop_the_cluster(tmp_path):
+    folders = hosts(tmp_path)
+    diverging = ["--dataset", "mnist-sample", "--layers", "2", "--lr", "1e8", "--epochs", "2"]
+    codes = cluster.finish(cluster.start([*FIT, *diverging], folders))
+    chief_err, worker_err = (cluster.log(f, "err").read_text() for f in folders)
+    assert codes == [1, 1], chief_err[-2000:] + worker_err[-2000:]
+    assert "not finite: no checkpoint was written" in chief_err  # the chief's own check
+    assert "another worker of the cluster stopped" in worker_err
+    assert "its own output says why" in worker_err and "Traceback" not in worker_err
+    assert not (folders[0] / "run" / "checkpoints").exists()
+    mirrored = subprocess.run(
+        [sys.executable, "-m", "training.fit", "--out", str(tmp_path / "mirrored"), *diverging,
+         "--strategy", "mirrored", "--devices", "CPU:0,CPU:1"],
+        cwd=cluster.REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    skipped = [
+        re.search(r"^epoch 1/2 .*\| (skipped steps \d+)", text, re.MULTILINE)
+        for text in (cluster.log(folders[0], "out").read_text(), mirrored.stdout)
+    ]
+    assert skipped[0] and skipped[1], mirrored.stdout  # steps were skipped ...
+    assert skipped[0].group(1) == skipped[1].group(1)  # ... and counted once, as by fit

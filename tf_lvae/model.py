@@ -92,6 +92,16 @@ class HierarchicalVAE(keras.Model):
     def metrics(self):
         return list(self._trackers.values())
 
+    def get_metrics_result(self):
+        """The metrics' values. Read across replicas (Keras's `fit` does so for an epoch's
+        logs) a Sum is summed over them: `skipped_steps`, which every replica counts for
+        the same steps, is divided back by the replica count."""
+        results = super().get_metrics_result()
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        if replicas > 1 and several_replicas() is None:  # not inside one replica's step
+            results["skipped_steps"] = results["skipped_steps"] / replicas
+        return results
+
     # ------------------------------------------------------------------ inference
 
     def _seed(self, seed: SeedLike) -> tf.Tensor:

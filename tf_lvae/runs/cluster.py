@@ -111,6 +111,7 @@ def cluster_errors() -> Iterator[None]:
         cause = " ".join(lines[first : first + 2]).split("aborted by:")[-1].strip()
         raise TrainingFailed(
             f"another worker of the cluster stopped (TensorFlow: {cause}); this one stops "
-            "too. The run keeps the chief's last checkpoint: start every worker again with "
-            "the same command (with --strategy multiworker) and --resume"
+            "too. If that was the chief, its own output says why. The run keeps the chief's "
+            "last checkpoint: start every worker again with the same command (with "
+            "--strategy multiworker) and --resume"
         ) from error
