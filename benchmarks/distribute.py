@@ -33,6 +33,7 @@ import tensorflow as tf
 from benchmarks.throughput import EpochTimes, examples_per_epoch, mnist_like
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
 from tf_lvae.config import RunConfig, preset
+from tf_lvae.evaluation.batch_norm import batch_norm_layers
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.runs import loopback
 from tf_lvae.runs.cluster import is_chief
@@ -134,15 +135,10 @@ def allreduced_bytes(config: RunConfig) -> dict[str, int]:
     """Bytes each replica all-reduces per step, counted from the model's variables: the
     gradients (summed before clipping), the batch-norm moving statistics (averaged), the
     finite flag, the metrics (one value each, averaged every step by the multi-worker
-    loop), and what
-    synchronized batch norm adds (the batch moments of every batch-norm layer, forward and
-    backward)."""
+    loop), and what synchronized batch norm adds (the batch moments of every batch-norm
+    layer, forward and backward)."""
     model = HierarchicalVAE(config.model)
-    layers = [
-        layer
-        for layer in model._flatten_layers(include_self=False)
-        if isinstance(layer, keras.layers.BatchNormalization)
-    ]
+    layers = batch_norm_layers(model)
     size = 4  # float32
     return {
         "gradients": size * sum(int(np.prod(w.shape)) for w in model.trainable_weights),

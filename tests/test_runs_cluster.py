@@ -45,6 +45,16 @@ def hosts(tmp_path: Path) -> list[Path]:
     return [tmp_path / "host0", tmp_path / "host1"]
 
 
+def fit_on_two_devices(out: Path, *options: str) -> subprocess.CompletedProcess:
+    """training.fit in one process over 2 logical CPU devices (MirroredStrategy)."""
+    return subprocess.run(
+        [sys.executable, "-m", "training.fit", "--out", str(out), *options,
+         "--strategy", "mirrored", "--devices", "CPU:0,CPU:1"],
+        cwd=cluster.REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
 def run_cluster(folders: list[Path], *options: str) -> None:
     codes = cluster.finish(cluster.start([*FIT, *options], folders))
     errors = [cluster.log(folder, "err").read_text()[-2000:] for folder in folders]
@@ -78,12 +88,8 @@ def test_two_workers_train_as_two_local_replicas_and_resume_exactly(tmp_path):
     assert "the chief writes the run directory" in cluster.log(folders[1], "out").read_text()
     assert sorted(os.listdir(folders[1])) == []
     mirrored = tmp_path / "mirrored"
-    subprocess.run(
-        [sys.executable, "-m", "training.fit", "--out", str(mirrored), *options,
-         "--epochs", "2", "--strategy", "mirrored", "--devices", "CPU:0,CPU:1"],
-        cwd=cluster.REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=True,
-        capture_output=True, timeout=600,
-    )  # fmt: skip
+    done = fit_on_two_devices(mirrored, *options, "--epochs", "2")
+    assert done.returncode == 0, done.stderr[-2000:]
     resumed, local = np.load(run / LAST_CHECKPOINT), np.load(mirrored / LAST_CHECKPOINT)
     for name in local.files:  # 2 workers x 1 replica == 1 process x 2 replicas, bit for bit
         np.testing.assert_array_equal(resumed[name], local[name], err_msg=name)
@@ -211,12 +217,7 @@ def test_non_finite_steps_are_counted_once_and_stop_the_cluster(tmp_path):
     assert "another worker of the cluster stopped" in worker_err
     assert "its own output says why" in worker_err and "Traceback" not in worker_err
     assert not (folders[0] / "run" / "checkpoints").exists()
-    mirrored = subprocess.run(
-        [sys.executable, "-m", "training.fit", "--out", str(tmp_path / "mirrored"), *diverging,
-         "--strategy", "mirrored", "--devices", "CPU:0,CPU:1"],
-        cwd=cluster.REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    mirrored = fit_on_two_devices(tmp_path / "mirrored", *diverging)
     skipped = [
         re.search(r"^epoch 1/2 .*\| (skipped steps \d+)", text, re.MULTILINE)
         for text in (cluster.log(folders[0], "out").read_text(), mirrored.stdout)

@@ -85,6 +85,7 @@ def fit_in_loop(
 
     train, test = on_every_replica(model.train_step), on_every_replica(model.test_step)
     data = iter(_distribute(strategy, batches))
+    validation = None if validation_data is None else _distribute(strategy, validation_data)
     callback_list = keras.callbacks.CallbackList(
         list(callbacks), model=model, verbose=verbose, epochs=epochs, steps=steps_per_epoch
     )
@@ -100,10 +101,10 @@ def fit_in_loop(
             callback_list.on_train_batch_end(step, logs)
             if model.stop_training:
                 break
-        if validation_data is not None:
+        if validation is not None:
             model.reset_metrics()
             values = {}
-            for batch in _distribute(strategy, validation_data):
+            for batch in validation:
                 values = test(batch)
             logs = {**logs, **{f"val_{name}": value for name, value in values.items()}}
         callback_list.on_epoch_end(epoch, logs)

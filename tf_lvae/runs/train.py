@@ -299,9 +299,10 @@ def train_run(
 
     Returns the results. A finished run is left as it is. `data` may be passed to skip
     loading the dataset; `extra_callbacks` run after the run's own (e.g. timers).
-    `strategy`: the chief's multi-worker strategy (the other workers run `train_worker`);
-    default `make_strategy(config.training)`. The final batch-norm statistics and test
-    log-likelihood are computed by the chief alone.
+    `strategy`: the run's, made before TensorFlow ran anything (`training.fit` does; under
+    a multi-worker strategy this is the chief, the others run `train_worker`); default
+    `make_strategy(config.training)`. The final batch-norm statistics and test
+    log-likelihood are computed on this process alone.
     """
     config = run.read_config()
     finished = is_finished(run, config)
