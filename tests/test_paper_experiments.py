@@ -4,11 +4,14 @@ import pytest
 
 from tf_lvae.paper.experiments import (
     EXPERIMENTS,
+    FINE_TUNINGS,
     PAPER_ACTIVE_TOTALS,
     PAPER_ACTIVE_UNITS,
+    PAPER_FINE_TUNED,
     PAPER_NORB,
     PAPER_OMNIGLOT,
     VARIANTS,
+    RunKey,
     get_variant,
     plan,
 )
@@ -33,10 +36,27 @@ def test_the_warmup_scales_with_the_budget(epochs, paper, warmup, expected):
 
 
 def test_the_runs_of_each_experiment():
-    assert [(v.name, n) for v, n in plan(EXPERIMENTS["table2"])] == [(v.name, 5) for v in VARIANTS]
+    table2 = plan(EXPERIMENTS["table2"])
+    assert [(v.name, n, f) for v, n, f in table2] == [(v.name, 5, None) for v in VARIANTS]
     figure3 = plan(EXPERIMENTS["figure3"])
     assert len(figure3) == 4 * 5 - 1  # no 1-layer LVAE: it is a VAE
     lvae = get_variant("lvae-bn-wu")
-    assert plan(EXPERIMENTS["table3-norb"], [1, 5], [lvae]) == [(lvae, 5)]
+    assert plan(EXPERIMENTS["table3-norb"], [1, 5], [lvae]) == [RunKey(lvae, 5)]
     with pytest.raises(ValueError, match="3 is not among them"):
         plan(EXPERIMENTS["table2"], [3])
+
+
+def test_table1_fine_tunes_each_trained_run_after_it():
+    runs = [(v.name, n, f and f.name) for v, n, f in plan(EXPERIMENTS["table1"])]
+    columns = [None, "annealed lr", "MC = 10", "IW = 10", "MC = 10, IW = 10"]
+    assert runs == [(v, 5, f) for v in ("VAE+BN+WU", "LVAE+BN+WU") for f in columns]
+    assert [(f.mc_samples, f.iw_samples) for f in FINE_TUNINGS] == [
+        (1, 1),
+        (10, 1),
+        (1, 10),
+        (10, 10),
+    ]
+    assert PAPER_FINE_TUNED["LVAE+BN+WU"]["mc10-iw10"] == -81.20
+    assert PAPER_FINE_TUNED["VAE+BN+WU"]["iw10"] == -81.41
+    with pytest.raises(ValueError, match=r"VAE\+BN is not among them"):
+        plan(EXPERIMENTS["table1"], variants=[get_variant("VAE+BN")])

@@ -37,6 +37,32 @@ def test_the_log_likelihood_table_has_a_row_per_depth():
     assert not any(line.startswith("| 64-32-16 ") for line in lines)
 
 
+def test_the_fine_tuning_table_gives_each_rows_budget():
+    runs = [
+        {"variant": "LVAE+BN+WU", "layers": 5, "fine_tuning": None, "log_likelihood": -82.0},
+        {"variant": "LVAE+BN+WU", "layers": 5, "fine_tuning": "iw10", "log_likelihood": -81.5},
+        {"variant": "VAE+BN+WU", "layers": 5, "fine_tuning": "lr", "log_likelihood": -81.999},
+    ]
+    summary = fake_summary("table1", runs)
+    summary["fine_tuning_epochs"] = {"lr": 200, "mc10": 40, "iw10": 40, "mc10-iw10": 10}
+    lines = markdown(EXPERIMENTS["table1"], summary).splitlines()
+    assert "| 5-layer models, fine-tuning | VAE+BN+WU | LVAE+BN+WU |" in lines
+    assert "|---|---|---|" in lines
+    none = "| none (20 of the paper's 2000 epochs) | not run (−82.14) | −82.00 (−81.87) |"
+    assert none in lines
+    lr = (
+        "| annealed lr (200 of the paper's 2000 more epochs) | −82.00 (−81.97) | not run (−81.54) |"
+    )
+    assert lr in lines
+    assert (
+        "| IW = 10 (40 of the paper's 2000 more epochs) | not run (−81.41) | −81.50 (−81.35) |"
+        in lines
+    )
+    both = "| MC = 10, IW = 10 (10 of the paper's 2000 more epochs) | not run (−81.30) |"
+    assert f"{both} not run (−81.20) |" in lines
+    assert any("the learning rate × 0.75 every tenth" in line for line in lines)
+
+
 def fake_summary(experiment, runs) -> dict:
     return {
         "budget": {

@@ -73,6 +73,9 @@ def test_the_runner_skips_finished_runs_and_resumes_interrupted_ones(tmp_path, c
         (["--experiment", "figure3", "--variants", "IWAE"], "unknown variant 'IWAE'"),
         (["--experiment", "figure3", "--dataset", "cifar"], "unknown dataset 'cifar'"),
         (["--experiment", "figure3", "--out", "{file}"], "is a file, not a folder"),
+        (["--experiment", "table1", "--fine-tuning-epochs", "15"], "multiple of 10 epochs"),
+        (["--experiment", "table2", "--fine-tuning-epochs", "10"], "table2 has no fine-tuning"),
+        (["--experiment", "table1", "--variants", "VAE"], "VAE is not among them"),
     ],
 )
 def test_wrong_arguments_exit_2_with_one_line(argv, message, tmp_path, user_error):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from tf_lvae.config import PAPER_NUM_LAYERS
+from tf_lvae.config import FINETUNE_EPOCHS, PAPER_NUM_LAYERS
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,25 @@ VARIANTS = (
 )
 ALL_LAYERS = tuple(range(1, PAPER_NUM_LAYERS + 1))
 
+
+@dataclass(frozen=True)
+class FineTuning:
+    """One column of Table 1: the paper's fine-tuning of a finished run (β = 1, the learning
+    rate × 0.75 every tenth of the epochs) with these samples per example."""
+
+    name: str
+    slug: str
+    mc_samples: int
+    iw_samples: int
+
+
+FINE_TUNINGS = (
+    FineTuning("annealed lr", "lr", 1, 1),
+    FineTuning("MC = 10", "mc10", 10, 1),
+    FineTuning("IW = 10", "iw10", 1, 10),
+    FineTuning("MC = 10, IW = 10", "mc10-iw10", 10, 10),
+)
+
 # The paper's numbers (docs/method.md §6). Log-likelihoods: variant -> {latent layers: nats}.
 PAPER_ACTIVE_UNITS = {  # Table 2, the 5-layer MNIST models: layer 1 ... 5
     "VAE": (20, 1, 0, 0, 0),
@@ -48,6 +68,11 @@ PAPER_MNIST = {  # Figure 3 / Table 1: the 5-layer models
     "VAE+BN+WU": {PAPER_NUM_LAYERS: -82.14},
     "LVAE+BN+WU": {PAPER_NUM_LAYERS: -81.87},
 }
+PAPER_FINE_TUNED = {  # Table 1: the 5-layer models after each fine-tuning (FINE_TUNINGS slugs)
+    "VAE+BN+WU": {"lr": -81.97, "mc10": -81.84, "iw10": -81.41, "mc10-iw10": -81.30},
+    "LVAE+BN+WU": {"lr": -81.54, "mc10": -81.46, "iw10": -81.35, "mc10-iw10": -81.20},
+}
+PAPER_FINE_TUNING_EPOCHS = FINETUNE_EPOCHS
 
 
 def _by_variant(rows: dict[int, tuple[float | None, ...]]) -> dict[str, dict[int, float]]:
@@ -83,7 +108,9 @@ class Experiment:
     """One table or figure of the paper: which models, on which data, against which numbers.
 
     `table` is "active_units" (Table 2: units per layer of the 5-layer models) or
-    "log_likelihood" (test log-likelihood per depth and variant: Fig. 3, Table 3).
+    "log_likelihood" (test log-likelihood per depth and variant: Fig. 3, Table 3) or
+    "fine_tuning" (Table 1: the test log-likelihood of each variant before and after each
+    of `fine_tunings`, which fine-tune every trained run).
     """
 
     name: str
@@ -94,6 +121,9 @@ class Experiment:
     paper_log_likelihood: dict[str, dict[int, float]]
     paper_active_units: dict[str, tuple[int, ...]] = field(default_factory=dict)
     digits: int = 2  # decimals of the log-likelihoods, as the paper prints them
+    variants: tuple[Variant, ...] = VARIANTS
+    fine_tunings: tuple[FineTuning, ...] = ()
+    paper_fine_tuned: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 EXPERIMENTS = {
@@ -107,6 +137,17 @@ EXPERIMENTS = {
             "active_units",
             PAPER_MNIST,
             PAPER_ACTIVE_UNITS,
+        ),
+        Experiment(
+            "table1",
+            "Table 1: fine-tuning the 5-layer MNIST models",
+            "mnist",
+            (PAPER_NUM_LAYERS,),
+            "fine_tuning",
+            PAPER_MNIST,
+            variants=tuple(v for v in VARIANTS if v.warmup),
+            fine_tunings=FINE_TUNINGS,
+            paper_fine_tuned=PAPER_FINE_TUNED,
         ),
         Experiment(
             "figure3",
@@ -156,13 +197,22 @@ def applicable(variant: Variant, layers: int) -> bool:
     return not (variant.kind == "lvae" and layers == 1)
 
 
+class RunKey(NamedTuple):
+    """One run of an experiment: a variant at a depth, trained from scratch
+    (fine_tuning None) or fine-tuned from that run."""
+
+    variant: Variant
+    layers: int
+    fine_tuning: FineTuning | None = None
+
+
 def plan(
     experiment: Experiment,
     layers: Sequence[int] | None = None,
     variants: Sequence[Variant] | None = None,
-) -> list[tuple[Variant, int]]:
-    """The (variant, latent layers) runs of an experiment, or of a subset of its depths
-    and variants, in table order."""
+) -> list[RunKey]:
+    """The runs of an experiment, or of a subset of its depths and variants, in table
+    order: each trained run, followed by its fine-tunings."""
     layers = experiment.layers if layers is None else tuple(layers)
     outside = sorted(set(layers) - set(experiment.layers))
     if outside:
@@ -170,5 +220,17 @@ def plan(
             f"{experiment.name} has models with {', '.join(map(str, experiment.layers))} "
             f"latent layers; {', '.join(map(str, outside))} is not among them"
         )
-    variants = VARIANTS if variants is None else tuple(variants)
-    return [(v, n) for n in sorted(set(layers)) for v in variants if applicable(v, n)]
+    variants = experiment.variants if variants is None else tuple(variants)
+    others = [v.name for v in variants if v not in experiment.variants]
+    if others:
+        raise ValueError(
+            f"{experiment.name} has the variants {', '.join(v.name for v in experiment.variants)}"
+            f"; {', '.join(others)} is not among them"
+        )
+    return [
+        RunKey(v, n, f)
+        for n in sorted(set(layers))
+        for v in variants
+        if applicable(v, n)
+        for f in (None, *experiment.fine_tunings)
+    ]

@@ -18,8 +18,14 @@ from typing import Any
 from tf_lvae.config import PAPER_NUM_LAYERS, RunConfig
 from tf_lvae.data import DatasetArrays, load_dataset
 from tf_lvae.evaluation import figures
-from tf_lvae.paper.experiments import Experiment, Variant, plan
-from tf_lvae.paper.settings import Budget, ReproduceSettings, run_path, variant_run_config
+from tf_lvae.paper.experiments import Experiment, RunKey, Variant, plan
+from tf_lvae.paper.settings import (
+    Budget,
+    ReproduceSettings,
+    fine_tuning_epochs,
+    run_config,
+    run_path,
+)
 from tf_lvae.paper.tables import markdown
 from tf_lvae.runs.report import EvaluationSettings, evaluate_run
 from tf_lvae.runs.run_dir import RunDir, write_atomic, write_json
@@ -27,8 +33,9 @@ from tf_lvae.runs.train import train_run
 
 
 def _differences(old: RunConfig, new: RunConfig) -> list[str]:
-    """Settings that differ between two run configs, ignoring speed-only ones and data_dir."""
-    ignore = {"data_dir", "jit_compile", "steps_per_execution"}
+    """Settings that differ between two run configs, ignoring speed-only ones, data_dir and
+    init_from (a fine-tuning's base is the folder it lives in, wherever OUT has moved)."""
+    ignore = {"data_dir", "jit_compile", "steps_per_execution", "init_from"}
     flat_old, flat_new = _flatten(old.to_dict()), _flatten(new.to_dict())
     return [
         f"{key}: {flat_old.get(key)} -> {flat_new.get(key)}"
@@ -108,6 +115,7 @@ def run_experiment(
     settings = settings or ReproduceSettings()
     out = Path(out)
     selected = plan(experiment, layers, variants)
+    fine_tuning_epochs(experiment, settings)  # checked before anything runs
     data = load_dataset(settings.dataset or experiment.dataset, settings.data_dir)
     evaluation = EvaluationSettings(
         iw_samples=settings.iw_samples,
@@ -115,12 +123,10 @@ def run_experiment(
         seed=settings.seed,
         jit_compile=settings.jit_compile,
     )
-    configs = {
-        key: variant_run_config(experiment, *key, data, settings) for key in plan(experiment)
-    }
-    runs = {key: check_run(run_path(out, *key), configs[key]) for key in selected}
+    configs = {key: run_config(experiment, key, data, settings, out) for key in plan(experiment)}
+    runs = {key: check_run(run_path(out, key), configs[key]) for key in selected}
     for i, (key, run) in enumerate(runs.items()):
-        print_fn(f"[{i + 1}/{len(runs)}] {key[0].name}, {key[1]}-layer: {run.path}")
+        print_fn(f"[{i + 1}/{len(runs)}] {describe(key)}: {run.path}")
         with run.lock():
             check_run(run.path, configs[key])  # again: another process may have made it
             if not run.exists():
@@ -129,14 +135,15 @@ def run_experiment(
             evaluate_once(run, configs[key], evaluation, data, print_fn)
     results = []
     for key, config in configs.items():
-        run = RunDir(run_path(out, *key))
+        run = RunDir(run_path(out, key))
         report = saved_report(run, config, evaluation)
         if report is not None:
-            results.append(_result(experiment, *key, run, report))
+            results.append(_result(experiment, key, run, report))
     summary = {
         "experiment": experiment.name,
         "title": experiment.title,
         "budget": dataclasses.asdict(Budget.of(experiment, settings.epochs)),
+        "fine_tuning_epochs": fine_tuning_epochs(experiment, settings),
         "settings": dataclasses.asdict(settings),
         "dataset": data.name,
         "data_source": data.source,
@@ -158,13 +165,27 @@ def run_experiment(
     return summary
 
 
+def describe(key: RunKey) -> str:
+    """A run in words: "VAE+BN+WU, 5-layer" or "VAE+BN+WU, 5-layer, fine-tuned (IW = 10)"."""
+    tuned = f", fine-tuned ({key.fine_tuning.name})" if key.fine_tuning else ""
+    return f"{key.variant.name}, {key.layers}-layer{tuned}"
+
+
 def _result(
-    experiment: Experiment, variant: Variant, layers: int, run: RunDir, report: dict[str, Any]
+    experiment: Experiment, key: RunKey, run: RunDir, report: dict[str, Any]
 ) -> dict[str, Any]:
+    variant, layers, fine_tuning = key
     paper_units = experiment.paper_active_units.get(variant.name)
+    paper_ll = (
+        experiment.paper_fine_tuned.get(variant.name, {}).get(fine_tuning.slug)
+        if fine_tuning
+        else experiment.paper_log_likelihood.get(variant.name, {}).get(layers)
+    )
     return {
         "variant": variant.name,
         "layers": layers,
+        "fine_tuning": fine_tuning.slug if fine_tuning else None,
+        "epochs_trained": report["epochs_trained"],
         "run_dir": str(run.path),
         "log_likelihood": report["log_likelihood"],
         "elbo": report["elbo"],
@@ -174,7 +195,7 @@ def _result(
         "iw_samples": report["iw_samples"],
         "examples": report["examples"],
         "batch_norm_statistics": report["batch_norm_statistics"]["used"],
-        "paper_log_likelihood": experiment.paper_log_likelihood.get(variant.name, {}).get(layers),
+        "paper_log_likelihood": paper_ll,
         "paper_active_units": (
             list(paper_units) if paper_units and layers == PAPER_NUM_LAYERS else None
         ),
@@ -185,5 +206,6 @@ def _by_depth(results: list[dict[str, Any]]) -> dict[str, dict[int, float]]:
     """variant -> {layers: test log-likelihood}."""
     table: dict[str, dict[int, float]] = {}
     for r in results:
-        table.setdefault(r["variant"], {})[r["layers"]] = r["log_likelihood"]
+        if r["fine_tuning"] is None:
+            table.setdefault(r["variant"], {})[r["layers"]] = r["log_likelihood"]
     return table

@@ -3,14 +3,24 @@ training and evaluation, and the run configuration of every (variant, depth)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from tf_lvae.config import PAPER_TEST_IW_SAMPLES, RunConfig, preset
+from tf_lvae.config import PAPER_TEST_IW_SAMPLES, RunConfig, finetune_config, preset
 from tf_lvae.data import DatasetArrays
-from tf_lvae.paper.experiments import Experiment, Variant
+from tf_lvae.paper.experiments import (
+    PAPER_FINE_TUNING_EPOCHS,
+    Experiment,
+    FineTuning,
+    RunKey,
+    Variant,
+)
 from tf_lvae.runs.configure import configure_run
+
+# A fine-tuning's learning rate falls every tenth of its epochs, as the paper's (200 of 2000).
+FINE_TUNING_DECAYS = 10
 
 
 def scaled_warmup(epochs: int, paper_epochs: int, paper_warmup: int) -> int:
@@ -36,6 +46,9 @@ class ReproduceSettings:
         check (results.json, recomputed batch-norm statistics); the tables report the runner's
         evaluation with iw_samples, so K = 5000 is paid once per run.
       unit_kl_examples: test examples of the per-epoch per-unit KL record (Fig. 5).
+      fine_tuning_epochs: the epochs of each of the experiment's fine-tunings (Table 1's
+        columns, in order), or one number for all; None: the paper's 2000. Multiples of 10:
+        the learning rate falls every tenth of them, the paper's schedule at any budget.
       jit_compile: speed only (XLA).
     """
 
@@ -48,6 +61,7 @@ class ReproduceSettings:
     eval_every: int | None = None
     eval_iw_samples: int = 100
     unit_kl_examples: int = 1000
+    fine_tuning_epochs: tuple[int, ...] | None = None
     jit_compile: bool = True
 
 
@@ -111,5 +125,65 @@ def variant_run_config(
     )
 
 
-def run_path(out: Path, variant: Variant, layers: int) -> Path:
-    return Path(out) / f"{variant.slug}_{layers}-layers"
+def fine_tuning_epochs(experiment: Experiment, settings: ReproduceSettings) -> dict[str, int]:
+    """The epochs of each fine-tuning of the experiment, by slug; raises ValueError when
+    settings.fine_tuning_epochs does not fit the experiment."""
+    given = settings.fine_tuning_epochs
+    columns = experiment.fine_tunings
+    if given is not None and not columns:
+        raise ValueError(f"{experiment.name} has no fine-tuning: drop --fine-tuning-epochs")
+    epochs = (PAPER_FINE_TUNING_EPOCHS,) if given is None else tuple(given)
+    if len(epochs) == 1:
+        epochs *= len(columns)
+    if len(epochs) != len(columns):
+        raise ValueError(
+            f"{experiment.name} has {len(columns)} fine-tunings "
+            f"({', '.join(f.name for f in columns)}): give one number of epochs for all or "
+            f"one for each, got {len(epochs)}"
+        )
+    for f, n in zip(columns, epochs, strict=True):
+        if n <= 0 or n % FINE_TUNING_DECAYS:
+            raise ValueError(
+                f"the fine-tuning {f.name!r} needs a positive multiple of "
+                f"{FINE_TUNING_DECAYS} epochs (its learning rate falls every tenth), got {n}"
+            )
+    return {f.slug: n for f, n in zip(columns, epochs, strict=True)}
+
+
+def fine_tuned_run_config(
+    base: RunConfig, base_path: Path, fine_tuning: FineTuning, epochs: int
+) -> RunConfig:
+    """The fine-tuning of the run `base` (at base_path) for `epochs` more epochs: β = 1, the
+    column's samples, the learning rate × 0.75 every tenth of the epochs, the test IW bound
+    at each decay."""
+    decay = epochs // FINE_TUNING_DECAYS
+    training = finetune_config(
+        base.training, epochs, fine_tuning.mc_samples, fine_tuning.iw_samples, decay
+    )
+    return dataclasses.replace(
+        base, training=training, eval_every=decay, init_from=str(Path(base_path).resolve())
+    )
+
+
+def run_config(
+    experiment: Experiment,
+    key: RunKey,
+    data: DatasetArrays,
+    settings: ReproduceSettings,
+    out: Path,
+) -> RunConfig:
+    """The configuration of the run `key` of the experiment under `out`."""
+    base = variant_run_config(experiment, key.variant, key.layers, data, settings)
+    if key.fine_tuning is None:
+        return base
+    epochs = fine_tuning_epochs(experiment, settings)[key.fine_tuning.slug]
+    return fine_tuned_run_config(
+        base, run_path(out, key._replace(fine_tuning=None)), key.fine_tuning, epochs
+    )
+
+
+def run_path(out: Path, key: RunKey) -> Path:
+    """OUT/VARIANT_L-layers for a trained run, and its fine-tunings inside it:
+    OUT/VARIANT_L-layers/finetune-SLUG."""
+    path = Path(out) / f"{key.variant.slug}_{key.layers}-layers"
+    return path if key.fine_tuning is None else path / f"finetune-{key.fine_tuning.slug}"

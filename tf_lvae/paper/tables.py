@@ -6,7 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from tf_lvae.config import PAPER_LATENT_DIMS, PAPER_NUM_LAYERS, PAPER_TEST_IW_SAMPLES, preset
-from tf_lvae.paper.experiments import PAPER_ACTIVE_TOTALS, VARIANTS, Experiment, applicable
+from tf_lvae.paper.experiments import (
+    PAPER_ACTIVE_TOTALS,
+    PAPER_FINE_TUNING_EPOCHS,
+    Experiment,
+    applicable,
+)
 from tf_lvae.paper.settings import Budget
 
 
@@ -14,17 +19,23 @@ def _number(value: float | None, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}".replace("-", "−")
 
 
+Results = dict[tuple[str, int, str | None], dict[str, Any]]  # (variant, layers, fine-tuning)
+
+
 def _cells(
-    results: dict[tuple[str, int], dict[str, Any]],
+    experiment: Experiment,
+    results: Results,
     layers: int,
     ours: Callable[[dict[str, Any]], float],
     paper: Callable[[str], float | None],
     digits: int,
+    fine_tuning: str | None = None,
 ) -> list[str]:
-    """One cell per variant at this depth: "ours (the paper's)", "not run", or "n/a"."""
+    """One cell per variant of the experiment at this depth (and fine-tuning): "ours (the
+    paper's)", "not run", or "n/a"."""
     cells = []
-    for v in VARIANTS:
-        result = results.get((v.name, layers))
+    for v in experiment.variants:
+        result = results.get((v.name, layers, fine_tuning))
         if not applicable(v, layers):
             cells.append("n/a")
         elif result is None:
@@ -64,11 +75,20 @@ def _settings_lines(experiment: Experiment, summary: dict[str, Any]) -> list[str
     ]
     if experiment.table == "active_units":
         lines.insert(2, "- Active unit: mean KL(q || p) over the test set > 0.01 nats.")
+    if experiment.fine_tunings:
+        lines.insert(
+            2,
+            "- Fine-tuning (each row below the first): the trained run continued from its last "
+            "checkpoint (weights and Adam's state) with β = 1, the learning rate × 0.75 every "
+            f"tenth of the fine-tuning's epochs (the paper: {PAPER_FINE_TUNING_EPOCHS} epochs, "
+            "every 200) and the row's samples per example in the objective. Reduced budgets "
+            "are the machine time this reproduction had; each row says its own.",
+        )
     return lines
 
 
 def _active_unit_rows(
-    experiment: Experiment, results: dict[tuple[str, int], dict[str, Any]]
+    experiment: Experiment, results: Results, summary: dict[str, Any]
 ) -> list[str]:
     """Table 2: active units per layer and in total, then the test bounds, of the models
     with PAPER_NUM_LAYERS latent layers."""
@@ -77,6 +97,7 @@ def _active_unit_rows(
         _row(
             f"active units, layer {i + 1}",
             _cells(
+                experiment,
                 results,
                 depth,
                 lambda r, i=i: r["active_units"][i],
@@ -90,11 +111,19 @@ def _active_unit_rows(
         *rows,
         _row(
             "active units, total",
-            _cells(results, depth, lambda r: sum(r["active_units"]), PAPER_ACTIVE_TOTALS.get, 0),
+            _cells(
+                experiment,
+                results,
+                depth,
+                lambda r: sum(r["active_units"]),
+                PAPER_ACTIVE_TOTALS.get,
+                0,
+            ),
         ),
         _row(
             "test log-likelihood",
             _cells(
+                experiment,
                 results,
                 depth,
                 lambda r: r["log_likelihood"],
@@ -104,13 +133,15 @@ def _active_unit_rows(
         ),
         _row(
             "test ELBO",
-            _cells(results, depth, lambda r: r["elbo"], lambda v: None, experiment.digits),
+            _cells(
+                experiment, results, depth, lambda r: r["elbo"], lambda v: None, experiment.digits
+            ),
         ),
     ]
 
 
 def _log_likelihood_rows(
-    experiment: Experiment, results: dict[tuple[str, int], dict[str, Any]]
+    experiment: Experiment, results: Results, summary: dict[str, Any]
 ) -> list[str]:
     """Figure 3 / Table 3: the test log-likelihood of every depth that was run."""
     paper_ll = experiment.paper_log_likelihood
@@ -118,6 +149,7 @@ def _log_likelihood_rows(
         _row(
             "-".join(map(str, PAPER_LATENT_DIMS[:n])),
             _cells(
+                experiment,
                 results,
                 n,
                 lambda r: r["log_likelihood"],
@@ -125,27 +157,69 @@ def _log_likelihood_rows(
                 experiment.digits,
             ),
         )
-        for n in sorted({layers for _, layers in results})
+        for n in sorted({layers for _, layers, _ in results})
+    ]
+
+
+def _fine_tuning_rows(
+    experiment: Experiment, results: Results, summary: dict[str, Any]
+) -> list[str]:
+    """Table 1: the test log-likelihood of each model trained (the experiment's depth), then
+    after each fine-tuning, with the budget of each."""
+    budget = Budget(**summary["budget"])
+    paper_ll = experiment.paper_log_likelihood
+    depth = max(experiment.layers)
+
+    def row(label: str, paper: Callable[[str], float | None], fine_tuning: str | None) -> str:
+        return _row(
+            label,
+            _cells(
+                experiment,
+                results,
+                depth,
+                lambda r: r["log_likelihood"],
+                paper,
+                experiment.digits,
+                fine_tuning,
+            ),
+        )
+
+    epochs = summary["fine_tuning_epochs"]
+    return [
+        row(
+            f"none ({budget.epochs} of the paper's {budget.paper_epochs} epochs)",
+            lambda v: paper_ll.get(v, {}).get(depth),
+            None,
+        ),
+        *(
+            row(
+                f"{f.name} ({epochs[f.slug]} of the paper's {PAPER_FINE_TUNING_EPOCHS} more "
+                "epochs)",
+                lambda v, f=f: experiment.paper_fine_tuned.get(v, {}).get(f.slug),
+                f.slug,
+            )
+            for f in experiment.fine_tunings
+        ),
     ]
 
 
 def markdown(experiment: Experiment, summary: dict[str, Any]) -> str:
     """The experiment's results as markdown: what was run and how, then the table with
     one column per variant, each cell "ours (the paper's)"."""
-    results = {(r["variant"], r["layers"]): r for r in summary["runs"]}
-    active_units = experiment.table == "active_units"
-    rows = (_active_unit_rows if active_units else _log_likelihood_rows)(experiment, results)
-    header = _row(
-        f"{PAPER_NUM_LAYERS}-layer models" if active_units else "latent layers",
-        [v.name for v in VARIANTS],
-    )
+    results = {(r["variant"], r["layers"], r.get("fine_tuning")): r for r in summary["runs"]}
+    rows, label = {
+        "active_units": (_active_unit_rows, f"{PAPER_NUM_LAYERS}-layer models"),
+        "log_likelihood": (_log_likelihood_rows, "latent layers"),
+        "fine_tuning": (_fine_tuning_rows, f"{PAPER_NUM_LAYERS}-layer models, fine-tuning"),
+    }[experiment.table]
+    variants = experiment.variants
     lines = [
         f"## {experiment.title}",
         "",
         *_settings_lines(experiment, summary),
         "",
-        header,
-        "|---|" + "---|" * len(VARIANTS),
-        *rows,
+        _row(label, [v.name for v in variants]),
+        "|---|" + "---|" * len(variants),
+        *rows(experiment, results, summary),
     ]
     return "\n".join(lines) + "\n"

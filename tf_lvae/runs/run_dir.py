@@ -12,6 +12,7 @@ RUN_DIR/
   evaluation-SPLIT.json   reports of `python -m training.evaluate` (runs.report)
   plots/                  figures written by `python -m training.plots`
   finetune/               the paper's fine-tuning of the finished run: a run directory
+  finetune-SLUG/          Table 1's fine-tunings (training.reproduce --experiment table1)
 """
 
 from __future__ import annotations

@@ -1,0 +1,79 @@
+"""The resumable runner: fine-tunings train after their run, resume and are skipped when
+finished (the trained-run experiments are covered through the command,
+tests/test_training_reproduce.py)."""
+
+import dataclasses
+import json
+import shutil
+
+import numpy as np
+
+from tf_lvae.data import load_dataset
+from tf_lvae.paper.experiments import EXPERIMENTS, FineTuning, get_variant
+from tf_lvae.paper.runner import run_experiment
+from tf_lvae.paper.settings import ReproduceSettings
+from tf_lvae.runs.run_dir import RunDir
+
+# Table 1 in small: 2-layer models, two cheap fine-tunings of 10 epochs after 2 of training,
+# on 512 training images (2 steps an epoch).
+SMALL_TABLE1 = dataclasses.replace(
+    EXPERIMENTS["table1"],
+    layers=(2,),
+    fine_tunings=(FineTuning("annealed lr", "lr", 1, 1), FineTuning("IW = 2", "iw2", 1, 2)),
+)
+
+
+def small_settings(folder) -> ReproduceSettings:
+    sample = load_dataset("mnist-sample")
+    data = folder / "small.npz"
+    np.savez(data, x_train=sample.x_train[:512], x_test=sample.x_test[:100])
+    return ReproduceSettings(
+        epochs=2,
+        fine_tuning_epochs=(10,),
+        dataset=f"npz:{data}",
+        iw_samples=3,
+        eval_iw_samples=2,
+        unit_kl_examples=20,
+        jit_compile=False,
+    )
+
+
+def test_fine_tunings_continue_the_trained_run_and_resume(tmp_path):
+    out = tmp_path / "table1"
+    lines: list[str] = []
+    lvae = [get_variant("LVAE+BN+WU")]
+    settings = small_settings(tmp_path)
+    first = run_experiment(SMALL_TABLE1, out, settings, variants=lvae, print_fn=lines.append)
+    base = RunDir(out / "lvae-bn-wu_2-layers")
+    iw2 = RunDir(base.path / "finetune-iw2")
+    assert "[3/3] LVAE+BN+WU, 2-layer, fine-tuned (IW = 2): " + str(iw2.path) in lines
+    assert [(r["fine_tuning"], r["epochs_trained"]) for r in first["runs"]] == [
+        (None, 2),
+        ("lr", 12),
+        ("iw2", 12),
+    ]
+    assert first["fine_tuning_epochs"] == {"lr": 10, "iw2": 10}
+
+    # The fine-tuning starts from the trained run's last checkpoint, at its epoch, at β = 1,
+    # with its learning rate falling by 0.75 every epoch (a tenth of its 10).
+    rows = iw2.read_metric_rows()
+    assert [int(r["epoch"]) for r in rows] == list(range(3, 13))
+    assert {float(r["beta"]) for r in rows} == {1.0}
+    rates = [float(r["learning_rate"]) for r in rows]
+    np.testing.assert_allclose(rates, [1e-3 * 0.75**i for i in range(10)], rtol=1e-6)
+    assert all(r["test_log_likelihood"] for r in rows)  # every decay, as Fig. 4 needs
+    assert iw2.read_config().training.iw_samples == 2
+    table = (out / "table1.md").read_text()
+    assert "| IW = 2 (10 of the paper's 2000 more epochs) | not run (–) |" in table
+
+    # Interrupted in its last epoch: the rerun trains that epoch only and skips the rest.
+    (iw2.path / "results.json").unlink()
+    (iw2.path / "evaluation-test.json").unlink()
+    shutil.rmtree(iw2.checkpoint_dir / "epoch-000012")
+    lines.clear()
+    second = run_experiment(SMALL_TABLE1, out, settings, variants=lvae, print_fn=lines.append)
+    assert f"{base.path} is finished; its results are in {base.results_path}" in lines
+    assert any(line.endswith(f"epochs 12..12 into {iw2.path}") for line in lines)
+    assert second["runs"][:2] == first["runs"][:2]
+    report = json.loads((iw2.path / "evaluation-test.json").read_text())
+    assert report["epochs_trained"] == 12
