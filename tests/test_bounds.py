@@ -5,7 +5,13 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tf_lvae.bounds import chunked_iw_bound, iw_bound, per_unit_kl, training_objective
+from tf_lvae.bounds import (
+    chunked_iw_bound,
+    free_bits_objective,
+    iw_bound,
+    per_unit_kl,
+    training_objective,
+)
 from tf_lvae.inference import LatentSample
 
 tfd = tfp.distributions
@@ -99,3 +105,28 @@ def test_chunked_iw_bound_takes_a_tensor_number_of_samples(num_samples):
         np.testing.assert_allclose(got, expected, rtol=1e-6)
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_samples must be >= 1"):
         fn(0)
+
+
+@pytest.mark.parametrize(
+    ("group", "kl_terms"), [("layer", [0.5, 0.3]), ("channel", [0.5, 0.2, 0.1])]
+)
+def test_free_bits_floor_each_groups_batch_mean_kl(group, kl_terms):
+    # Two layers of [rows, 2, 1, channels]: per-unit KLs set by the prior's mean (q = N(0, 1),
+    # z = 0, p = N(m, 1): log q(0) - log p(0) = m² / 2).
+    def layer(means):  # means [rows, 2, 1, C]
+        means = tf.constant(means, tf.float32)
+        q = tfd.Normal(tf.zeros_like(means), tf.ones_like(means))
+        return LatentSample(tf.zeros_like(means), q, tfd.Normal(means, tf.ones_like(means)))
+
+    rows = 2
+    # layer 1: one channel whose two positions carry KL 0.2 and 0.0 on row 0, 0.6 and 0.2 on
+    # row 1 -> its batch mean 0.5; layer 2: two channels of batch means 0.3 (as a layer) and
+    # 0.2 and 0.1
+    first = np.sqrt(2 * np.array([[0.2, 0.0], [0.6, 0.2]])).reshape(rows, 2, 1, 1)
+    second = np.sqrt(2 * np.array([[[0.2, 0.1], [0.0, 0.0]], [[0.2, 0.1], [0.0, 0.0]]]))
+    samples = [layer(first), layer(second.reshape(rows, 2, 1, 2))]
+    log_px = tf.constant([-10.0, -20.0])
+    for free_bits in (0.0, 0.25, 1.0):
+        expected = -15.0 - 0.5 * sum(max(free_bits, k) for k in kl_terms)
+        got = free_bits_objective(log_px, samples, 0.5, free_bits, group)
+        np.testing.assert_allclose(got, expected, rtol=1e-6)

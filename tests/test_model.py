@@ -7,17 +7,26 @@ from tf_lvae import HierarchicalVAE, ModelConfig, preset
 from tf_lvae.optimizer import ClippedAdam
 
 SMALL = {"input_shape": (6, 6), "latent_dims": (5, 4, 3), "hidden_dims": (16, 12, 8)}
+CONV = {"architecture": "conv", "residual_blocks": 1}
 VARIANTS = [
     {"kind": "lvae", "top_down": "separate"},
     {"kind": "lvae", "top_down": "shared"},
     {"kind": "vae"},
     {"kind": "lvae", "likelihood": "gaussian", "activation": "tanh"},
     {"kind": "vae", "batch_norm": False},
+    {**CONV, "kind": "lvae", "strides": (2, 2, 2)},  # 3x3x5, 2x2x4, 1x1x3 latents
+    {**CONV, "kind": "vae", "strides": (1, 2, 1), "batch_norm": False},
+    {**CONV, "kind": "lvae", "strides": (2, 1, 2), "likelihood": "gaussian", "top_down": "shared"},
 ]
 
 
-def small_model(seed=0, **changes):
-    return HierarchicalVAE(ModelConfig(**{**SMALL, **changes}), seed=seed)
+def small_model(seed=0, free_bits=0.0, free_bits_group="layer", **changes):
+    return HierarchicalVAE(
+        ModelConfig(**{**SMALL, **changes}),
+        seed=seed,
+        free_bits=free_bits,
+        free_bits_group=free_bits_group,
+    )
 
 
 def grey_batch(n=32, shape=(6, 6), seed=0):
@@ -115,8 +124,11 @@ def test_no_nan_or_inf_for_extreme_valid_inputs():
             assert all(np.all(np.isfinite(v)) for v in values), changes
 
 
-def test_a_saved_and_reloaded_model_gives_identical_outputs(tmp_path):
-    model = small_model(kind="lvae", top_down="shared", likelihood="gaussian", activation="tanh")
+@pytest.mark.parametrize("architecture", [{}, {**CONV, "strides": (2, 1, 2)}])
+def test_a_saved_and_reloaded_model_gives_identical_outputs(tmp_path, architecture):
+    model = small_model(
+        kind="lvae", top_down="shared", likelihood="gaussian", activation="tanh", **architecture
+    )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     model.fit(grey_batch(64), batch_size=16, epochs=1, verbose=0)  # moves BN statistics
     path = tmp_path / "model.keras"
@@ -217,3 +229,58 @@ def test_a_step_that_is_not_finite_is_skipped_and_counted(clip):
     assert float(logs["skipped_steps"]) == 1.0
     logs = model.train_step(grey_batch(16))
     assert float(logs["skipped_steps"]) == 1.0 and np.isfinite(float(logs["elbo"]))
+
+
+def test_a_conv_model_has_spatial_latent_layers():
+    model = small_model(**CONV, kind="lvae", strides=(2, 2, 2))
+    config = model.model_config
+    assert config.data_shape == (6, 6, 1)
+    assert [config.latent_shape(i) for i in range(3)] == [(3, 3, 5), (2, 2, 4), (1, 1, 3)]
+    x = grey_batch(4)
+    encoded = model.encode(x)
+    assert [encoded[f"z{i}_mean"].shape for i in (1, 2, 3)] == [
+        (4, 3, 3, 5),
+        (4, 2, 2, 4),
+        (4, 1, 1, 3),
+    ]
+    assert model.sample(2, from_layer=2, seed=1).shape == (2, 6, 6)
+    assert model.reconstruct(x).shape == (4, 6, 6)
+    terms = model(x)
+    assert terms["elbo"].shape == (4,) and terms["kl"].shape == (4, 3)
+    samples = model.infer(x, num_samples=3, seed=1)
+    assert [s.z.shape for s in samples] == [(12, 3, 3, 5), (12, 2, 2, 4), (12, 1, 1, 3)]
+
+
+@pytest.mark.parametrize("architecture", [{}, {**CONV, "strides": (2, 2, 2)}])
+@pytest.mark.parametrize(("group", "groups"), [("layer", 3), ("channel", 5 + 4 + 3)])
+def test_free_bits_hold_each_groups_kl_term_at_lambda_at_least(architecture, group, groups):
+    model = small_model(**architecture)
+    tuned = small_model(**architecture, free_bits=1e4, free_bits_group=group)
+    tuned.set_weights(model.get_weights())
+    x = grey_batch()
+    _, stats = model._objective(x, 1, 1, 0.5, training=True)
+    loss, tuned_stats = tuned._objective(x, 1, 1, 0.5, training=True)
+    for key in ("elbo", "reconstruction", "kl"):  # the reported bound is the true one
+        np.testing.assert_allclose(tuned_stats[key], stats[key], rtol=1e-6)
+    # every group's KL is below λ = 1e4 nats: each KL term is λ (latent_dims are the units
+    # of an MLP, the channels of a conv model)
+    np.testing.assert_allclose(-loss, float(stats["reconstruction"]) - 0.5 * groups * 1e4)
+
+
+def test_free_bits_stop_the_kl_gradient_of_a_group_below_lambda():
+    model = small_model(kind="vae", free_bits=1e4)
+    with tf.GradientTape() as tape:
+        loss, _ = model._objective(grey_batch(), 1, 1, 1.0, training=True)
+    top_head = [w for w in model.trainable_weights if "up_head_3" in w.path]
+    # z3 feeds nothing but its KL term, which free bits hold constant.
+    assert all(not np.any(g.numpy()) for g in tape.gradient(loss, top_head))
+
+
+def test_free_bits_are_validated_and_saved():
+    with pytest.raises(ValueError, match="use iw_samples=1 with free_bits"):
+        HierarchicalVAE(ModelConfig(**SMALL), iw_samples=2, free_bits=0.5)
+    with pytest.raises(ValueError, match="free_bits_group must be one of"):
+        HierarchicalVAE(ModelConfig(**SMALL), free_bits=0.5, free_bits_group="unit")
+    model = HierarchicalVAE(ModelConfig(**SMALL), free_bits=0.25, free_bits_group="channel")
+    clone = HierarchicalVAE.from_config(model.get_config())
+    assert (clone.free_bits, clone.free_bits_group) == (0.25, "channel")

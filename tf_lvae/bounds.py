@@ -8,11 +8,13 @@ Log weights are log p(x, z) - log q(z | x) = log p(x | z) - sum of layer KLs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tf_lvae.inference import LatentSample
+if TYPE_CHECKING:  # inference.py builds its layers with architecture.py, which needs this module
+    from tf_lvae.inference import LatentSample
 
 tfd = tfp.distributions
 
@@ -29,7 +31,7 @@ def iw_chunk_size(num_samples: int, batch_size: int) -> int:
 
 
 def per_unit_kl(sample: LatentSample, estimator: str = "mc") -> tf.Tensor:
-    """KL(q || p) of every unit of one latent layer, [rows, units], in nats.
+    """KL(q || p) of every unit of one latent layer, [rows, *latent_shape], in nats.
 
     "mc": log q(z) - log p(z) at the sample z (the paper's estimator; its mean is
     the KL). "analytic": the closed-form KL between the two Gaussians, exact for
@@ -44,7 +46,12 @@ def per_unit_kl(sample: LatentSample, estimator: str = "mc") -> tf.Tensor:
 
 def layer_kls(samples: list[LatentSample], estimator: str = "mc") -> list[tf.Tensor]:
     """KL of each latent layer (summed over its units), bottom to top, each [rows]."""
-    return [tf.reduce_sum(per_unit_kl(s, estimator), axis=-1) for s in samples]
+    return [sum_per_row(per_unit_kl(s, estimator)) for s in samples]
+
+
+def sum_per_row(t: tf.Tensor) -> tf.Tensor:
+    """[rows, ...] -> [rows]: the sum over every other axis."""
+    return tf.reduce_sum(t, axis=list(range(1, len(t.shape))))
 
 
 def split_samples(t: tf.Tensor, num_samples: int) -> tf.Tensor:
@@ -73,6 +80,34 @@ def training_objective(
     """
     log_w = tf.reshape(log_px - beta * kl, [mc_samples, iw_samples, -1])
     return tf.reduce_mean(iw_bound(log_w, axis=1))
+
+
+def free_bits_objective(
+    log_px: tf.Tensor,
+    samples: list[LatentSample],
+    beta: tf.Tensor | float,
+    free_bits: float,
+    group: str = "layer",
+    estimator: str = "mc",
+) -> tf.Tensor:
+    """The ELBO with free bits (Kingma et al. 2016; docs/method.md §7), a scalar:
+    mean(log p(x | z)) - beta * sum over groups j of max(free_bits, batch mean of KL_j).
+
+    Groups are each latent layer ("layer") or each channel of each layer ("channel": the
+    last axis, summed over positions; for an MLP, each unit). log_px [rows]; the rows of the
+    samples are every MC sample of every example, whose mean is the batch mean.
+    """
+    kl = 0.0
+    for sample in samples:
+        unit_kl = per_unit_kl(sample, estimator)
+        if group == "layer":
+            groups = sum_per_row(unit_kl)
+        elif group == "channel":
+            groups = tf.reduce_sum(unit_kl, axis=list(range(1, len(unit_kl.shape) - 1)))
+        else:
+            raise ValueError(f"group must be 'layer' or 'channel', got {group!r}.")
+        kl += tf.reduce_sum(tf.maximum(free_bits, tf.reduce_mean(groups, axis=0)))
+    return tf.reduce_mean(log_px) - beta * kl
 
 
 def chunked_iw_bound(

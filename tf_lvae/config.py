@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MODEL_KINDS = ("lvae", "vae")
+ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("leaky_relu", "tanh", "relu", "elu", "softplus")
 TOP_DOWN = ("separate", "shared")
 KL_ESTIMATORS = ("mc", "analytic")
 STRATEGIES = ("default", "mirrored", "multiworker")
+FREE_BITS_GROUPS = ("layer", "channel")
 
 # The paper's constants (docs/method.md §4, §6), each named once.
 PAPER_LATENT_DIMS = (64, 32, 16, 8, 4)
@@ -50,12 +52,18 @@ class ModelConfig:
     """A hierarchical VAE or Ladder VAE, bottom (z1, next to the data) to top.
 
     Attributes:
-      input_shape: shape of one example, e.g. (28, 28); flattened inside the model.
+      input_shape: shape of one example, e.g. (28, 28), or (H, W, C) for colour images.
+      architecture: "mlp" (the paper's: every connection a two-layer MLP, latent layers
+        vectors) or "conv" (residual convolutional blocks, latent layers [H_i, W_i, C_i];
+        docs/method.md §7). `data_shape` and `latent_shape(i)` give the tensors' shapes.
       kind: "lvae" (probabilistic ladder, eqs. 13-21) or "vae" (bottom-up, eqs. 5-6).
-      latent_dims: units of z_1 ... z_L.
-      hidden_dims: width of the two-layer MLPs of each connection: hidden_dims[0]
-        between x and z_1, hidden_dims[i] between z_i and z_{i+1}; used in both the
-        inference and the generative model.
+      latent_dims: units of z_1 ... z_L ("mlp"), or their channels ("conv").
+      hidden_dims: width of the two-layer MLPs of each connection ("mlp"), or the channels
+        of its residual blocks ("conv"): hidden_dims[0] between x and z_1, hidden_dims[i]
+        between z_i and z_{i+1}; used in both the inference and the generative model.
+      strides: "conv" only, one per latent layer: z_i's height and width are those of the
+        layer below (x for z_1) divided by strides[i], rounded up. () for "mlp".
+      residual_blocks: "conv" only: residual blocks in each connection's block.
       likelihood: "bernoulli" (logits) or "gaussian" (linear mean, softplus variance).
       activation: nonlinearity of the MLPs; "leaky_relu" is max(x, 0.1 x) as the paper.
       batch_norm: batch normalization after every hidden Dense layer.
@@ -81,6 +89,9 @@ class ModelConfig:
     kind: str = "lvae"
     latent_dims: tuple[int, ...] = PAPER_LATENT_DIMS
     hidden_dims: tuple[int, ...] = PAPER_HIDDEN_DIMS
+    architecture: str = "mlp"
+    strides: tuple[int, ...] = ()
+    residual_blocks: int = 2
     likelihood: str = "bernoulli"
     activation: str = "leaky_relu"
     batch_norm: bool = True
@@ -92,7 +103,7 @@ class ModelConfig:
     min_variance: float = 1e-5
 
     def __post_init__(self) -> None:
-        for name in ("input_shape", "latent_dims", "hidden_dims"):
+        for name in ("input_shape", "latent_dims", "hidden_dims", "strides"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         _require(len(self.input_shape) >= 1, "input_shape must have at least one dimension.")
         _positive_ints("input_shape", self.input_shape)
@@ -106,6 +117,14 @@ class ModelConfig:
             f"{self.latent_dims}.",
         )
         _one_of("kind", self.kind, MODEL_KINDS)
+        _one_of("architecture", self.architecture, ARCHITECTURES)
+        if self.architecture == "conv":
+            self._check_conv()
+        else:
+            _require(
+                not self.strides,
+                f"strides are for architecture='conv'; an MLP has none (got {self.strides}).",
+            )
         _one_of("likelihood", self.likelihood, LIKELIHOODS)
         _one_of("activation", self.activation, ACTIVATIONS)
         _one_of("top_down", self.top_down, TOP_DOWN)
@@ -140,6 +159,41 @@ class ModelConfig:
             0.0 < self.min_variance < 1.0 and math.isfinite(self.min_variance),
             f"min_variance must be in (0, 1), got {self.min_variance!r}.",
         )
+
+    def _check_conv(self) -> None:
+        _require(
+            len(self.input_shape) in (2, 3),
+            "architecture='conv' needs images: input_shape (height, width) or (height, width, "
+            f"channels), got {self.input_shape}.",
+        )
+        _positive_ints("strides", self.strides)
+        _require(
+            len(self.strides) == len(self.latent_dims),
+            f"strides needs one factor per latent layer: got {len(self.strides)} for "
+            f"{len(self.latent_dims)} latent layers.",
+        )
+        _require(
+            isinstance(self.residual_blocks, int) and self.residual_blocks >= 0,
+            f"residual_blocks must be an integer >= 0, got {self.residual_blocks!r}.",
+        )
+
+    @property
+    def data_shape(self) -> tuple[int, ...]:
+        """The shape the model gives one example: (data_dim,) for "mlp" (flattened);
+        (height, width, channels) for "conv"."""
+        if self.architecture == "mlp":
+            return (self.data_dim,)
+        return (*self.input_shape[:2], self.input_shape[2] if len(self.input_shape) == 3 else 1)
+
+    def latent_shape(self, layer: int) -> tuple[int, ...]:
+        """The shape of one example's latent layer `layer` (0-based: z_{layer+1}):
+        (units,) for "mlp", (height, width, channels) for "conv"."""
+        if self.architecture == "mlp":
+            return (self.latent_dims[layer],)
+        height, width = self.data_shape[:2]
+        for stride in self.strides[: layer + 1]:
+            height, width = math.ceil(height / stride), math.ceil(width / stride)
+        return (height, width, self.latent_dims[layer])
 
     @property
     def batch_norm_on_latents(self) -> bool:
@@ -183,6 +237,12 @@ class TrainingConfig:
       warmup_epochs: β rises linearly from 0 to 1 over this many epochs (0: β = 1).
       mc_samples, iw_samples: samples per example in the objective; the loss is
         the mean over mc_samples of the importance-weighted bound over iw_samples.
+      free_bits: λ of free bits (Kingma et al. 2016; docs/method.md §7), in nats per group
+        of latent variables: the KL term of each group is max(λ, its batch-mean KL),
+        scaled by the warm-up's β; 0: off. Needs iw_samples == 1 (the IW bound has no KL
+        terms). The reported ELBO and IW bound are the true ones.
+      free_bits_group: the groups: "layer" (each latent layer) or "channel" (each channel
+        of each layer; an MLP's units).
       adam_epsilon: Adam's epsilon (1e-4 in the authors' code).
       clipnorm: clip gradients to this global norm (4 in the authors' code; 0 = off).
       clipvalue: then clip each gradient element to ±clipvalue (0.9 in the authors' code;
@@ -210,6 +270,8 @@ class TrainingConfig:
     warmup_epochs: int = 200
     mc_samples: int = 1
     iw_samples: int = 1
+    free_bits: float = 0.0
+    free_bits_group: str = "layer"
     adam_epsilon: float = 1e-4
     clipnorm: float = 4.0
     clipvalue: float = 0.9
@@ -255,6 +317,19 @@ class TrainingConfig:
             f"lr_decay_rate must be in (0, 1], got {self.lr_decay_rate!r}.",
         )
         _one_of("strategy", self.strategy, STRATEGIES)
+        _require(
+            isinstance(self.free_bits, int | float)
+            and math.isfinite(self.free_bits)
+            and self.free_bits >= 0,
+            f"free_bits must be a number of nats >= 0, got {self.free_bits!r}.",
+        )
+        _one_of("free_bits_group", self.free_bits_group, FREE_BITS_GROUPS)
+        _require(
+            not (self.free_bits > 0 and self.iw_samples > 1),
+            f"free bits apply to the ELBO's KL terms, which the importance-weighted bound "
+            f"(iw_samples={self.iw_samples}) does not have: use iw_samples=1 with free_bits, "
+            "or free_bits=0.",
+        )
         object.__setattr__(self, "devices", tuple(self.devices))
         _require(
             all(isinstance(d, str) and d for d in self.devices),

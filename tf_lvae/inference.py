@@ -14,16 +14,17 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tf_lvae.architecture import connection_block, latent_head
 from tf_lvae.config import ModelConfig
 from tf_lvae.distributions import diagonal_normal, standard_normal_like
-from tf_lvae.generative import GenerativeNetwork, latent_head, latent_mlp
+from tf_lvae.generative import GenerativeNetwork, build_connection
 from tf_lvae.layers import ModelConfigLayer, precision_weighted_merge
 
 tfd = tfp.distributions
 
 
 class LatentSample(NamedTuple):
-    """One latent layer of a posterior sample; every field is [S * B, units]."""
+    """One latent layer of a posterior sample; every field is [S * B, *latent_shape]."""
 
     z: tf.Tensor
     posterior: tfd.Normal  # q(z_i | x, z_{i+1}, ...)
@@ -45,16 +46,19 @@ class _InferenceNetwork(ModelConfigLayer):
 
     def __init__(self, config: ModelConfig, **kwargs):
         super().__init__(config, **kwargs)
-        self.up_mlps = [latent_mlp(config, i, f"up_mlp_{i + 1}") for i in range(config.num_layers)]
+        self.up_mlps = [
+            connection_block(config, i, f"up_mlp_{i + 1}") for i in range(config.num_layers)
+        ]
         self.up_heads = [
             latent_head(config, i, f"up_head_{i + 1}") for i in range(config.num_layers)
         ]
 
     def build(self, input_shape=None):
-        inputs = (self.config.data_dim, *self.config.latent_dims[:-1])
-        for width, mlp, head in zip(inputs, self.up_mlps, self.up_heads, strict=True):
-            mlp.build((None, width))
-            head.build((None, mlp.units))
+        config = self.config
+        below = range(config.num_layers - 1)
+        inputs = (config.data_shape, *(config.latent_shape(i) for i in below))
+        for shape, mlp, head in zip(inputs, self.up_mlps, self.up_heads, strict=True):
+            build_connection(mlp, head, shape)
         self.built = True
 
     def up(self, layer: int, h: tf.Tensor, training: bool):
@@ -81,7 +85,8 @@ class BottomUpInference(_InferenceNetwork):
         seed: tf.Tensor | None = None,
         training: bool = False,
     ) -> list[LatentSample]:
-        """x: [B, data_dim]; seed: int32 [2], or None for posterior means instead of samples."""
+        """x: [B, *data_shape]; seed: int32 [2], or None for posterior means instead of
+        samples."""
         seeds = layer_seeds(seed, self.config.num_layers)
         zs, posteriors = [], []
         h = x
@@ -116,7 +121,7 @@ class LadderInference(_InferenceNetwork):
         top = config.num_layers - 1
         separate = config.top_down == "separate"
         self.top_down_mlps = [
-            latent_mlp(config, i + 1, f"top_down_mlp_{i + 1}")
+            connection_block(config, i + 1, f"top_down_mlp_{i + 1}")
             for i in range(top if separate else 0)
         ]
         self.top_down_heads = [
@@ -126,8 +131,7 @@ class LadderInference(_InferenceNetwork):
     def build(self, input_shape=None):
         super().build(input_shape)
         for i, (mlp, head) in enumerate(zip(self.top_down_mlps, self.top_down_heads, strict=True)):
-            mlp.build((None, self.config.latent_dims[i + 1]))
-            head.build((None, mlp.units))
+            build_connection(mlp, head, self.config.latent_shape(i + 1))
 
     def call(
         self,
@@ -137,7 +141,8 @@ class LadderInference(_InferenceNetwork):
         seed: tf.Tensor | None = None,
         training: bool = False,
     ) -> list[LatentSample]:
-        """x: [B, data_dim]; seed: int32 [2], or None for posterior means instead of samples."""
+        """x: [B, *data_shape]; seed: int32 [2], or None for posterior means instead of
+        samples."""
         num_layers = self.config.num_layers
         seeds = layer_seeds(seed, num_layers)
         bottom_up = []

@@ -1,7 +1,8 @@
 """Building blocks: the MLP block, the Gaussian head, and the precision-weighted merge.
 
-Every stochastic layer of both models is MLP -> GaussianHead (docs/method.md §1, eqs. 7-9,
-13-20); the LVAE combines its bottom-up and top-down Gaussians with
+Every stochastic layer of the paper's models is MLP -> GaussianHead (docs/method.md §1,
+eqs. 7-9, 13-20; the convolutional ones are in conv_layers.py, both built by
+architecture.py); the LVAE combines its bottom-up and top-down Gaussians with
 `precision_weighted_merge` (eq. 21).
 """
 
@@ -23,6 +24,26 @@ def activation_fn(name: str) -> Callable:
     if name == "leaky_relu":
         return functools.partial(ops.leaky_relu, negative_slope=LEAKY_RELU_SLOPE)
     return keras.activations.get(name)
+
+
+def batch_norm_layer(
+    epsilon: float, synchronized: bool, name: str = "batch_norm", dtype=None
+) -> keras.layers.BatchNormalization:
+    """Keras's batch norm with this epsilon; `synchronized`: the global batch's statistics
+    under a tf.distribute strategy."""
+    return keras.layers.BatchNormalization(
+        epsilon=epsilon, synchronized=synchronized, name=name, dtype=dtype
+    )
+
+
+def gaussian_parameters(h, norm, min_variance: float, training: bool):
+    """(mean, variance) from a projection h [..., 2 n]: batch norm `norm` (or None) on all
+    of h, then the first n as means and softplus of the last n plus min_variance as
+    variances (eqs. 8-9), each [..., n]."""
+    if norm is not None:
+        h = norm(h, training=training)
+    mean, raw_variance = ops.split(h, 2, axis=-1)
+    return mean, ops.softplus(raw_variance) + min_variance
 
 
 def precision_weighted_merge(mean_a, variance_a, mean_b, variance_b):
@@ -72,9 +93,7 @@ class MLPBlock(keras.layers.Layer):
             for i in range(num_layers)
         ]
         self.norm = [
-            keras.layers.BatchNormalization(
-                epsilon=batch_norm_epsilon, synchronized=synchronized, name=f"batch_norm_{i}"
-            )
+            batch_norm_layer(batch_norm_epsilon, synchronized, f"batch_norm_{i}")
             for i in range(num_layers if batch_norm else 0)
         ]
 
@@ -145,12 +164,7 @@ class GaussianHead(keras.layers.Layer):
             2 * units, use_bias=not batch_norm, name="dense", dtype=self.dtype_policy
         )
         self.norm = (
-            keras.layers.BatchNormalization(
-                epsilon=batch_norm_epsilon,
-                synchronized=synchronized,
-                name="batch_norm",
-                dtype=self.dtype_policy,
-            )
+            batch_norm_layer(batch_norm_epsilon, synchronized, dtype=self.dtype_policy)
             if batch_norm
             else None
         )
@@ -162,11 +176,7 @@ class GaussianHead(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, training=False):
-        h = self.dense(inputs)
-        if self.norm is not None:
-            h = self.norm(h, training=training)
-        mean, raw_variance = ops.split(h, 2, axis=-1)
-        return mean, ops.softplus(raw_variance) + self.min_variance
+        return gaussian_parameters(self.dense(inputs), self.norm, self.min_variance, training)
 
     def compute_output_shape(self, input_shape):
         shape = (*input_shape[:-1], self.units)

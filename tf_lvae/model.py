@@ -12,7 +12,7 @@ import keras
 import tensorflow as tf
 
 from tf_lvae import bounds
-from tf_lvae.config import PAPER_TEST_IW_SAMPLES, ModelConfig
+from tf_lvae.config import PAPER_TEST_IW_SAMPLES, ModelConfig, TrainingConfig
 from tf_lvae.generative import GenerativeNetwork
 from tf_lvae.inference import (
     BottomUpInference,
@@ -40,6 +40,8 @@ class HierarchicalVAE(keras.Model):
     Args:
       config: the model (sizes, kind, likelihood, ...), a ModelConfig or its dict.
       mc_samples, iw_samples: samples per example in the training objective (Table 1).
+      free_bits, free_bits_group: free bits in the training objective (λ in nats per
+        group; 0: off), as TrainingConfig's fields of those names.
       seed: seed of the model's own random stream (posterior samples in training).
       batch_norm_statistics: what the batch-norm layers' statistics are: None, the moving
         averages of training; or the record `recompute_batch_norm_statistics` leaves,
@@ -59,17 +61,24 @@ class HierarchicalVAE(keras.Model):
         iw_samples: int = 1,
         seed: int | None = None,
         batch_norm_statistics: dict | None = None,
+        free_bits: float = 0.0,
+        free_bits_group: str = "layer",
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.model_config = (
             config if isinstance(config, ModelConfig) else ModelConfig.from_dict(config)
         )
-        for name, value in (("mc_samples", mc_samples), ("iw_samples", iw_samples)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        TrainingConfig(  # checks the objective's settings
+            mc_samples=mc_samples,
+            iw_samples=iw_samples,
+            free_bits=free_bits,
+            free_bits_group=free_bits_group,
+        )
         self.mc_samples = mc_samples
         self.iw_samples = iw_samples
+        self.free_bits = free_bits
+        self.free_bits_group = free_bits_group
         self.seed = seed
         self.batch_norm_statistics = batch_norm_statistics
         self.generative = GenerativeNetwork(self.model_config, name="generative")
@@ -116,7 +125,8 @@ class HierarchicalVAE(keras.Model):
         return tf.random.experimental.stateless_fold_in(seed, replica.replica_id_in_sync_group)
 
     def _flatten(self, x) -> tf.Tensor:
-        return tf.reshape(tf.cast(x, tf.float32), [-1, self.model_config.data_dim])
+        """Examples [B, *input_shape] as the model takes them: [B, *config.data_shape]."""
+        return tf.reshape(tf.cast(x, tf.float32), [-1, *self.model_config.data_shape])
 
     def infer(
         self,
@@ -126,7 +136,8 @@ class HierarchicalVAE(keras.Model):
         training: bool = False,
         deterministic: bool = False,
     ) -> list[LatentSample]:
-        """Posterior samples of every latent layer, bottom to top, each field [S * B, units].
+        """Posterior samples of every latent layer, bottom to top, each field
+        [S * B, *latent_shape].
 
         deterministic=True feeds each layer's posterior mean to the next stochastic
         layer instead of a sample (then every row of z is that mean).
@@ -186,7 +197,8 @@ class HierarchicalVAE(keras.Model):
         )
 
     def encode(self, x) -> dict[str, tf.Tensor]:
-        """Each layer's posterior mean and variance: {"z1_mean": [B, d1], "z1_variance": ...}.
+        """Each layer's posterior mean and variance: {"z1_mean": [B, *latent_shape(0)],
+        "z1_variance": ...}.
 
         Deterministic: the LVAE's top-down pass (and the VAE's bottom-up pass) is fed
         posterior means, not samples.
@@ -215,8 +227,8 @@ class HierarchicalVAE(keras.Model):
 
         Returns [num_samples, *input_shape]. `from_layer` may be a scalar tensor.
         """
-        dims = self.model_config.latent_dims
-        top = len(dims)
+        config = self.model_config
+        top = config.num_layers
         start = top if from_layer is None else from_layer
         if isinstance(start, int) and not 1 <= start <= top:
             raise ValueError(f"from_layer must be in 1..{top}, got {start}.")
@@ -225,7 +237,7 @@ class HierarchicalVAE(keras.Model):
 
         def noise(i):
             return tf.random.stateless_normal(
-                [num_samples, dims[i]], seed=seeds[i], dtype=tf.float32
+                [num_samples, *config.latent_shape(i)], seed=seeds[i], dtype=tf.float32
             )
 
         z = temperature * noise(top - 1)
@@ -246,7 +258,12 @@ class HierarchicalVAE(keras.Model):
         estimator = self.model_config.kl_estimator if iw_samples == 1 else "mc"
         kls = bounds.layer_kls(samples, estimator)
         kl = tf.add_n(kls)
-        loss = -bounds.training_objective(log_px, kl, beta, mc_samples, iw_samples)
+        if self.free_bits > 0 and training:
+            loss = -bounds.free_bits_objective(
+                log_px, samples, beta, self.free_bits, self.free_bits_group, estimator
+            )
+        else:
+            loss = -bounds.training_objective(log_px, kl, beta, mc_samples, iw_samples)
         stats = {
             "elbo": tf.reduce_mean(log_px - kl),
             "reconstruction": tf.reduce_mean(log_px),
@@ -354,6 +371,8 @@ class HierarchicalVAE(keras.Model):
             "iw_samples": self.iw_samples,
             "seed": self.seed,
             "batch_norm_statistics": self.batch_norm_statistics,
+            "free_bits": self.free_bits,
+            "free_bits_group": self.free_bits_group,
         }
 
     @classmethod

@@ -65,7 +65,12 @@ def compiled_model(
     keras.utils.set_random_seed(t.seed)
     with strategy.scope():
         model = HierarchicalVAE(
-            config.model, mc_samples=t.mc_samples, iw_samples=t.iw_samples, seed=t.seed
+            config.model,
+            mc_samples=t.mc_samples,
+            iw_samples=t.iw_samples,
+            seed=t.seed,
+            free_bits=t.free_bits,
+            free_bits_group=t.free_bits_group,
         )
         model.compile(
             optimizer=make_optimizer(t), jit_compile=t.jit_compile and t.strategy == "default"

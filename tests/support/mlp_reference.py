@@ -1,0 +1,93 @@
+"""The paper's MLP models' outputs for fixed seeds, weights and inputs, pinned in
+tests/data/mlp_reference.npz by tests/test_model_reference.py, so that a change to the code
+around the model (a new architecture, a refactoring) provably leaves the MLP path's numbers,
+its variables and their checkpoint order as they were.
+
+`python tests/support/mlp_reference.py` rewrites the file: only when the MLP model's math
+is meant to change, saying so in the commit.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tf_lvae.config import ModelConfig, TrainingConfig, preset
+from tf_lvae.model import HierarchicalVAE
+from tf_lvae.optimizer import make_optimizer
+
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "mlp_reference.npz"
+
+# The paper's 5-layer MNIST LVAE and VAE, and a small Gaussian (NORB-like) LVAE with shared
+# top-down parameters and no batch norm on the latents.
+CONFIGS = {
+    "lvae": preset("mnist", 5, "lvae").model,
+    "vae": preset("mnist", 5, "vae").model,
+    "gaussian": ModelConfig(
+        input_shape=(8, 8),
+        kind="lvae",
+        latent_dims=(6, 4),
+        hidden_dims=(32, 16),
+        likelihood="gaussian",
+        activation="tanh",
+        latent_batch_norm=False,
+        top_down="shared",
+    ),
+}
+
+
+def _images(config: ModelConfig, n: int, binary: bool) -> np.ndarray:
+    x = np.random.default_rng(7).uniform(size=(n, *config.input_shape)).astype("float32")
+    return (x < 0.3).astype("float32") if binary else x
+
+
+def outputs(name: str) -> dict[str, np.ndarray]:
+    """Every output of the model `name` worth pinning: the ELBO terms, the IW bound, the
+    encoder, samples, reconstructions, and two XLA-compiled optimizer steps (loss and a
+    checksum of every variable after them, in checkpoint order)."""
+    config = CONFIGS[name]
+    keras.utils.set_random_seed(0)
+    model = HierarchicalVAE(config, seed=0)
+    x = _images(config, 16, config.likelihood == "bernoulli")
+    out = {f"{name}/call/{k}": v for k, v in model(x).items()}
+    out.update({f"{name}/score/{k}": v for k, v in model.score(x, 7, 3, seed=1).items()})
+    out.update({f"{name}/encode/{k}": v for k, v in model.encode(x).items()})
+    out[f"{name}/sample"] = model.sample(4, seed=2)
+    out[f"{name}/sample_from_2"] = model.sample(4, from_layer=2, temperature=0.8, seed=2)
+    out[f"{name}/reconstruct"] = model.reconstruct(x)
+    model.compile(optimizer=make_optimizer(TrainingConfig()), jit_compile=True)
+    model.beta.assign(0.5)
+    stack = _images(config, 2 * 32, config.likelihood == "bernoulli").reshape(
+        2, 32, *config.input_shape
+    )
+    logs = model.train_on_batch(stack, return_dict=True)
+    out[f"{name}/train/loss"] = logs["loss"]
+    variables = model.variables + model.optimizer.variables
+    out[f"{name}/train/paths"] = np.array([v.path for v in variables])
+    out[f"{name}/train/checksums"] = np.array(
+        [
+            [np.sum(np.float64(v.numpy())), np.sum(np.square(np.float64(v.numpy())))]
+            for v in variables
+        ]
+    )
+    return {k: np.asarray(tf.convert_to_tensor(v)) if not isinstance(v, np.ndarray) else v
+            for k, v in out.items()}  # fmt: skip
+
+
+def cpu_model() -> str:
+    """The processor's model name (floating-point results may differ on another one)."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+if __name__ == "__main__":
+    outputs_ = {k: v for name in CONFIGS for k, v in outputs(name).items()}
+    np.savez(REFERENCE, cpu=np.array(cpu_model()), **outputs_)
+    print(f"wrote {REFERENCE}", file=sys.stderr)
