@@ -1,5 +1,5 @@
 """The exported signatures of a model and the checks of their inputs, which bound the work
-of one request (`ServingLimits`)."""
+of one request (`export.limits.ServingLimits`)."""
 
 from __future__ import annotations
 
@@ -8,35 +8,10 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
+from export.limits import ServingLimits
 from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE, IW_CHUNK_ROWS
 from tf_lvae.config import PAPER_TEST_IW_SAMPLES
 from tf_lvae.model import HierarchicalVAE
-
-
-@dataclass(frozen=True)
-class ServingLimits:
-    """The most work one request may ask for: a larger request fails with an
-    InvalidArgument naming the limit. Set at export and recorded with it.
-
-    Attributes:
-      max_batch: examples of x in one request (encode, reconstruct, score).
-      max_samples: images one sample request generates.
-      max_score_samples: IW samples one score request draws, examples x K (the default,
-        5,000,000, is 1,000 images at the paper's K = 5000: about a minute on 2 CPU cores).
-      max_temperature: the largest temperature of sample.
-    """
-
-    max_batch: int = 10_000
-    max_samples: int = 10_000
-    max_score_samples: int = 5_000_000
-    max_temperature: float = 10.0
-
-    def __post_init__(self) -> None:
-        for name in ("max_batch", "max_samples", "max_score_samples"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if not 0 < self.max_temperature < float("inf"):
-            raise ValueError(f"max_temperature must be > 0 and finite: {self.max_temperature!r}")
 
 
 @dataclass(frozen=True)

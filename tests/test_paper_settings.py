@@ -5,7 +5,8 @@ from tf_lvae.paper.experiments import (
     EXPERIMENTS,
     VARIANTS,
 )
-from tf_lvae.paper.settings import Budget, ReproduceSettings, variant_run_config
+from tf_lvae.paper.runner import variant_run_config
+from tf_lvae.paper.settings import Budget, ReproduceSettings
 
 
 def test_run_configs_follow_the_variants_and_the_budget():

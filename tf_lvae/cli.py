@@ -1,15 +1,22 @@
-"""What every command line of the project shares: errors as one line and exit status 2."""
+"""What every command line of the project shares: errors as one line and exit status 2,
+argument types, and the start of TensorFlow after the options are read.
+
+The commands import only light modules before their options are parsed (`--help` and
+argument errors answer without TensorFlow); `begin` says what the command is about to do
+before anything imports TensorFlow.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tf_lvae.data import DatasetError
+from tf_lvae.data.arrays import DatasetError
 from tf_lvae.errors import TrainingFailed
 
 USER_ERRORS = (ValueError, DatasetError, FileNotFoundError, FileExistsError)
@@ -119,6 +126,26 @@ def add_no_xla(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> Non
 def default_of(cls: type, name: str) -> Any:
     """The default of field `name` of the dataclass `cls` (for help texts)."""
     return next(f.default for f in dataclasses.fields(cls) if f.name == name)
+
+
+def add_verbose(parser: argparse.ArgumentParser) -> None:
+    """--verbose: TensorFlow's C++ start-up lines are shown (see `begin`)."""
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's C++ log lines (hidden by default unless TF_CPP_MIN_LOG_LEVEL "
+        "is set)",
+    )
+
+
+def begin(line: str, verbose: bool) -> None:
+    """Prints the command's first line (what it is about to do), then, unless `verbose` or
+    the user set TF_CPP_MIN_LOG_LEVEL, sets it to 3 so that TensorFlow's C++ logging hides
+    its start-up lines (those it prints before its logging is set up stay: no setting
+    hides them). Call it before anything imports TensorFlow."""
+    print(line, flush=True)
+    if not verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -18,6 +18,11 @@ ACTIVATIONS = ("leaky_relu", "tanh", "relu", "elu", "softplus")
 TOP_DOWN = ("separate", "shared")
 KL_ESTIMATORS = ("mc", "analytic")
 STRATEGIES = ("default", "mirrored", "multiworker")
+SPLITS = ("test", "train", "validation")  # the splits of a run's data that can be evaluated
+# The batch-norm statistics of an evaluation: recomputed from one pass over the training set
+# (the authors'), or the moving averages of training (docs/method.md §4).
+BATCH_NORM_CHOICES = ("recomputed", "moving")
+CLUSTER_TIMEOUT = 600  # s a worker waits at the start for every task of its cluster
 
 # The paper's constants (docs/method.md §4, §6), each named once.
 PAPER_LATENT_DIMS = (64, 32, 16, 8, 4)
@@ -436,3 +441,52 @@ class RunConfig:
         values["model"] = ModelConfig.from_dict(values["model"])
         values["training"] = TrainingConfig.from_dict(values["training"])
         return cls(**values)
+
+
+_EVALUATION_SPEED_ONLY = ("batch_size", "jit_compile")
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """How a run is evaluated.
+
+    Attributes:
+      iw_samples: K of the IW bound (the paper's 5000).
+      split: "test", "train" or "validation" (see `evaluation.split_images`).
+      batch_norm: "recomputed" (one pass over the training set, as the authors; see
+        `batch_norm_stats`) or "moving" (the moving averages of training, from the
+        latest checkpoint).
+      seed: seed of the posterior samples and of the fresh binarization; None: the
+        run's training seed.
+      examples: evaluate the first this many examples of the split; None: all.
+      batch_size, jit_compile: speed only (examples per compiled call, XLA).
+    """
+
+    iw_samples: int = PAPER_TEST_IW_SAMPLES
+    split: str = "test"
+    batch_norm: str = "recomputed"
+    seed: int | None = None
+    examples: int | None = None
+    batch_size: int = 500
+    jit_compile: bool = True
+
+    def __post_init__(self) -> None:
+        if self.iw_samples < 1:
+            raise ValueError(f"the number of IW samples K must be >= 1, got {self.iw_samples}")
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
+        if self.batch_norm not in BATCH_NORM_CHOICES:
+            raise ValueError(
+                f"batch_norm must be one of {', '.join(BATCH_NORM_CHOICES)}, "
+                f"got {self.batch_norm!r}"
+            )
+        if self.examples is not None and self.examples < 1:
+            raise ValueError(f"examples must be >= 1, got {self.examples}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def same_numbers(self, recorded: dict[str, Any]) -> bool:
+        """Whether settings recorded in a report give the same numbers as these."""
+        mine = {k: v for k, v in self.to_dict().items() if k not in _EVALUATION_SPEED_ONLY}
+        return all(recorded.get(k) == v for k, v in mine.items())

@@ -14,12 +14,11 @@ import numbers
 
 import numpy as np
 
-from tf_lvae.config import RunConfig
+from tf_lvae.config import SPLITS, RunConfig
 from tf_lvae.data.arrays import DatasetArrays
 from tf_lvae.data.sources import load_dataset
 
 TEST_BINARIZATION_SEED = 0
-SPLITS = ("test", "train", "validation")
 
 
 def load_run_data(config: RunConfig, data: DatasetArrays | None = None) -> DatasetArrays:

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tf_lvae.config import PAPER_NUM_LAYERS, RunConfig
+from tf_lvae.config import PAPER_NUM_LAYERS, EvaluationSettings, RunConfig
 from tf_lvae.data import DatasetArrays, load_dataset
 from tf_lvae.evaluation import figures
 from tf_lvae.paper.experiments import Experiment, Variant, plan
-from tf_lvae.paper.settings import Budget, ReproduceSettings, run_path, variant_run_config
+from tf_lvae.paper.settings import Budget, ReproduceSettings, run_path
 from tf_lvae.paper.tables import markdown
-from tf_lvae.runs.report import EvaluationSettings, evaluate_run
+from tf_lvae.runs.configure import configure_run
+from tf_lvae.runs.report import evaluate_run
 from tf_lvae.runs.run_dir import RunDir, write_atomic, write_json
 from tf_lvae.runs.train import train_run
 
@@ -45,6 +47,37 @@ def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def variant_run_config(
+    experiment: Experiment,
+    variant: Variant,
+    layers: int,
+    data: DatasetArrays,
+    settings: ReproduceSettings,
+) -> RunConfig:
+    """The run of `variant` with `layers` latent layers: the paper's preset for the
+    experiment's dataset, the variant's batch norm and warm-up, the budget's epochs."""
+    budget = Budget.of(experiment, settings.epochs)
+    return configure_run(
+        settings.dataset or experiment.dataset,
+        data,
+        kind=variant.kind,
+        num_layers=layers,
+        preset_name=experiment.dataset,
+        model={"batch_norm": variant.batch_norm},
+        training={
+            "epochs": budget.epochs,
+            "warmup_epochs": budget.warmup_epochs if variant.warmup else 0,
+            "seed": settings.seed,
+            "jit_compile": settings.jit_compile,
+        },
+        data_dir=settings.data_dir,
+        eval_every=settings.eval_every or max(1, math.ceil(budget.epochs / 20)),
+        eval_iw_samples=settings.eval_iw_samples,
+        final_iw_samples=settings.eval_iw_samples,
+        unit_kl_examples=settings.unit_kl_examples,
+    )
 
 
 def check_run(path: Path, config: RunConfig) -> RunDir:

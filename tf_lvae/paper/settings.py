@@ -1,5 +1,6 @@
 """How the runs of one of the paper's experiments are made: the budget, the settings of
-training and evaluation, and the run configuration of every (variant, depth)."""
+training and evaluation, and where each run lives (light: the command's options use it
+before TensorFlow starts)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from tf_lvae.config import PAPER_TEST_IW_SAMPLES, RunConfig, preset
-from tf_lvae.data import DatasetArrays
+from tf_lvae.config import PAPER_TEST_IW_SAMPLES, preset
 from tf_lvae.paper.experiments import Experiment, Variant
-from tf_lvae.runs.configure import configure_run
 
 
 def scaled_warmup(epochs: int, paper_epochs: int, paper_warmup: int) -> int:
@@ -78,37 +77,6 @@ class Budget:
             f"over {self.warmup_epochs} of the paper's {self.paper_warmup_epochs} epochs, "
             "scaled in proportion (WU variants only)"
         )
-
-
-def variant_run_config(
-    experiment: Experiment,
-    variant: Variant,
-    layers: int,
-    data: DatasetArrays,
-    settings: ReproduceSettings,
-) -> RunConfig:
-    """The run of `variant` with `layers` latent layers: the paper's preset for the
-    experiment's dataset, the variant's batch norm and warm-up, the budget's epochs."""
-    budget = Budget.of(experiment, settings.epochs)
-    return configure_run(
-        settings.dataset or experiment.dataset,
-        data,
-        kind=variant.kind,
-        num_layers=layers,
-        preset_name=experiment.dataset,
-        model={"batch_norm": variant.batch_norm},
-        training={
-            "epochs": budget.epochs,
-            "warmup_epochs": budget.warmup_epochs if variant.warmup else 0,
-            "seed": settings.seed,
-            "jit_compile": settings.jit_compile,
-        },
-        data_dir=settings.data_dir,
-        eval_every=settings.eval_every or max(1, math.ceil(budget.epochs / 20)),
-        eval_iw_samples=settings.eval_iw_samples,
-        final_iw_samples=settings.eval_iw_samples,
-        unit_kl_examples=settings.unit_kl_examples,
-    )
 
 
 def run_path(out: Path, variant: Variant, layers: int) -> Path:

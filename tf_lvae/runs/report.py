@@ -12,13 +12,12 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tf_lvae.config import PAPER_TEST_IW_SAMPLES
+from tf_lvae.config import EvaluationSettings
 from tf_lvae.data import DatasetArrays
-from tf_lvae.data.splits import SPLITS, load_run_data, split_images
+from tf_lvae.data.splits import load_run_data, split_images
 from tf_lvae.evaluation.analysis import (
     ACTIVE_THRESHOLD,
     UnitKLs,
@@ -26,58 +25,10 @@ from tf_lvae.evaluation.analysis import (
     layer_totals,
     mean_unit_kls,
 )
-from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES, set_batch_norm_statistics
+from tf_lvae.evaluation.batch_norm import set_batch_norm_statistics
 from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report
 from tf_lvae.runs.checkpoints import load_trained_model
 from tf_lvae.runs.run_dir import RunDir
-
-SPEED_ONLY = ("batch_size", "jit_compile")
-
-
-@dataclass(frozen=True)
-class EvaluationSettings:
-    """How a run is evaluated.
-
-    Attributes:
-      iw_samples: K of the IW bound (the paper's 5000).
-      split: "test", "train" or "validation" (see `evaluation.split_images`).
-      batch_norm: "recomputed" (one pass over the training set, as the authors; see
-        `batch_norm_stats`) or "moving" (the moving averages of training, from the
-        latest checkpoint).
-      seed: seed of the posterior samples and of the fresh binarization; None: the
-        run's training seed.
-      examples: evaluate the first this many examples of the split; None: all.
-      batch_size, jit_compile: speed only (examples per compiled call, XLA).
-    """
-
-    iw_samples: int = PAPER_TEST_IW_SAMPLES
-    split: str = "test"
-    batch_norm: str = "recomputed"
-    seed: int | None = None
-    examples: int | None = None
-    batch_size: int = 500
-    jit_compile: bool = True
-
-    def __post_init__(self) -> None:
-        if self.iw_samples < 1:
-            raise ValueError(f"the number of IW samples K must be >= 1, got {self.iw_samples}")
-        if self.split not in SPLITS:
-            raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
-        if self.batch_norm not in BATCH_NORM_CHOICES:
-            raise ValueError(
-                f"batch_norm must be one of {', '.join(BATCH_NORM_CHOICES)}, "
-                f"got {self.batch_norm!r}"
-            )
-        if self.examples is not None and self.examples < 1:
-            raise ValueError(f"examples must be >= 1, got {self.examples}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def same_numbers(self, recorded: dict[str, Any]) -> bool:
-        """Whether settings recorded in a report give the same numbers as these."""
-        mine = {k: v for k, v in self.to_dict().items() if k not in SPEED_ONLY}
-        return all(recorded.get(k) == v for k, v in mine.items())
 
 
 def latent_statistics(kls: UnitKLs) -> dict[str, Any]:
