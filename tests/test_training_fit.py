@@ -15,6 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tf_lvae.cli import run_command
 from tf_lvae.evaluation.batch_norm import batch_norm_layers
@@ -37,6 +38,19 @@ def fit(*args: str, **kwargs) -> subprocess.Popen:
         text=True,
         **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs},
     )
+
+
+def tensorboard_log(folder: Path) -> dict[str, list]:
+    """The summaries of a TensorBoard log folder read back: tag -> [(step, value)], an
+    image's value being (width, height, PNG bytes), a scalar's a float."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    log = EventAccumulator(str(folder), size_guidance={"tensors": 0})
+    log.Reload()
+    return {
+        tag: [(e.step, tf.make_ndarray(e.tensor_proto)) for e in log.Tensors(tag)]
+        for tag in log.Tags()["tensors"]
+    }
 
 
 def metrics(run: Path) -> list[dict[str, str]]:
@@ -64,6 +78,16 @@ def test_a_two_epoch_run_fills_the_run_directory(tmp_path):
         assert record["epochs"].tolist() == [1, 2]
         assert record["layer_1"].shape == (2, 64) and record["layer_2"].shape == (2, 32)
     assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
+    board = tensorboard_log(run / "tensorboard" / "test")
+    for name in ("prior_samples", "reconstructions", "layer_samples", "unit_kl"):
+        assert [step for step, _ in board[name]] == [0, 1]  # every epoch: --monitor-every 1
+        width, height, png = board[name][-1][1]
+        assert png.startswith(b"\x89PNG") and int(width) > 28 and int(height) > 28
+    assert [step for step, _ in board["elbo"]] == [0, 1]
+    assert board["elbo"][1][1] == pytest.approx(float(rows[1]["test_elbo"]), rel=1e-6)
+    assert board["log_likelihood"][1][1] == pytest.approx(float(rows[1]["test_log_likelihood"]))
+    with np.load(run / "unit_kl.npz") as record:  # each layer's KL in the latest record
+        assert board["kl_z2"][1][1] == pytest.approx(record["layer_2"][-1].sum(), rel=1e-5)
     results = json.loads((run / "results.json").read_text())
     assert results["test"]["iw_samples"] == 20 and results["test"]["examples"] == 1000
     assert results["test"]["elbo"] < results["test"]["log_likelihood"] < 0

@@ -23,6 +23,7 @@ from tf_lvae.data import DatasetArrays, eval_dataset, steps_per_epoch, train_dat
 from tf_lvae.data.splits import load_run_data, split_examples, split_images, test_images
 from tf_lvae.errors import TrainingFailed
 from tf_lvae.evaluation.batch_norm import set_batch_norm_statistics
+from tf_lvae.evaluation.images import RECONSTRUCTED
 from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.optimizer import make_optimizer
@@ -30,6 +31,7 @@ from tf_lvae.runs.callbacks import (
     EpochSummary,
     MetricsCSV,
     StopOnNonFinite,
+    TensorBoardImages,
     TestEvaluation,
     UnitKLRecorder,
 )
@@ -136,6 +138,7 @@ def _callbacks(
         recording.append(
             UnitKLRecorder(x_test[: config.unit_kl_examples], run, config.monitor_every)
         )
+    recording.append(TensorBoardImages(run, x_test[:RECONSTRUCTED], config.monitor_every))
     return [
         *steering,
         *recording,
