@@ -315,3 +315,30 @@ def test_a_damaged_record_is_found_before_training_starts(finished, tmp_path, ca
     assert "metrics.csv is damaged" in captured.err and "move it away" in captured.err
     assert "training" not in captured.out and not (copy / "checkpoints" / "epoch-000002").exists()
     assert json.loads((copy / "config.json").read_text())["training"]["epochs"] == 1
+
+
+def test_a_run_trains_on_a_folder_of_images(tmp_path):
+    """8-bit grey PNGs of two sizes, resized: a Gaussian model on dequantized values."""
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 40), ("test", 10)):
+        for i in range(count):
+            pixels = rng.integers(0, 256, (8 + i % 2, 6, 1), dtype=np.uint8)
+            path = tmp_path / "images" / split / f"{i:02d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tf.io.write_file(str(path), tf.io.encode_png(pixels))
+    run = tmp_path / "run"
+    argv = ["--dataset", f"folder:{tmp_path / 'images'}", "--image-size", "4,3"]
+    argv += ["--latent-dims", "3,2", "--hidden-dims", "8,8", "--epochs", "2", "--no-xla"]
+    argv += ["--batch-size", "10", "--final-iw-samples", "4", "--unit-kl-examples", "5"]
+    assert main([*argv, "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["image_size"] == [4, 3] and config["model"]["input_shape"] == [4, 3]
+    assert config["model"]["likelihood"] == "gaussian" and config["dequantize"]
+    # resuming reads the folder again with the run's image size, so does evaluate
+    assert main(["--resume", "--out", str(run), "--epochs", "3"]) == 0
+    assert [r["epoch"] for r in metrics(run)] == ["1", "2", "3"]
+    from training import evaluate
+
+    assert evaluate.main(["--run", str(run), "--iw-samples", "4", "--no-xla"]) == 0
+    report = json.loads((run / "evaluation-test.json").read_text())
+    assert report["data_source"].endswith("(train/, test/, resized to 4x3)")

@@ -104,6 +104,14 @@ def int_list(text: str) -> tuple[int, ...]:
     return values
 
 
+def image_size(text: str) -> tuple[int, int]:
+    """argparse type: an image size H,W, or N for N x N."""
+    sizes = int_list(text)
+    if len(sizes) > 2:
+        raise argparse.ArgumentTypeError(f"expected H,W or N, got {text!r}")
+    return (sizes[0], sizes[-1])
+
+
 def given_fields(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     """The options given on the command line whose destinations are fields of the dataclass
     `cls`, by field name. Options declared with `default=argparse.SUPPRESS` are absent unless

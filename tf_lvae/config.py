@@ -378,8 +378,11 @@ class RunConfig:
     """Everything that defines a run, saved as RUN_DIR/config.json.
 
     Attributes:
-      dataset: the dataset spec given to `tf_lvae.data.load_dataset` ("mnist", "npz:PATH", ...).
+      dataset: the dataset spec given to `tf_lvae.data.load_dataset` ("mnist", "npz:PATH",
+        "folder:PATH", ...).
       data_dir: where the data was read from (None: tensorflow-datasets' default).
+      image_size: (height, width) the images of a folder: dataset are resized to; None:
+        as they are.
       model, training: the model and how it is trained.
       validation: examples (int) or fraction (float) of the training set held out; 0 = none.
       monitor_every: record the test ELBO and the per-unit KL every this many epochs
@@ -406,8 +409,17 @@ class RunConfig:
     unit_kl_examples: int = 1000
     init_from: str | None = None
     dequantize: bool = True
+    image_size: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
+        if self.image_size is not None:
+            object.__setattr__(self, "image_size", tuple(self.image_size))
+            _require(
+                len(self.image_size) == 2
+                and all(isinstance(d, int) and d >= 1 for d in self.image_size),
+                f"image_size must be two positive integers (height, width), got "
+                f"{self.image_size!r}.",
+            )
         _require(
             isinstance(self.validation, int | float)
             and math.isfinite(self.validation)

@@ -20,6 +20,7 @@ from tf_lvae.cli import (
     begin,
     default_of,
     given_fields,
+    image_size,
     int_list,
     non_negative_int,
     positive_float,
@@ -47,8 +48,15 @@ def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="python -m training.fit", description=__doc__.split("\n")[0])
     p.add_argument(
         "--dataset",
-        help=f"one of {', '.join(DATASET_NAMES)} (npz: x_train, x_test arrays); "
-        "required for a new run",
+        help=f"one of {', '.join(DATASET_NAMES)} (npz: x_train, x_test arrays; folder: PNG "
+        "or JPEG images, in train/ and test/ or split 9:1); required for a new run",
+    )
+    p.add_argument(
+        "--image-size",
+        type=image_size,
+        default=GIVEN,
+        metavar="H,W",
+        help="folder: datasets: resize every image to H x W (N: N x N)",
     )
     p.add_argument("--data-dir", help="folder with the original files or a tfds data_dir")
     p.add_argument("--out", help="run directory (default: runs/DATASET-MODEL-LAYERS)")

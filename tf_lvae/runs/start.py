@@ -58,7 +58,7 @@ def new_run(
     )
     if out.exists():
         raise exists
-    data = load_dataset(dataset, options.get("data_dir"))
+    data = load_dataset(dataset, options.get("data_dir"), image_size=options.get("image_size"))
     config = configure_run(dataset, data, **options)
     with out.lock():
         if out.exists():
