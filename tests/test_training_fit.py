@@ -317,8 +317,9 @@ def test_a_damaged_record_is_found_before_training_starts(finished, tmp_path, ca
     assert json.loads((copy / "config.json").read_text())["training"]["epochs"] == 1
 
 
-def test_a_run_trains_on_a_folder_of_images(tmp_path):
-    """8-bit grey PNGs of two sizes, resized: a Gaussian model on dequantized values."""
+def test_a_run_trains_on_a_folder_of_images_and_reports_bits_per_dim(tmp_path, capsys):
+    """8-bit grey PNGs of two sizes, resized: a Gaussian model on dequantized values; its
+    bits/dim by the formula, above the 8 bits of these uniformly random pixels."""
     rng = np.random.default_rng(0)
     for split, count in (("train", 40), ("test", 10)):
         for i in range(count):
@@ -334,6 +335,13 @@ def test_a_run_trains_on_a_folder_of_images(tmp_path):
     config = json.loads((run / "config.json").read_text())
     assert config["image_size"] == [4, 3] and config["model"]["input_shape"] == [4, 3]
     assert config["model"]["likelihood"] == "gaussian" and config["dequantize"]
+    test = json.loads((run / "results.json").read_text())["test"]
+    dims, scale = 12, 256
+    expected = (-test["log_likelihood"] + dims * np.log(scale)) / (dims * np.log(2))
+    assert test["dequantization_scale"] == scale
+    assert test["bits_per_dim"] == pytest.approx(expected, rel=1e-12)
+    assert test["bits_per_dim"] > 8  # an upper bound on the 8 bits of uniform pixels
+    assert f"(<= {test['bits_per_dim']:.3f} bits/dim)" in capsys.readouterr().out
     # resuming reads the folder again with the run's image size, so does evaluate
     assert main(["--resume", "--out", str(run), "--epochs", "3"]) == 0
     assert [r["epoch"] for r in metrics(run)] == ["1", "2", "3"]
@@ -341,4 +349,5 @@ def test_a_run_trains_on_a_folder_of_images(tmp_path):
 
     assert evaluate.main(["--run", str(run), "--iw-samples", "4", "--no-xla"]) == 0
     report = json.loads((run / "evaluation-test.json").read_text())
-    assert report["data_source"].endswith("(train/, test/, resized to 4x3)")
+    expected = (-report["log_likelihood"] + dims * np.log(scale)) / (dims * np.log(2))
+    assert report["bits_per_dim"] == pytest.approx(expected, rel=1e-12)

@@ -7,6 +7,7 @@ set), so training, evaluation and analysis all score the same fixed draw.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -55,14 +56,42 @@ class Evaluator:
         return {key: np.concatenate(parts) for key, parts in out.items()}
 
 
+def bits_per_dim(log_likelihood: float, dims: int, scale: float) -> float:
+    """(-log_likelihood + dims log scale) / (dims log 2): for a lower bound `log_likelihood`
+    (nats) on the log-density of dequantized data x = (k + u) / scale, u ~ U[0, 1)^dims, an
+    upper bound on the bits per dimension of the integers k (docs/method.md §5)."""
+    return (-log_likelihood + dims * math.log(scale)) / (dims * math.log(2.0))
+
+
+def test_numbers(report: dict[str, float]) -> str:
+    """'log-likelihood L, ELBO E' of a `log_likelihood_report`, with '<= B bits/dim' when
+    it has bits_per_dim."""
+    text = f"log-likelihood {report['log_likelihood']:.2f}, ELBO {report['elbo']:.2f}"
+    if "bits_per_dim" in report:
+        text += f" (<= {report['bits_per_dim']:.3f} bits/dim)"
+    return text
+
+
 def log_likelihood_report(
-    evaluator: Evaluator, x: np.ndarray, num_samples: int, seed: int = 0, verbose: int = 0
+    evaluator: Evaluator,
+    x: np.ndarray,
+    num_samples: int,
+    seed: int = 0,
+    verbose: int = 0,
+    dequantize_levels: int | None = None,
 ) -> dict[str, float]:
-    """Dataset means of the IW bound and the ELBO, with K, the example count and the time."""
+    """Dataset means of the IW bound and the ELBO, with K, the example count and the time;
+    for dequantized data x = (k + u) / dequantize_levels, also `bits_per_dim`, the upper
+    bound on the bits per dimension of the integers k (`bits_per_dim`), and the scale."""
     start = time.perf_counter()
     scores = evaluator.score(x, num_samples, seed=seed, verbose=verbose)
+    report = {key: float(np.mean(value)) for key, value in scores.items()}
+    if dequantize_levels is not None:
+        dims = math.prod(x.shape[1:])
+        report["bits_per_dim"] = bits_per_dim(report["log_likelihood"], dims, dequantize_levels)
+        report["dequantization_scale"] = dequantize_levels
     return {
-        **{key: float(np.mean(value)) for key, value in scores.items()},
+        **report,
         "iw_samples": num_samples,
         "examples": len(x),
         "seconds": round(time.perf_counter() - start, 1),

@@ -201,6 +201,8 @@ def _result(
         "run_dir": str(run.path),
         "log_likelihood": report["log_likelihood"],
         "elbo": report["elbo"],
+        "bits_per_dim": report.get("bits_per_dim"),
+        "dequantization_scale": report.get("dequantization_scale"),
         "active_units": report["active_units"]["per_layer"],
         "kl_to_prior": report["kl_to_prior"]["per_layer"],
         "kl_to_standard_normal": report["kl_to_standard_normal"]["per_layer"],

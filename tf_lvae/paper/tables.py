@@ -129,12 +129,36 @@ def _log_likelihood_rows(
     ]
 
 
+def _bits_per_dim(
+    results: dict[tuple[str, int], dict[str, Any]],
+) -> tuple[list[str], list[str]]:
+    """(a line saying what they are, a row per depth): the test bits/dim of the models that
+    report them (dequantized 8-bit data); none when none does. The paper reports none."""
+    reported = [r for r in results.values() if r.get("bits_per_dim") is not None]
+    if not reported:
+        return [], []
+    s = reported[0]["dequantization_scale"]
+    note = (
+        f"- bits/dim: (−LL + D log {s}) / (D log 2) for D pixels, with the dequantization "
+        f"x = (k + u) / {s}: an upper bound on the bits per dimension of the 8-bit test "
+        "images (docs/method.md §5)."
+    )
+    return [note], [
+        _row(
+            f"{'-'.join(map(str, PAPER_LATENT_DIMS[:n]))}: bits/dim",
+            _cells(results, n, lambda r: r.get("bits_per_dim"), lambda v: None, 3),
+        )
+        for n in sorted({r["layers"] for r in reported})
+    ]
+
+
 def markdown(experiment: Experiment, summary: dict[str, Any]) -> str:
     """The experiment's results as markdown: what was run and how, then the table with
     one column per variant, each cell "ours (the paper's)"."""
     results = {(r["variant"], r["layers"]): r for r in summary["runs"]}
     active_units = experiment.table == "active_units"
     rows = (_active_unit_rows if active_units else _log_likelihood_rows)(experiment, results)
+    bits_note, bits_rows = _bits_per_dim(results)
     header = _row(
         f"{PAPER_NUM_LAYERS}-layer models" if active_units else "latent layers",
         [v.name for v in VARIANTS],
@@ -143,9 +167,11 @@ def markdown(experiment: Experiment, summary: dict[str, Any]) -> str:
         f"## {experiment.title}",
         "",
         *_settings_lines(experiment, summary),
+        *bits_note,
         "",
         header,
         "|---|" + "---|" * len(VARIANTS),
         *rows,
+        *bits_rows,
     ]
     return "\n".join(lines) + "\n"

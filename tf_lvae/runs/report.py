@@ -26,7 +26,7 @@ from tf_lvae.evaluation.analysis import (
     mean_unit_kls,
 )
 from tf_lvae.evaluation.batch_norm import set_batch_norm_statistics
-from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report
+from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report, test_numbers
 from tf_lvae.runs.checkpoints import load_trained_model
 from tf_lvae.runs.run_dir import RunDir
 
@@ -80,7 +80,9 @@ def evaluate_run(
     batch_norm = set_batch_norm_statistics(model, data, config, settings.batch_norm, seed, print_fn)
     print_fn(f"log-likelihood: IW bound with K = {settings.iw_samples}")
     evaluator = Evaluator(model, settings.batch_size, settings.jit_compile)
-    bound = log_likelihood_report(evaluator, x, settings.iw_samples, seed=seed, verbose=verbose)
+    bound = log_likelihood_report(
+        evaluator, x, settings.iw_samples, seed, verbose, data.dequantize_levels
+    )
     kl_start = time.perf_counter()
     latent = latent_statistics(mean_unit_kls(model, x, settings.batch_size, seed))
     report = {
@@ -93,6 +95,7 @@ def evaluate_run(
         "examples": len(x),
         "log_likelihood": bound["log_likelihood"],
         "elbo": bound["elbo"],
+        **{k: bound[k] for k in ("bits_per_dim", "dequantization_scale") if k in bound},
         "iw_samples": settings.iw_samples,
         "batch_norm_statistics": batch_norm,
         **latent,
@@ -115,7 +118,7 @@ def summary(report: dict[str, Any]) -> str:
     active = report["active_units"]
     return "\n".join(
         [
-            f"log-likelihood {report['log_likelihood']:.2f}, ELBO {report['elbo']:.2f} "
+            f"{test_numbers(report)} "
             f"(K = {report['iw_samples']}, {report['examples']:,} {report['split']} examples, "
             f"batch-norm statistics: {report['batch_norm_statistics']['used']}, "
             f"{report['seconds']['total']} s)",

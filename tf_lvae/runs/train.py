@@ -24,7 +24,7 @@ from tf_lvae.data.splits import load_run_data, split_examples, split_images, tes
 from tf_lvae.errors import TrainingFailed
 from tf_lvae.evaluation.batch_norm import set_batch_norm_statistics
 from tf_lvae.evaluation.images import RECONSTRUCTED
-from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report
+from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report, test_numbers
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.optimizer import make_optimizer
 from tf_lvae.runs.callbacks import (
@@ -263,7 +263,12 @@ def final_results(
         "epochs": config.training.epochs,
         "batch_norm_statistics": batch_norm,
         "test": log_likelihood_report(
-            evaluator, x_test, config.final_iw_samples, seed=config.training.seed, verbose=1
+            evaluator,
+            x_test,
+            config.final_iw_samples,
+            seed=config.training.seed,
+            verbose=1,
+            dequantize_levels=data.dequantize_levels,
         ),
     }
 
@@ -328,10 +333,7 @@ def train_run(
             "written. Lower the learning rate (--lr) and train again"
         )
     run.write_results(results)
-    print_fn(
-        f"test log-likelihood {results['test']['log_likelihood']:.2f}, "
-        f"ELBO {results['test']['elbo']:.2f} -> {run.results_path}"
-    )
+    print_fn(f"test {test_numbers(results['test'])} -> {run.results_path}")
     warning = divergence_warning(config, results, run)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
