@@ -1,5 +1,6 @@
 """The SavedModel export: every check of an export runs in a fresh process that loads it
-with tf.saved_model.load and imports no project code (tests/support/serving_client.py)."""
+with tf.saved_model.load, or as TF Serving does (a TF1 Session), and imports no project
+code (tests/support/serving_client.py)."""
 
 import json
 import re
@@ -121,11 +122,13 @@ def export(run: Path, base: Path, *options: str) -> int:
     return run_command(main, ["--run", str(run), "--out", str(base), *options])
 
 
-def run_client(requests: list[dict], folder: Path) -> dict:
-    """The responses of a fresh serving_client.py process to the requests."""
+def run_client(requests: list[dict], folder: Path, *mode: str) -> dict:
+    """The responses of a fresh serving_client.py process to the requests (mode
+    "--session": the export loaded into a TF1 Session, as TF Serving does)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "requests.json").write_text(json.dumps(requests))
     command = [sys.executable, str(CLIENT), *(str(folder / n) for n in ("requests.json", "out"))]
+    command += mode
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads((folder / "out").read_text())
@@ -259,6 +262,25 @@ def test_sample_is_reproducible_across_processes_and_differs_between_seeds(
 def test_bad_inputs_fail_with_a_message_naming_what_is_expected(responses):
     for name, message in ERRORS.items():
         assert message in responses[name].get("error", ""), (name, responses[name])
+
+
+def test_tf_servings_loading_path_answers_every_signature_as_the_loaded_model(
+    exports, responses, tmp_path
+):
+    """TF Serving loads an export as a TF1 bundle, the MetaGraphDef tagged "serve" in a
+    Session, and runs a signature by feeding and fetching the tensor names of its
+    SignatureDef: every request gets what tf.saved_model.load gives, refusals included."""
+    requests = [r for r in tiny_requests(exports) if "dtypes" not in r["body"]]
+    session = run_client(requests, tmp_path, "--session")
+    tiny = str(exports["tiny"])
+    assert session["signatures"][tiny] == responses["signatures"][tiny]
+    for r in requests:
+        got, expected = session[r["name"]], responses[r["name"]]
+        if "error" in expected:
+            assert ERRORS[r["name"]] in got.get("error", ""), (r["name"], got)
+        else:
+            assert "outputs" in got, (r["name"], got)
+            assert_same_outputs(got["outputs"], expected["outputs"])
 
 
 def test_the_request_bodies_of_the_docs_are_accepted(responses):
