@@ -30,7 +30,7 @@ def test_train_and_test_folders_with_classes_of_8_bit_grey_images(tmp_path):
     expected = {}
     for split, count in (("train", 4), ("test", 2)):
         for i in range(count):
-            pixels = grey(hash((split, i)) % 1000)
+            pixels = grey(10 * (split == "test") + i)
             write(tmp_path / split / ("cats" if i % 2 else "dogs") / f"{i}.png", pixels)
             expected.setdefault(split, []).append((i % 2, pixels[..., 0]))
     (tmp_path / "train" / "notes.txt").write_text("not an image: ignored")
@@ -42,12 +42,25 @@ def test_train_and_test_folders_with_classes_of_8_bit_grey_images(tmp_path):
         True,
         False,
     )
-    for split in ("train", "test"):  # files sorted by path: cats/ (label 0) before dogs/ (1)
-        order = sorted(expected[split], key=lambda item: -item[0])
-        np.testing.assert_array_equal(getattr(data, f"y_{split}"), [1 - c for c, _ in order])
-        np.testing.assert_allclose(
-            getattr(data, f"x_{split}"), np.stack([p for _, p in order]) / 255.0, atol=1e-7
-        )
+    for split in ("train", "test"):  # labels: cats/ 0, dogs/ 1 (i % 2 == 1: cats)
+        pairs = {p.tobytes(): 1 - c for c, p in expected[split]}
+        x, y = getattr(data, f"x_{split}"), getattr(data, f"y_{split}")
+        assert len(x) == len(pairs)
+        for image, label in zip(x, y, strict=True):  # each image with its own label
+            pixels = np.round(image * 255).astype(expected[split][0][1].dtype)
+            assert pairs[pixels.tobytes()] == label
+        np.testing.assert_allclose(x * 255, np.round(x * 255), atol=1e-4)
+
+
+def test_each_split_is_shuffled_with_a_fixed_seed_so_that_classes_mix(tmp_path):
+    for i in range(20):
+        write(tmp_path / "train" / ("a" if i < 10 else "b") / f"{i:02d}.png", grey(i))
+        write(tmp_path / "test" / ("a" if i < 10 else "b") / f"{i:02d}.png", grey(100 + i))
+    data = read_image_folder(tmp_path)
+    assert 0 < data.y_test[:10].sum() < 10  # sorted by path, the first ten would be class a
+    again = read_image_folder(tmp_path)
+    np.testing.assert_array_equal(again.x_train, data.x_train)
+    np.testing.assert_array_equal(again.y_test, data.y_test)
 
 
 def test_one_folder_of_binary_images_is_split_by_the_stated_rule(tmp_path):

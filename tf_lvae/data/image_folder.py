@@ -5,7 +5,10 @@ Layout: PATH/train/ and PATH/test/, or one folder of images split by a fixed rul
 tenth of them (at least one), drawn with seed 0 from the files sorted by path, is the test
 set. In each, the images lie directly there or in one subfolder per class; with classes
 everywhere, their sorted names are the labels (0, 1, ...), as in
-`keras.utils.image_dataset_from_directory`. Files of other types are ignored.
+`keras.utils.image_dataset_from_directory`. Files of other types are ignored. Each split
+is loaded in an order shuffled with seed 0, as that function shuffles: sorted by path,
+the classes would come one after the other, and the first test images are those the
+run's records and figures show (the per-unit KL, the reconstructions, the PCA).
 
 Every image must have the same size, unless `image_size` (H, W) is given: then each is
 resized to it by area averaging (`tf.image.resize`, "area"). Grey images load as
@@ -28,6 +31,7 @@ from tf_lvae.data.arrays import EIGHT_BIT_LEVELS, DatasetArrays, DatasetError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")  # what tf.io.decode_image reads
 TEST_FRACTION = 0.1  # of the images of a folder without train/ and test/
 SPLIT_SEED = 0
+SHUFFLE_SEED = 0  # of the order of the images of each split
 _MAX = 255.0
 
 
@@ -81,6 +85,10 @@ def read_image_folder(folder: Path, image_size: tuple[int, int] | None = None) -
     if not folder.is_dir():
         raise DatasetError(f"{folder}: no such folder (--dataset folder:PATH)")
     files, roots, rule = split_files(folder)
+    shuffle = np.random.default_rng(SHUFFLE_SEED)
+    files = {
+        split: [found[i] for i in shuffle.permutation(len(found))] for split, found in files.items()
+    }
     for split, found in files.items():
         if not found:
             raise DatasetError(
