@@ -64,12 +64,10 @@ def bits_per_dim(log_likelihood: float, dims: int, scale: float) -> float:
 
 
 def test_numbers(report: dict[str, float]) -> str:
-    """'log-likelihood L, ELBO E' of a `log_likelihood_report`, with '<= B bits/dim' when
-    it has bits_per_dim."""
-    text = f"log-likelihood {report['log_likelihood']:.2f}, ELBO {report['elbo']:.2f}"
-    if "bits_per_dim" in report:
-        text += f" (<= {report['bits_per_dim']:.3f} bits/dim)"
-    return text
+    """'log-likelihood L, ELBO E' of a `log_likelihood_report`, with '(<= B bits/dim)'
+    after L when it has bits_per_dim."""
+    bits = f" (<= {report['bits_per_dim']:.3f} bits/dim)" if "bits_per_dim" in report else ""
+    return f"log-likelihood {report['log_likelihood']:.2f}{bits}, ELBO {report['elbo']:.2f}"
 
 
 def log_likelihood_report(
