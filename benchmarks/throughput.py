@@ -27,9 +27,11 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.profiler import model_analyzer, option_builder
 
+from tf_lvae.architecture import compiles_with_xla
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
-from tf_lvae.config import RunConfig, preset
+from tf_lvae.config import ARCHITECTURES, RunConfig, preset
 from tf_lvae.data import DatasetArrays, load_dataset, steps_per_epoch
 from tf_lvae.evaluation.scoring import Evaluator
 from tf_lvae.model import HierarchicalVAE
@@ -43,6 +45,9 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 def parse_args(argv: Sequence[str] | None):
     p = ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=("lvae", "vae"), default="lvae")
+    p.add_argument(
+        "--architecture", choices=ARCHITECTURES, default="mlp", help="the preset's (README)"
+    )
     p.add_argument("--layers", type=positive_int, default=5)
     p.add_argument("--batch-size", type=positive_int, default=256)
     p.add_argument("--epochs", type=positive_int, default=4, help="epochs of the step timing")
@@ -81,17 +86,28 @@ def mnist_like(data_dir: str | None) -> DatasetArrays:
     )
 
 
+def graph_flops(fn, spec: tf.TensorSpec) -> int:
+    """FLOPs (2 per multiply-add) of the matrix multiplies and convolutions of fn traced on
+    inputs of `spec`, as TensorFlow's profiler counts them from the graph."""
+    graph = tf.function(fn).get_concrete_function(spec).graph
+    options = option_builder.ProfileOptionBuilder.float_operation()
+    options.update({"account_type_regexes": ["MatMul", "Conv2D"], "output": "none"})
+    return int(model_analyzer.profile(graph, options=options).total_float_ops)
+
+
+def example_spec(model: HierarchicalVAE) -> tf.TensorSpec:
+    return tf.TensorSpec([1, *model.model_config.input_shape], tf.float32)
+
+
 def forward_flops(model: HierarchicalVAE) -> int:
-    """Multiply-add FLOPs (2 per MAC) of one example's forward pass: every Dense kernel
-    is applied once per example with one posterior sample."""
-    return sum(
-        2 * int(np.prod(w.shape)) for w in model.trainable_weights if w.path.endswith("kernel")
-    )
+    """FLOPs of one example's forward pass with one posterior sample (every Dense kernel
+    and convolution once)."""
+    return graph_flops(lambda x: model(x)["elbo"], example_spec(model))
 
 
 def per_sample_kernels(model: HierarchicalVAE) -> list[tf.Variable]:
-    """The Dense kernels every posterior sample goes through (the bottom-up pass of the
-    LVAE, and the VAE's first layer, run once per example)."""
+    """The Dense kernels of an MLP model every posterior sample goes through (the bottom-up
+    pass of the LVAE, and the VAE's first layer, run once per example)."""
     once = (
         ("up_mlp_", "up_head_")
         if model.model_config.kind == "lvae"
@@ -105,8 +121,11 @@ def per_sample_kernels(model: HierarchicalVAE) -> list[tf.Variable]:
 
 
 def iw_flops_per_sample(model: HierarchicalVAE) -> int:
-    """FLOPs (2 per multiply-add) of one posterior sample in the IW bound."""
-    return sum(2 * int(np.prod(w.shape)) for w in per_sample_kernels(model))
+    """FLOPs of one more posterior sample in the IW bound: those of log_weights with two
+    samples per example minus one (what runs once per example drops out)."""
+    spec = example_spec(model)
+    two, one = (graph_flops(lambda x, n=n: model.log_weights(x, n, seed=0), spec) for n in (2, 1))
+    return two - one
 
 
 def matmul_peak(size: int = 2048, repeats: int = 20) -> float:
@@ -192,9 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     keras.mixed_precision.set_global_policy(args.precision)
     data = mnist_like(args.data_dir)
-    settings = preset("mnist", args.layers, args.model)
+    settings = preset("mnist", args.layers, args.model, args.architecture)
+    xla = not args.no_xla and compiles_with_xla(settings.model)
     training = settings.training.replace(
-        batch_size=args.batch_size, jit_compile=not args.no_xla, epochs=args.epochs
+        batch_size=args.batch_size, jit_compile=xla, epochs=args.epochs
     )
     if args.steps_per_execution:
         training = training.replace(steps_per_execution=args.steps_per_execution)
@@ -205,7 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         training=training,
         final_iw_samples=1,
     )
-    flops = 3 * forward_flops(HierarchicalVAE(settings.model))
+    model = HierarchicalVAE(settings.model)
+    flops = 3 * forward_flops(model)
     peak = matmul_peak()
     print(f"# benchmarks.throughput  {datetime.datetime.now():%Y-%m-%d %H:%M}")
     print(f"command: python -m benchmarks.throughput {' '.join(argv or sys.argv[1:])}")
@@ -215,8 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"TF {tf.__version__}, Keras {keras.__version__}"
     )
     print(
-        f"model: {args.model} {settings.model.latent_dims}, batch {args.batch_size}, "
-        f"XLA {'off' if args.no_xla else 'on'}, precision {args.precision}, "
+        f"model: {args.model} {args.architecture} {settings.model.latent_dims}, "
+        f"{model.count_params():,} parameters, batch {args.batch_size}, "
+        f"XLA {'on' if xla else 'off'}, precision {args.precision}, "
         f"steps_per_execution {training.steps_per_execution} (requested)"
     )
     print(
@@ -239,7 +261,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "the first compiles)"
         )
     if "iw" not in args.skip:
-        model = HierarchicalVAE(settings.model)
         rate = time_iw(model, data.x_test[: args.iw_examples], args.iw_samples)
         iw_flops = iw_flops_per_sample(model)
         print(

@@ -28,19 +28,15 @@ expected. See docs/serving.md.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import keras
-from tensorflow.core.protobuf import saved_model_pb2
-
-from export.signatures import Input, ServingLimits, checked, signatures
-from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE
+from export.limits import ServingLimits
 from tf_lvae.cli import (
     ArgumentParser,
+    add_verbose,
+    begin,
     default_of,
     given_fields,
     non_negative_int,
@@ -49,74 +45,7 @@ from tf_lvae.cli import (
     run_command,
 )
 from tf_lvae.config import PAPER_TEST_IW_SAMPLES
-from tf_lvae.model import HierarchicalVAE
-from tf_lvae.runs.checkpoints import load_run_model
-from tf_lvae.runs.run_dir import check_writable, write_atomic_dir, write_json
-
-
-def export_model(
-    model: HierarchicalVAE,
-    export_dir: str | os.PathLike,
-    num_samples: int = PAPER_TEST_IW_SAMPLES,
-    chunk_size: int = DEFAULT_IW_CHUNK_SIZE,
-    score_seed: int = 0,
-    limits: ServingLimits | None = None,
-    source: str | None = None,
-) -> Path:
-    """Writes the SavedModel of `signatures` to export_dir (which must not exist) and
-    returns its path. Its signature metadata declares every input's shape, and
-    assets.extra/tf_lvae.json records the export's settings and limits (and `source`, the
-    run it came from). It is written beside it and renamed into place, so a server
-    watching the parent folder never loads a partial export."""
-    export_dir = Path(export_dir)
-    limits = limits or ServingLimits()
-    if export_dir.exists():
-        raise FileExistsError(f"{export_dir} already exists; export to another version")
-    if num_samples > limits.max_score_samples:
-        raise ValueError(
-            f"the K of score_default ({num_samples}, --num-samples) is above the export's "
-            f"max_score_samples ({limits.max_score_samples}, --max-score-samples)"
-        )
-    # keras' ExportArchive saves only the variables the endpoints use (no optimizer state)
-    # and serves its first endpoint, score_default, as "serving_default" too.
-    archive = keras.export.ExportArchive()
-    exported = signatures(model, num_samples, chunk_size, score_seed, limits)
-    for name, (inputs, fn) in exported.items():
-        archive.add_endpoint(name, checked(inputs, fn), [i.spec() for i in inputs])
-    record = {
-        "source": source,
-        "model": model.model_config.to_dict(),
-        "batch_norm_statistics": model.batch_norm_statistics,
-        "score_default_num_samples": num_samples,
-        "chunk_size": chunk_size,
-        "score_seed": score_seed,
-        "limits": dataclasses.asdict(limits),
-    }
-
-    def write(folder: Path) -> None:
-        archive.write_out(str(folder), verbose=False)
-        declare_shapes(folder, {name: inputs for name, (inputs, _) in exported.items()})
-        write_json(folder / "assets.extra" / "tf_lvae.json", record)
-
-    write_atomic_dir(export_dir, write)
-    return export_dir
-
-
-def declare_shapes(export_dir: Path, inputs: dict[str, tuple[Input, ...]]) -> None:
-    """Writes every signature input's shape into the SavedModel's signature metadata (what
-    TF Serving's metadata API and saved_model_cli show); "serving_default" is the first
-    signature's. The graph itself keeps inputs of any shape and checks them (Input.spec)."""
-    path = export_dir / "saved_model.pb"
-    saved = saved_model_pb2.SavedModel.FromString(path.read_bytes())
-    shapes = {**inputs, "serving_default": next(iter(inputs.values()))}
-    for meta_graph in saved.meta_graphs:
-        for name, signature in meta_graph.signature_def.items():
-            for spec in shapes.get(name, ()):
-                shape = signature.inputs[spec.name].tensor_shape
-                shape.Clear()
-                for size in spec.declared_shape:
-                    shape.dim.add(size=size)
-    path.write_bytes(saved.SerializeToString())
+from tf_lvae.runs.run_dir import check_writable
 
 
 def next_version(export_base: Path) -> int:
@@ -142,8 +71,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument(
         "--chunk-size",
         type=positive_int,
-        default=DEFAULT_IW_CHUNK_SIZE,
-        help="IW samples drawn at once by score (default: %(default)s)",
+        help="IW samples drawn at once by score (default: 16, the library's; at most 4,096 rows)",
     )
     parser.add_argument(
         "--score-seed",
@@ -164,6 +92,7 @@ def build_parser() -> ArgumentParser:
             default=argparse.SUPPRESS,
             help=f"default {default_of(ServingLimits, name):,}",
         )
+    add_verbose(parser)
     return parser
 
 
@@ -174,9 +103,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if target.exists():
         raise FileExistsError(f"{target} already exists; choose another --version")
     limits = ServingLimits(**given_fields(args, ServingLimits))
+    begin(f"exporting {args.run} to {target}", args.verbose)
+    from export.archive import export_model  # TensorFlow starts here
+    from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE
+    from tf_lvae.runs.checkpoints import load_run_model
+
     model = load_run_model(args.run)
     source = str(Path(args.run).resolve())
-    export_model(model, target, args.num_samples, args.chunk_size, args.score_seed, limits, source)
+    chunk_size = args.chunk_size or DEFAULT_IW_CHUNK_SIZE
+    export_model(model, target, args.num_samples, chunk_size, args.score_seed, limits, source)
     print(f"exported {args.run} to {target}; serve {base.resolve()} (see docs/serving.md)")
     return 0
 

@@ -1,5 +1,5 @@
 """The exported signatures of a model and the checks of their inputs, which bound the work
-of one request (`ServingLimits`)."""
+of one request (`export.limits.ServingLimits`)."""
 
 from __future__ import annotations
 
@@ -8,35 +8,11 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE, IW_CHUNK_ROWS
+from export.limits import ServingLimits
+from tf_lvae.architecture import iw_chunk_rows
+from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE
 from tf_lvae.config import PAPER_TEST_IW_SAMPLES
 from tf_lvae.model import HierarchicalVAE
-
-
-@dataclass(frozen=True)
-class ServingLimits:
-    """The most work one request may ask for: a larger request fails with an
-    InvalidArgument naming the limit. Set at export and recorded with it.
-
-    Attributes:
-      max_batch: examples of x in one request (encode, reconstruct, score).
-      max_samples: images one sample request generates.
-      max_score_samples: IW samples one score request draws, examples x K (the default,
-        5,000,000, is 1,000 images at the paper's K = 5000: about a minute on 2 CPU cores).
-      max_temperature: the largest temperature of sample.
-    """
-
-    max_batch: int = 10_000
-    max_samples: int = 10_000
-    max_score_samples: int = 5_000_000
-    max_temperature: float = 10.0
-
-    def __post_init__(self) -> None:
-        for name in ("max_batch", "max_samples", "max_score_samples"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if not 0 < self.max_temperature < float("inf"):
-            raise ValueError(f"max_temperature must be > 0 and finite: {self.max_temperature!r}")
 
 
 @dataclass(frozen=True)
@@ -122,7 +98,7 @@ def signatures(
     """The exported signatures: name -> (inputs, function of those inputs -> named outputs).
 
     The first one is also served as "serving_default" (see `export_model`). score draws
-    its K samples in chunks of at most chunk_size and IW_CHUNK_ROWS // batch samples, so its
+    its K samples in chunks of at most chunk_size and `iw_chunk_rows` // batch samples, so its
     memory is bounded for every request within the limits.
     """
     config = model.model_config
@@ -133,6 +109,8 @@ def signatures(
     count = Input("num_samples", tf.int32, (), low=1, high=limits.max_samples)
     from_layer = Input("from_layer", tf.int32, (), low=1, high=config.num_layers)
     temperature = Input("temperature", tf.float32, (), low=0, high=limits.max_temperature)
+
+    rows = iw_chunk_rows(config)
 
     def score(x, num_samples):
         num_samples = tf.cast(num_samples, tf.int32)
@@ -147,7 +125,7 @@ def signatures(
             ],
         )
         with tf.control_dependencies([within]):
-            chunk = tf.clip_by_value(IW_CHUNK_ROWS // tf.maximum(batch, 1), 1, chunk_size)
+            chunk = tf.clip_by_value(rows // tf.maximum(batch, 1), 1, chunk_size)
         return model.score(x, num_samples, chunk, seed=score_seed)
 
     def sample(num_samples, seed, from_layer=None, temperature=1.0):

@@ -1,6 +1,6 @@
 import pytest
 
-from tf_lvae.config import ModelConfig, TrainingConfig, preset
+from tf_lvae.config import ModelConfig, TrainingConfig, finetune_config, preset
 
 
 @pytest.mark.parametrize(
@@ -20,6 +20,15 @@ from tf_lvae.config import ModelConfig, TrainingConfig, preset
         ({"batch_norm": False, "latent_batch_norm": True}, "needs batch_norm=True"),
         ({"batch_norm_epsilon": 0.0}, "batch_norm_epsilon must be in"),
         ({"kind": "vae", "kl_estimator": "analytic"}, "is not the ELBO's KL for kind=.vae."),
+        ({"architecture": "transformer"}, "architecture must be one of"),
+        ({"strides": (2, 2, 2, 2, 2)}, "strides are for architecture='conv'"),
+        ({"architecture": "conv", "strides": (2, 2)}, "one factor per latent layer: got 2"),
+        ({"architecture": "conv", "strides": (2, 2, 0, 2, 2)}, "strides must be positive"),
+        ({"architecture": "conv", "input_shape": (784,)}, "needs images"),
+        (
+            {"architecture": "conv", "strides": (2,) * 5, "residual_blocks": -1},
+            "residual_blocks must be an integer >= 0",
+        ),
     ],
 )
 def test_invalid_model_configs_say_what_is_wrong(changes, message):
@@ -36,6 +45,10 @@ def test_invalid_model_configs_say_what_is_wrong(changes, message):
         ({"iw_samples": 0}, "iw_samples"),
         ({"lr_decay_rate": 1.5}, "lr_decay_rate"),
         ({"clipvalue": -0.9}, "clipvalue must be >= 0"),
+        ({"free_bits": -1.0}, "free_bits must be a number of nats >= 0"),
+        ({"free_bits": float("nan")}, "free_bits must be a number"),
+        ({"free_bits": 0.5, "iw_samples": 10}, "use iw_samples=1 with free_bits"),
+        ({"free_bits_group": "unit"}, "free_bits_group must be one of"),
     ],
 )
 def test_invalid_training_configs_say_what_is_wrong(changes, message):
@@ -97,3 +110,26 @@ def test_latent_batch_norm_follows_batch_norm_unless_set():
     assert ModelConfig.from_dict(ModelConfig(batch_norm=False).to_dict()) == ModelConfig(
         batch_norm=False
     )
+
+
+def test_the_conv_preset_halves_the_resolution_at_every_layer():
+    mnist = preset("mnist", architecture="conv").model
+    assert (mnist.architecture, mnist.data_shape) == ("conv", (28, 28, 1))
+    shapes = [mnist.latent_shape(i) for i in range(5)]
+    assert shapes == [(14, 14, 8), (7, 7, 8), (4, 4, 8), (2, 2, 8), (1, 1, 8)]
+    norb = preset("norb", 3, "vae", "conv")
+    assert [norb.model.latent_shape(i) for i in range(3)] == [(16, 16, 8), (8, 8, 8), (4, 4, 8)]
+    assert (norb.model.likelihood, norb.model.activation) == ("gaussian", "leaky_relu")
+    assert norb.model.hidden_dims == (32, 32, 32) and norb.model.kind == "vae"
+    training = preset("omniglot", architecture="conv").training
+    assert (training.epochs, training.warmup_epochs, training.learning_rate) == (150, 15, 1e-3)
+    colour = ModelConfig(input_shape=(8, 6, 3), architecture="conv", latent_dims=(2,),
+                         hidden_dims=(4,), strides=(3,))  # fmt: skip
+    assert colour.data_shape == (8, 6, 3) and colour.latent_shape(0) == (3, 2, 2)
+    assert ModelConfig().data_shape == (784,) and ModelConfig().latent_shape(1) == (32,)
+
+
+def test_fine_tuning_trains_the_true_bound():
+    base = preset("mnist", architecture="conv").training.replace(free_bits=0.5)
+    tuned = finetune_config(base, 20)
+    assert (tuned.free_bits, tuned.iw_samples, tuned.epochs) == (0.0, 10, 170)

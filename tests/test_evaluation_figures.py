@@ -1,5 +1,7 @@
 """The figure functions (tf_lvae/evaluation/figures.py)."""
 
+import io
+
 import matplotlib.image
 import numpy as np
 import pytest
@@ -25,6 +27,19 @@ def test_images_are_drawn_from_flat_or_channel_last_examples():
     assert figures.as_images(flat * 3 - 1).max() <= 1.0  # Gaussian means are clipped
     with pytest.raises(ValueError, match="cannot draw"):
         figures.as_images(np.zeros((2, 15)))
+
+
+def test_grey_and_colour_examples_tile_into_one_image_or_a_png_in_memory():
+    colour = np.random.default_rng(0).uniform(size=(5, 4, 3, 3))
+    tiled = figures.mosaic(colour, columns=2)  # 3 rows, 2 columns, white lines between
+    assert tiled.shape == (3 * 5 - 1, 2 * 4 - 1, 3)
+    np.testing.assert_allclose(tiled[:4, :3], colour[0], rtol=1e-6)
+    assert np.all(tiled[4] == 1.0) and np.all(tiled[-4:, 4:] == 1.0)  # no 6th image
+    assert figures.mosaic(colour[..., 0], columns=5).shape == (4, 5 * 4 - 1)
+    png = figures.image_grid(colour, io.BytesIO(), "colour")
+    assert png.getvalue().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="grey or RGB"):
+        figures.as_images(np.zeros((2, 3, 3, 2)))
 
 
 def test_the_bound_curves_show_the_settled_bounds_not_the_first_epochs(monkeypatch, tmp_path):

@@ -1,6 +1,7 @@
 """The test log-likelihood over a dataset: the compiled, batched scores are the model's."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tf_lvae import HierarchicalVAE, ModelConfig
@@ -61,3 +62,24 @@ def test_the_chunked_bound_is_the_bound_over_all_samples_of_the_chunks():
     )
     np.testing.assert_allclose(scores["log_likelihood"], iw_bound(log_w).numpy(), rtol=1e-5)
     np.testing.assert_allclose(scores["elbo"], tf.reduce_mean(log_w, 0).numpy(), rtol=1e-5)
+
+
+def test_bits_per_dim_of_dequantized_8_bit_data():
+    from tf_lvae.evaluation.scoring import bits_per_dim
+
+    # the uniform density on [0, 1)^D: the uniform distribution on the 256 levels, 8 bits
+    assert bits_per_dim(0.0, 784, 256) == pytest.approx(8.0, rel=1e-12)
+    # the issue's Fashion-MNIST example: +1168 nats, D = 784, s = 255
+    assert bits_per_dim(1168.0, 784, 255) == pytest.approx(5.84, abs=0.01)
+
+
+def test_the_report_gives_bits_per_dim_for_dequantized_data_only():
+    model, x = model_and_images()
+    evaluator = Evaluator(model, batch_size=10, jit_compile=False)
+    plain = log_likelihood_report(evaluator, x, 3)
+    assert "bits_per_dim" not in plain
+    report = log_likelihood_report(evaluator, x, 3, dequantize_levels=256)
+    assert report["log_likelihood"] == plain["log_likelihood"]
+    expected = (-report["log_likelihood"] / 36 + np.log(256)) / np.log(2)
+    assert report["bits_per_dim"] == pytest.approx(expected)
+    assert report["dequantization_scale"] == 256

@@ -1,5 +1,6 @@
 """The SavedModel export: every check of an export runs in a fresh process that loads it
-with tf.saved_model.load and imports no project code (tests/support/serving_client.py)."""
+with tf.saved_model.load, or as TF Serving does (a TF1 Session), and imports no project
+code (tests/support/serving_client.py)."""
 
 import json
 import re
@@ -28,6 +29,14 @@ REPO = Path(__file__).resolve().parents[1]
 CLIENT = Path(__file__).parent / "support" / "serving_client.py"
 DOCS = REPO / "docs" / "serving.md"
 CONFIG = ModelConfig(input_shape=(6, 6), latent_dims=(5, 4, 3), hidden_dims=(16, 12, 8))
+CONV_CONFIG = ModelConfig(
+    input_shape=(6, 6),
+    architecture="conv",
+    latent_dims=(3, 2),
+    hidden_dims=(8, 8),
+    strides=(2, 2),
+    residual_blocks=1,
+)
 NUM_SAMPLES, CHUNK_SIZE, SCORE_SEED = 40, 16, 3  # the tiny export's score settings
 SIGNATURES = {
     "encode",
@@ -121,11 +130,13 @@ def export(run: Path, base: Path, *options: str) -> int:
     return run_command(main, ["--run", str(run), "--out", str(base), *options])
 
 
-def run_client(requests: list[dict], folder: Path) -> dict:
-    """The responses of a fresh serving_client.py process to the requests."""
+def run_client(requests: list[dict], folder: Path, *mode: str) -> dict:
+    """The responses of a fresh serving_client.py process to the requests (mode
+    "--session": the export loaded into a TF1 Session, as TF Serving does)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "requests.json").write_text(json.dumps(requests))
     command = [sys.executable, str(CLIENT), *(str(folder / n) for n in ("requests.json", "out"))]
+    command += mode
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads((folder / "out").read_text())
@@ -140,24 +151,35 @@ def assert_same_outputs(got, expected, rtol=1e-5):
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=1e-5)
 
 
-@pytest.fixture(scope="module")
-def model() -> HierarchicalVAE:
-    """A small trained LVAE: batch-norm statistics moved away from their initial values."""
+def trained(config: ModelConfig) -> HierarchicalVAE:
+    """A small LVAE trained for 2 epochs: batch-norm statistics moved from their start."""
     keras.utils.set_random_seed(0)
-    model = HierarchicalVAE(CONFIG, seed=0)
+    model = HierarchicalVAE(config, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), jit_compile=False)
     model.fit(images(256, 1), batch_size=32, epochs=2, verbose=0)
     return model
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory, model) -> dict[str, Path]:
+def model() -> HierarchicalVAE:
+    return trained(CONFIG)
+
+
+@pytest.fixture(scope="module")
+def conv_model() -> HierarchicalVAE:
+    return trained(CONV_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory, model, conv_model) -> dict[str, Path]:
     """Exports by the CLI: the tiny model (finished run), the same from a checkpoint of an
-    unfinished run (version 3), and the paper's 5-layer MNIST model (for the docs)."""
+    unfinished run (version 3), a tiny convolutional model, and the paper's 5-layer MNIST
+    model (for the docs)."""
     tmp = tmp_path_factory.mktemp("export")
     settings = ["--num-samples", str(NUM_SAMPLES), "--chunk-size", str(CHUNK_SIZE)]
     settings += ["--score-seed", str(SCORE_SEED)]
     assert export(make_run(tmp / "run", model).path, tmp / "tiny", *settings) == 0
+    assert export(make_run(tmp / "conv", conv_model).path, tmp / "conv", *settings) == 0
     unfinished = make_run(tmp / "unfinished", model, finished=False)
     assert export(unfinished.path, tmp / "unfinished-export", "--version", "3") == 0
     paper = HierarchicalVAE(preset("mnist", 5).model, seed=0)
@@ -165,6 +187,7 @@ def exports(tmp_path_factory, model) -> dict[str, Path]:
     return {
         "tiny": tmp / "tiny" / "1",
         "unfinished": tmp / "unfinished-export" / "3",
+        "conv": tmp / "conv" / "1",
         "paper": tmp / "paper-export" / "1",
     }
 
@@ -189,6 +212,7 @@ def responses(exports, tmp_path_factory) -> dict:
         [
             *tiny_requests(exports),
             request("unfinished", exports["unfinished"], body("encode", {"x": X})),
+            *(request(f"conv_{name}", exports["conv"], body(*REQUESTS[name])) for name in CONV),
             *(request(f"docs_{i}", exports["paper"], b) for i, b in enumerate(docs_bodies())),
         ],
         tmp_path_factory.mktemp("client"),
@@ -233,6 +257,27 @@ def test_outputs_equal_the_in_memory_model(responses, model):
         assert_same_outputs(responses[name]["outputs"], value)
 
 
+CONV = ("encode", "reconstruct", "score", "sample", "bad_shape")
+
+
+def test_a_convolutional_model_serves_spatial_latents_and_the_same_signatures(
+    responses, conv_model, exports
+):
+    assert set(responses["signatures"][str(exports["conv"])]) == SIGNATURES
+    encoded = responses["conv_encode"]["outputs"]
+    assert np.shape(encoded["z1_mean"]) == (5, 3, 3, 3)
+    assert np.shape(encoded["z2_variance"]) == (5, 2, 2, 2)
+    expected = {
+        "encode": {key: v.numpy() for key, v in conv_model.encode(X).items()},
+        "reconstruct": conv_model.reconstruct(X).numpy(),
+        "score": {k: v.numpy() for k, v in conv_model.score(X, 30, CHUNK_SIZE, SCORE_SEED).items()},
+        "sample": conv_model.sample(3, 2, 0.8, tf.constant([1, 2])).numpy(),
+    }
+    for name, value in expected.items():
+        assert_same_outputs(responses[f"conv_{name}"]["outputs"], value)
+    assert ERRORS["bad_shape"] in responses["conv_bad_shape"]["error"]
+
+
 def test_score_is_finite_above_the_elbo_and_grows_with_the_number_of_samples(responses):
     means = []
     for k in (1, 20, 200):
@@ -259,6 +304,25 @@ def test_sample_is_reproducible_across_processes_and_differs_between_seeds(
 def test_bad_inputs_fail_with_a_message_naming_what_is_expected(responses):
     for name, message in ERRORS.items():
         assert message in responses[name].get("error", ""), (name, responses[name])
+
+
+def test_tf_servings_loading_path_answers_every_signature_as_the_loaded_model(
+    exports, responses, tmp_path
+):
+    """TF Serving loads an export as a TF1 bundle, the MetaGraphDef tagged "serve" in a
+    Session, and runs a signature by feeding and fetching the tensor names of its
+    SignatureDef: every request gets what tf.saved_model.load gives, refusals included."""
+    requests = [r for r in tiny_requests(exports) if "dtypes" not in r["body"]]
+    session = run_client(requests, tmp_path, "--session")
+    tiny = str(exports["tiny"])
+    assert session["signatures"][tiny] == responses["signatures"][tiny]
+    for r in requests:
+        got, expected = session[r["name"]], responses[r["name"]]
+        if "error" in expected:
+            assert ERRORS[r["name"]] in got.get("error", ""), (r["name"], got)
+        else:
+            assert "outputs" in got, (r["name"], got)
+            assert_same_outputs(got["outputs"], expected["outputs"])
 
 
 def test_the_request_bodies_of_the_docs_are_accepted(responses):

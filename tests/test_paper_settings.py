@@ -6,14 +6,8 @@ import pytest
 
 from tf_lvae.data import load_dataset
 from tf_lvae.paper.experiments import EXPERIMENTS, FINE_TUNINGS, VARIANTS, RunKey, get_variant
-from tf_lvae.paper.settings import (
-    Budget,
-    ReproduceSettings,
-    fine_tuning_epochs,
-    run_config,
-    run_path,
-    variant_run_config,
-)
+from tf_lvae.paper.runner import run_config, variant_run_config
+from tf_lvae.paper.settings import Budget, ReproduceSettings, fine_tuning_epochs, run_path
 
 
 def test_run_configs_follow_the_variants_and_the_budget():

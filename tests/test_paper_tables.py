@@ -63,6 +63,17 @@ def test_the_fine_tuning_table_gives_each_rows_budget():
     assert any("the learning rate × 0.75 every tenth" in line for line in lines)
 
 
+def test_dequantized_models_report_bits_per_dim_beside_the_log_likelihood():
+    runs = [
+        {"variant": "VAE", "layers": 1, "log_likelihood": 3000.0, "bits_per_dim": 5.1234,
+         "dequantization_scale": 256},
+    ]  # fmt: skip
+    lines = markdown(EXPERIMENTS["table3-norb"], fake_summary("table3-norb", runs)).splitlines()
+    assert "| 64: bits/dim | 5.123 (–) | not run (–) | not run (–) | n/a |" in lines
+    note = next(line for line in lines if line.startswith("- bits/dim:"))
+    assert "(−LL + D log 256) / (D log 2)" in note and "upper bound" in note
+
+
 def fake_summary(experiment, runs) -> dict:
     return {
         "budget": {

@@ -45,3 +45,28 @@ def test_training_stops_after_the_limit_of_skipped_steps_in_a_row():
     guard.on_train_batch_end(0, {"skipped_steps": 4})
     with pytest.raises(TrainingFailed, match=r"no longer finite.*keeps its last checkpoint"):
         guard.on_train_batch_end(1, {"skipped_steps": 8})
+
+
+def test_the_tensorboard_images_change_no_number_of_the_run(tmp_path, monkeypatch):
+    """The images draw from their own stateless seed: a run with them records the same
+    metrics, per-unit KLs, weights and results as a run without them, bit for bit."""
+    from tf_lvae.runs.callbacks import TensorBoardImages
+    from tf_lvae.runs.checkpoints import load_run_model
+    from training.fit import main
+
+    argv = ["--dataset", "mnist-sample", "--layers", "2", "--epochs", "2", "--no-xla"]
+    argv += ["--monitor-every", "1", "--unit-kl-examples", "50", "--final-iw-samples", "5"]
+    assert main([*argv, "--out", str(tmp_path / "with")]) == 0
+    monkeypatch.setattr(TensorBoardImages, "on_epoch_end", lambda self, epoch, logs=None: None)
+    assert main([*argv, "--out", str(tmp_path / "without")]) == 0
+    runs = [RunDir(tmp_path / name) for name in ("with", "without")]
+    assert (runs[0].tensorboard_dir / "test").is_dir()
+    assert runs[0].metrics_path.read_text() == runs[1].metrics_path.read_text()
+    records = [run.read_unit_kl() for run in runs]
+    for a, b in zip(records[0][1], records[1][1], strict=True):
+        np.testing.assert_array_equal(a, b)
+    weights = [load_run_model(run.path, "latest").get_weights() for run in runs]
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    results = [run.read_results()["test"] for run in runs]
+    assert results[0]["log_likelihood"] == results[1]["log_likelihood"]

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from tf_lvae.data import load_dataset
-from tf_lvae.runs.configure import configure_run
+from tf_lvae.runs.configure import configure_run, continued_config
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +40,24 @@ def test_changes_apply_and_none_leaves_the_presets_value(sample):
 def test_a_batch_larger_than_the_training_set_is_refused(sample):
     with pytest.raises(ValueError, match="larger than the 5000 training examples"):
         configure_run("mnist-sample", sample, training={"batch_size": 9000})
+
+
+def test_the_architecture_picks_its_preset_and_latent_dims_alone_take_its_sizes(sample):
+    conv = configure_run("mnist-sample", sample, model={"architecture": "conv"}, num_layers=3)
+    assert conv.model.strides == (2, 2, 2) and conv.model.hidden_dims == (32, 32, 32)
+    assert conv.training.epochs == 150
+    sized = configure_run(
+        "mnist-sample", sample, model={"architecture": "conv", "latent_dims": (4, 4)}
+    )
+    assert (sized.model.hidden_dims, sized.model.strides) == ((32, 32), (2, 2))
+    mlp = configure_run("mnist-sample", sample, model={"latent_dims": (10, 5, 2)})
+    assert mlp.model.hidden_dims == (512, 256, 128)
+    with pytest.raises(ValueError, match="6 latent layers: give --hidden-dims too"):
+        configure_run("mnist-sample", sample, model={"latent_dims": (9,) * 6})
+
+
+def test_a_continued_run_must_keep_its_depth(sample):
+    saved = configure_run("mnist-sample", sample, num_layers=3)
+    assert continued_config(saved, {"model": {"num_layers": 3}})[0] == saved
+    with pytest.raises(ValueError, match=r"layers 2 \(saved 3\)"):
+        continued_config(saved, {"model": {"num_layers": 2}})

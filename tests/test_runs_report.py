@@ -4,8 +4,9 @@ of a trained run is tested through its command, tests/test_training_evaluate.py.
 import numpy as np
 import pytest
 
+from tf_lvae.config import EvaluationSettings
 from tf_lvae.evaluation.analysis import UnitKLs
-from tf_lvae.runs.report import EvaluationSettings, latent_statistics
+from tf_lvae.runs.report import latent_statistics
 
 
 def test_settings_default_to_the_papers_protocol_and_are_validated():

@@ -15,6 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tf_lvae.cli import run_command
 from tf_lvae.evaluation.batch_norm import batch_norm_layers
@@ -37,6 +38,19 @@ def fit(*args: str, **kwargs) -> subprocess.Popen:
         text=True,
         **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs},
     )
+
+
+def tensorboard_log(folder: Path) -> dict[str, list]:
+    """The summaries of a TensorBoard log folder read back: tag -> [(step, value)], an
+    image's value being (width, height, PNG bytes), a scalar's a float."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    log = EventAccumulator(str(folder), size_guidance={"tensors": 0})
+    log.Reload()
+    return {
+        tag: [(e.step, tf.make_ndarray(e.tensor_proto)) for e in log.Tensors(tag)]
+        for tag in log.Tags()["tensors"]
+    }
 
 
 def metrics(run: Path) -> list[dict[str, str]]:
@@ -64,6 +78,16 @@ def test_a_two_epoch_run_fills_the_run_directory(tmp_path):
         assert record["epochs"].tolist() == [1, 2]
         assert record["layer_1"].shape == (2, 64) and record["layer_2"].shape == (2, 32)
     assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
+    board = tensorboard_log(run / "tensorboard" / "test")
+    for name in ("prior_samples", "reconstructions", "layer_samples", "unit_kl"):
+        assert [step for step, _ in board[name]] == [0, 1]  # every epoch: --monitor-every 1
+        width, height, png = board[name][-1][1]
+        assert png.startswith(b"\x89PNG") and int(width) > 28 and int(height) > 28
+    assert [step for step, _ in board["elbo"]] == [0, 1]
+    assert board["elbo"][1][1] == pytest.approx(float(rows[1]["test_elbo"]), rel=1e-6)
+    assert board["log_likelihood"][1][1] == pytest.approx(float(rows[1]["test_log_likelihood"]))
+    with np.load(run / "unit_kl.npz") as record:  # each layer's KL in the latest record
+        assert board["kl_z2"][1][1] == pytest.approx(record["layer_2"][-1].sum(), rel=1e-5)
     results = json.loads((run / "results.json").read_text())
     assert results["test"]["iw_samples"] == 20 and results["test"]["examples"] == 1000
     assert results["test"]["elbo"] < results["test"]["log_likelihood"] < 0
@@ -291,3 +315,81 @@ def test_a_damaged_record_is_found_before_training_starts(finished, tmp_path, ca
     assert "metrics.csv is damaged" in captured.err and "move it away" in captured.err
     assert "training" not in captured.out and not (copy / "checkpoints" / "epoch-000002").exists()
     assert json.loads((copy / "config.json").read_text())["training"]["epochs"] == 1
+
+
+def test_a_run_trains_on_a_folder_of_images_and_reports_bits_per_dim(tmp_path, capsys):
+    """8-bit grey PNGs of two sizes, resized: a Gaussian model on dequantized values; its
+    bits/dim by the formula, above the 8 bits of these uniformly random pixels."""
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 40), ("test", 10)):
+        for i in range(count):
+            pixels = rng.integers(0, 256, (8 + i % 2, 6, 1), dtype=np.uint8)
+            path = tmp_path / "images" / split / f"{i:02d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tf.io.write_file(str(path), tf.io.encode_png(pixels))
+    run = tmp_path / "run"
+    argv = ["--dataset", f"folder:{tmp_path / 'images'}", "--image-size", "4,3"]
+    argv += ["--latent-dims", "3,2", "--hidden-dims", "8,8", "--epochs", "2", "--no-xla"]
+    argv += ["--batch-size", "10", "--final-iw-samples", "4", "--unit-kl-examples", "5"]
+    assert main([*argv, "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["image_size"] == [4, 3] and config["model"]["input_shape"] == [4, 3]
+    assert config["model"]["likelihood"] == "gaussian" and config["dequantize"]
+    test = json.loads((run / "results.json").read_text())["test"]
+    dims, scale = 12, 256
+    expected = (-test["log_likelihood"] + dims * np.log(scale)) / (dims * np.log(2))
+    assert test["dequantization_scale"] == scale
+    assert test["bits_per_dim"] == pytest.approx(expected, rel=1e-12)
+    assert test["bits_per_dim"] > 8  # an upper bound on the 8 bits of uniform pixels
+    assert f"(<= {test['bits_per_dim']:.3f} bits/dim)" in capsys.readouterr().out
+    # resuming reads the folder again with the run's image size, so does evaluate
+    assert main(["--resume", "--out", str(run), "--epochs", "3"]) == 0
+    assert [r["epoch"] for r in metrics(run)] == ["1", "2", "3"]
+    from training import evaluate
+
+    assert evaluate.main(["--run", str(run), "--iw-samples", "4", "--no-xla"]) == 0
+    report = json.loads((run / "evaluation-test.json").read_text())
+    expected = (-report["log_likelihood"] + dims * np.log(scale)) / (dims * np.log(2))
+    assert report["bits_per_dim"] == pytest.approx(expected, rel=1e-12)
+
+
+CONV = ["--dataset", "mnist-sample", "--architecture", "conv", "--latent-dims", "4,3"]
+CONV += ["--hidden-dims", "8,8", "--strides", "2,2", "--residual-blocks", "1", "--free-bits", "0.1"]
+CONV += ["--final-iw-samples", "10", "--eval-every", "1", "--eval-iw-samples", "3"]
+CONV += ["--unit-kl-examples", "100", "--warmup-epochs", "1"]
+
+
+def test_a_convolutional_run_trains_resumes_evaluates_plots_and_exports(tmp_path, capsys):
+    from export.saved_model import main as export
+    from training.evaluate import main as evaluate
+    from training.plots import main as plots
+
+    reference, resumed = tmp_path / "reference", tmp_path / "resumed"
+    assert main([*CONV, "--epochs", "2", "--out", str(reference)]) == 0
+    assert main([*CONV, "--epochs", "1", "--out", str(resumed)]) == 0
+    assert main(["--resume", "--epochs", "2", "--out", str(resumed)]) == 0
+    assert metrics(resumed) == metrics(reference)
+    config = json.loads((reference / "config.json").read_text())
+    assert config["model"]["architecture"] == "conv" and config["training"]["free_bits"] == 0.1
+    with np.load(reference / "unit_kl.npz") as record:
+        assert record["layer_1"].shape == (2, 14, 14, 4) and record["layer_2"].shape == (2, 7, 7, 3)
+
+    assert evaluate(["--run", str(reference), "--iw-samples", "10", "--examples", "200"]) == 0
+    report = json.loads((reference / "evaluation-test.json").read_text())
+    assert len(report["active_units"]["channels_per_layer"]) == 2
+    assert report["active_units"]["total"] <= 14 * 14 * 4 + 7 * 7 * 3
+    assert np.shape(report["unit_kl_to_prior"][0]) == (14, 14, 4)
+
+    assert plots(["--run", str(reference), "--examples", "200", "--samples", "10"]) == 0
+    for name in ("unit_kl.png", "pca.png", "layer_samples.png", "bounds.png"):
+        assert (reference / "plots" / name).is_file()
+
+    assert export(["--run", str(reference), "--out", str(tmp_path / "export")]) == 0
+    served = tf.saved_model.load(str(tmp_path / "export" / "1"))
+    encoded = served.signatures["encode"](x=tf.zeros([2, 28, 28]))
+    assert encoded["z1_mean"].shape == (2, 14, 14, 4)
+
+    assert main(["--finetune", "--epochs", "1", "--out", str(reference)]) == 0
+    tuned = json.loads((reference / "finetune" / "config.json").read_text())["training"]
+    assert (tuned["free_bits"], tuned["iw_samples"], tuned["epochs"]) == (0.0, 10, 3)
+    capsys.readouterr()

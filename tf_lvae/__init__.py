@@ -1,26 +1,32 @@
-"""tf_lvae: deep hierarchical VAEs and probabilistic Ladder VAEs (Sønderby et al. 2016)."""
+"""tf_lvae: deep hierarchical VAEs and probabilistic Ladder VAEs (Sønderby et al. 2016).
 
-from tf_lvae.bounds import chunked_iw_bound, iw_bound, per_unit_kl, training_objective
-from tf_lvae.config import ModelConfig, Preset, TrainingConfig, preset
-from tf_lvae.layers import GaussianHead, MLPBlock, precision_weighted_merge
-from tf_lvae.model import HierarchicalVAE
-from tf_lvae.optimizer import ClippedAdam, make_optimizer
-from tf_lvae.schedules import WarmUp
+The names below are imported at their first use (`tf_lvae.lazy`): `import tf_lvae` alone
+does not start TensorFlow.
+"""
 
-__all__ = [
-    "ClippedAdam",
-    "GaussianHead",
-    "HierarchicalVAE",
-    "MLPBlock",
-    "ModelConfig",
-    "Preset",
-    "TrainingConfig",
-    "WarmUp",
-    "chunked_iw_bound",
-    "iw_bound",
-    "make_optimizer",
-    "per_unit_kl",
-    "precision_weighted_merge",
-    "preset",
-    "training_objective",
-]
+from tf_lvae.lazy import lazy_exports
+
+_HOMES = {
+    "chunked_iw_bound": "bounds",
+    "free_bits_objective": "bounds",
+    "iw_bound": "bounds",
+    "per_unit_kl": "bounds",
+    "training_objective": "bounds",
+    "ConvBlock": "conv_layers",
+    "ConvGaussianHead": "conv_layers",
+    "ResamplingConv2D": "conv_layers",
+    "ResidualBlock": "conv_layers",
+    "ModelConfig": "config",
+    "Preset": "config",
+    "TrainingConfig": "config",
+    "preset": "config",
+    "GaussianHead": "layers",
+    "MLPBlock": "layers",
+    "precision_weighted_merge": "layers",
+    "HierarchicalVAE": "model",
+    "ClippedAdam": "optimizer",
+    "make_optimizer": "optimizer",
+    "WarmUp": "schedules",
+}
+__all__ = sorted(_HOMES)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

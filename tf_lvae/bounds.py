@@ -24,10 +24,11 @@ IW_CHUNK_ROWS = 4_096
 DEFAULT_IW_CHUNK_SIZE = IW_CHUNK_ROWS // 256  # samples per chunk for a batch of 256
 
 
-def iw_chunk_size(num_samples: int, batch_size: int) -> int:
+def iw_chunk_size(num_samples: int, batch_size: int, rows: int = IW_CHUNK_ROWS) -> int:
     """Samples per chunk of the chunked IW bound on batches of batch_size examples, so that
-    one chunk holds at most IW_CHUNK_ROWS rows (and no more than num_samples samples)."""
-    return max(1, min(num_samples, IW_CHUNK_ROWS // batch_size))
+    one chunk holds at most `rows` rows (at least one sample, and no more than
+    num_samples; `architecture.iw_chunk_rows` gives a model's)."""
+    return max(1, min(num_samples, rows // batch_size))
 
 
 def per_unit_kl(sample: LatentSample, estimator: str = "mc") -> tf.Tensor:

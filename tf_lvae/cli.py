@@ -1,15 +1,23 @@
-"""What every command line of the project shares: errors as one line and exit status 2."""
+"""What every command line of the project shares: errors as one line and exit status 2,
+argument types, and the start of TensorFlow after the options are read.
+
+The commands import only light modules before their options are parsed (`--help` and
+argument errors answer without TensorFlow); `begin` says what the command is about to do
+before anything imports TensorFlow.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tf_lvae.data import DatasetError
+from tf_lvae.data.arrays import DatasetError
 from tf_lvae.errors import TrainingFailed
 
 USER_ERRORS = (ValueError, DatasetError, FileNotFoundError, FileExistsError)
@@ -75,12 +83,21 @@ def _bounded_int(text: str, low: int, high: int | None = None) -> int:
 
 def positive_float(text: str) -> float:
     """argparse type: a number > 0."""
+    return _bounded_float(text, 0.0, strict=True)
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0."""
+    return _bounded_float(text, 0.0, strict=False)
+
+
+def _bounded_float(text: str, low: float, strict: bool) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    if not math.isfinite(value) or value < low or (strict and value == low):
+        raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {low:g}, got {value}")
     return value
 
 
@@ -95,6 +112,14 @@ def int_list(text: str) -> tuple[int, ...]:
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"sizes must be positive integers, got {text!r}")
     return values
+
+
+def image_size(text: str) -> tuple[int, int]:
+    """argparse type: an image size H,W, or N for N x N."""
+    sizes = int_list(text)
+    if len(sizes) > 2:
+        raise argparse.ArgumentTypeError(f"expected H,W or N, got {text!r}")
+    return (sizes[0], sizes[-1])
 
 
 def given_fields(args: argparse.Namespace, cls: type) -> dict[str, Any]:
@@ -119,6 +144,26 @@ def add_no_xla(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> Non
 def default_of(cls: type, name: str) -> Any:
     """The default of field `name` of the dataclass `cls` (for help texts)."""
     return next(f.default for f in dataclasses.fields(cls) if f.name == name)
+
+
+def add_verbose(parser: argparse.ArgumentParser) -> None:
+    """--verbose: TensorFlow's C++ start-up lines are shown (see `begin`)."""
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's C++ log lines (hidden by default unless TF_CPP_MIN_LOG_LEVEL "
+        "is set)",
+    )
+
+
+def begin(line: str, verbose: bool) -> None:
+    """Prints the command's first line (what it is about to do), then, unless `verbose` or
+    the user set TF_CPP_MIN_LOG_LEVEL, sets it to 3 so that TensorFlow's C++ logging hides
+    its start-up lines (those it prints before its logging is set up stay: no setting
+    hides them). Call it before anything imports TensorFlow."""
+    print(line, flush=True)
+    if not verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -20,6 +20,11 @@ TOP_DOWN = ("separate", "shared")
 KL_ESTIMATORS = ("mc", "analytic")
 STRATEGIES = ("default", "mirrored", "multiworker")
 FREE_BITS_GROUPS = ("layer", "channel")
+SPLITS = ("test", "train", "validation")  # the splits of a run's data that can be evaluated
+# The batch-norm statistics of an evaluation: recomputed from one pass over the training set
+# (the authors'), or the moving averages of training (docs/method.md §4).
+BATCH_NORM_CHOICES = ("recomputed", "moving")
+CLUSTER_TIMEOUT = 600  # s a worker waits at the start for every task of its cluster
 
 # The paper's constants (docs/method.md §4, §6), each named once.
 PAPER_LATENT_DIMS = (64, 32, 16, 8, 4)
@@ -401,6 +406,18 @@ _DATASETS: dict[str, dict[str, Any]] = {
 
 PRESET_DATASETS = tuple(_DATASETS)
 
+# The convolutional presets (docs/method.md §7), the same hierarchy for every dataset: five
+# latent layers of 8 channels, each at half the resolution of the one below (28x28 images:
+# 14, 7, 4, 2, 1; 32x32: 16, 8, 4, 2, 1), residual blocks of 32 channels, one per
+# connection; the largest of the sizes measured that trains 150 MNIST epochs in about 3
+# hours on this project's 2-core CPU (docs/results/conv-mnist). Leaky ReLU everywhere; the
+# likelihood is the dataset's.
+CONV_LATENT_CHANNELS = (8, 8, 8, 8, 8)
+CONV_CHANNELS = (32, 32, 32, 32, 32)
+CONV_STRIDES = (2, 2, 2, 2, 2)
+CONV_RESIDUAL_BLOCKS = 1
+CONV_TRAINING = {"epochs": 150, "warmup_epochs": 15, "learning_rate": 1e-3}
+
 
 def finetune_config(
     base: TrainingConfig,
@@ -412,10 +429,11 @@ def finetune_config(
     """The paper's fine-tuning of a run trained with `base` (docs/method.md §6): by default
     FINETUNE_EPOCHS (2000) more epochs, β = 1, 10 MC and 10 IW samples, the learning rate
     times 0.75 every 200 epochs (Table 1's columns change the samples and, at a reduced
-    budget, the decay period)."""
+    budget, the decay period). Free bits are off: the fine-tuning trains the true bound."""
     return base.replace(
         epochs=base.epochs + extra_epochs,
         warmup_epochs=0,
+        free_bits=0.0,
         mc_samples=mc_samples,
         iw_samples=iw_samples,
         lr_decay_rate=0.75,
@@ -424,32 +442,49 @@ def finetune_config(
     )
 
 
-def preset(dataset: str, num_layers: int = PAPER_NUM_LAYERS, kind: str = "lvae") -> Preset:
-    """The paper's model and training settings for `dataset` (docs/method.md §6).
+def preset(
+    dataset: str,
+    num_layers: int = PAPER_NUM_LAYERS,
+    kind: str = "lvae",
+    architecture: str = "mlp",
+) -> Preset:
+    """The model and training settings for `dataset`: the paper's (architecture "mlp",
+    docs/method.md §6) or the convolutional preset ("conv", §7).
 
     Shallower models drop layers from the top (64, 64-32, ...). The fine-tuning
     settings are `finetune_config` of the training settings.
     """
     _one_of("dataset", dataset, PRESET_DATASETS)
+    _one_of("architecture", architecture, ARCHITECTURES)
     _require(
         isinstance(num_layers, int) and 1 <= num_layers <= len(PAPER_LATENT_DIMS),
-        f"num_layers must be 1..{len(PAPER_LATENT_DIMS)} for the paper's presets, "
-        f"got {num_layers!r}; pass latent_dims/hidden_dims to ModelConfig for other sizes.",
+        f"num_layers must be 1..{len(PAPER_LATENT_DIMS)} for the presets, got "
+        f"{num_layers!r}; pass latent_dims/hidden_dims to ModelConfig for other sizes.",
     )
     s = _DATASETS[dataset]
-    model = ModelConfig(
-        input_shape=s["input_shape"],
-        kind=kind,
-        latent_dims=PAPER_LATENT_DIMS[:num_layers],
-        hidden_dims=PAPER_HIDDEN_DIMS[:num_layers],
-        likelihood=s["likelihood"],
-        activation=s["activation"],
-    )
-    training = TrainingConfig(
-        epochs=s["epochs"], learning_rate=s["learning_rate"], warmup_epochs=s["warmup_epochs"]
-    )
-    finetune = finetune_config(training)
-    return Preset(model=model, training=training, finetune=finetune)
+    data = {"input_shape": s["input_shape"], "kind": kind, "likelihood": s["likelihood"]}
+    if architecture == "conv":
+        model = ModelConfig(
+            **data,
+            architecture="conv",
+            latent_dims=CONV_LATENT_CHANNELS[:num_layers],
+            hidden_dims=CONV_CHANNELS[:num_layers],
+            strides=CONV_STRIDES[:num_layers],
+            residual_blocks=CONV_RESIDUAL_BLOCKS,
+            activation="leaky_relu",
+        )
+        training = TrainingConfig(**CONV_TRAINING)
+    else:
+        model = ModelConfig(
+            **data,
+            latent_dims=PAPER_LATENT_DIMS[:num_layers],
+            hidden_dims=PAPER_HIDDEN_DIMS[:num_layers],
+            activation=s["activation"],
+        )
+        training = TrainingConfig(
+            epochs=s["epochs"], learning_rate=s["learning_rate"], warmup_epochs=s["warmup_epochs"]
+        )
+    return Preset(model=model, training=training, finetune=finetune_config(training))
 
 
 @dataclass(frozen=True)
@@ -457,8 +492,11 @@ class RunConfig:
     """Everything that defines a run, saved as RUN_DIR/config.json.
 
     Attributes:
-      dataset: the dataset spec given to `tf_lvae.data.load_dataset` ("mnist", "npz:PATH", ...).
+      dataset: the dataset spec given to `tf_lvae.data.load_dataset` ("mnist", "npz:PATH",
+        "folder:PATH", ...).
       data_dir: where the data was read from (None: tensorflow-datasets' default).
+      image_size: (height, width) the images of a folder: dataset are resized to; None:
+        as they are.
       model, training: the model and how it is trained.
       validation: examples (int) or fraction (float) of the training set held out; 0 = none.
       monitor_every: record the test ELBO and the per-unit KL every this many epochs
@@ -485,8 +523,17 @@ class RunConfig:
     unit_kl_examples: int = 1000
     init_from: str | None = None
     dequantize: bool = True
+    image_size: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
+        if self.image_size is not None:
+            object.__setattr__(self, "image_size", tuple(self.image_size))
+            _require(
+                len(self.image_size) == 2
+                and all(isinstance(d, int) and d >= 1 for d in self.image_size),
+                f"image_size must be two positive integers (height, width), got "
+                f"{self.image_size!r}.",
+            )
         _require(
             isinstance(self.validation, int | float)
             and math.isfinite(self.validation)
@@ -520,3 +567,52 @@ class RunConfig:
         values["model"] = ModelConfig.from_dict(values["model"])
         values["training"] = TrainingConfig.from_dict(values["training"])
         return cls(**values)
+
+
+_EVALUATION_SPEED_ONLY = ("batch_size", "jit_compile")
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """How a run is evaluated.
+
+    Attributes:
+      iw_samples: K of the IW bound (the paper's 5000).
+      split: "test", "train" or "validation" (see `evaluation.split_images`).
+      batch_norm: "recomputed" (one pass over the training set, as the authors; see
+        `batch_norm_stats`) or "moving" (the moving averages of training, from the
+        latest checkpoint).
+      seed: seed of the posterior samples and of the fresh binarization; None: the
+        run's training seed.
+      examples: evaluate the first this many examples of the split; None: all.
+      batch_size, jit_compile: speed only (examples per compiled call, XLA).
+    """
+
+    iw_samples: int = PAPER_TEST_IW_SAMPLES
+    split: str = "test"
+    batch_norm: str = "recomputed"
+    seed: int | None = None
+    examples: int | None = None
+    batch_size: int = 500
+    jit_compile: bool = True
+
+    def __post_init__(self) -> None:
+        if self.iw_samples < 1:
+            raise ValueError(f"the number of IW samples K must be >= 1, got {self.iw_samples}")
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
+        if self.batch_norm not in BATCH_NORM_CHOICES:
+            raise ValueError(
+                f"batch_norm must be one of {', '.join(BATCH_NORM_CHOICES)}, "
+                f"got {self.batch_norm!r}"
+            )
+        if self.examples is not None and self.examples < 1:
+            raise ValueError(f"examples must be >= 1, got {self.examples}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def same_numbers(self, recorded: dict[str, Any]) -> bool:
+        """Whether settings recorded in a report give the same numbers as these."""
+        mine = {k: v for k, v in self.to_dict().items() if k not in _EVALUATION_SPEED_ONLY}
+        return all(recorded.get(k) == v for k, v in mine.items())

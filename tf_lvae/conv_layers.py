@@ -4,7 +4,7 @@ convolutional Gaussian head.
 
 Tensors are [rows, height, width, channels]. A connection's block works at the resolution
 of the coarser of the two layers it joins: bottom-up it starts with a strided convolution,
-top-down its head ends the step up (nearest-neighbour upsampling, then a convolution).
+top-down its head makes the step up (nearest-neighbour upsampling, then a convolution).
 """
 
 from __future__ import annotations
@@ -30,7 +30,11 @@ def stride_for(size: int, target: int) -> int:
 class ResamplingConv2D(keras.layers.Layer):
     """A `kernel_size` convolution to `filters` channels whose output is `size` = (H, W):
     strided when the input is larger (see `stride_for`), after nearest-neighbour
-    upsampling when it is smaller. [rows, h, w, c] -> [rows, H, W, filters]."""
+    upsampling when it is smaller. [rows, h, w, c] -> [rows, H, W, filters].
+
+    The upsampling is TensorFlow's resize, the fastest measured on a CPU without XLA
+    (docs/results/conv-models); XLA cannot differentiate it, and convolutional models
+    train without XLA (`RunConfig` refuses it)."""
 
     def __init__(
         self,
@@ -46,6 +50,7 @@ class ResamplingConv2D(keras.layers.Layer):
         self.kernel_size = kernel_size
         self.use_bias = use_bias
         self.conv: keras.layers.Conv2D | None = None
+        self.upsample = False
 
     def build(self, input_shape):
         height, width = input_shape[1:3]

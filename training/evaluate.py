@@ -22,15 +22,15 @@ from pathlib import Path
 from tf_lvae.cli import (
     ArgumentParser,
     add_no_xla,
+    add_verbose,
+    begin,
     default_of,
     given_fields,
     positive_int,
     run_command,
 )
-from tf_lvae.data.splits import SPLITS
+from tf_lvae.config import BATCH_NORM_CHOICES, SPLITS, EvaluationSettings
 from tf_lvae.errors import TrainingFailed
-from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES
-from tf_lvae.runs.report import EvaluationSettings, evaluate_run
 from tf_lvae.runs.run_dir import RunDir, check_writable, write_json
 
 GIVEN = argparse.SUPPRESS  # options not given keep EvaluationSettings' defaults
@@ -65,6 +65,7 @@ def build_parser() -> ArgumentParser:
     )
     add_no_xla(p)
     p.add_argument("--out", help="report file (default: RUN_DIR/evaluation-SPLIT.json)")
+    add_verbose(p)
     return p
 
 
@@ -74,6 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = RunDir(args.run)
     out = Path(args.out) if args.out else run.evaluation_path(settings.split)
     check_writable(out, "file", "--out")
+    begin(
+        f"evaluating {run.path}: {settings.split} split, K = {settings.iw_samples}, "
+        f"{settings.batch_norm} batch-norm statistics",
+        args.verbose,
+    )
+    from tf_lvae.runs.report import evaluate_run  # TensorFlow starts here
+
     report = evaluate_run(run.path, settings)
     write_json(out, report)
     print(f"-> {out}")

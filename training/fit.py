@@ -9,44 +9,39 @@ tf_lvae/runs/run_dir.py); `--resume` continues it after any interruption and
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-import tensorflow as tf
-
 from tf_lvae.cli import (
     ArgumentParser,
     add_no_xla,
+    add_verbose,
+    begin,
     default_of,
     given_fields,
+    image_size,
     int_list,
+    non_negative_float,
     non_negative_int,
     positive_float,
     positive_int,
     run_command,
 )
 from tf_lvae.config import (
+    ARCHITECTURES,
+    CLUSTER_TIMEOUT,
+    CONV_RESIDUAL_BLOCKS,
     FINETUNE_EPOCHS,
-    PAPER_HIDDEN_DIMS,
-    PAPER_LATENT_DIMS,
+    FREE_BITS_GROUPS,
     PAPER_NUM_LAYERS,
     STRATEGIES,
     ModelConfig,
     RunConfig,
     TrainingConfig,
-    finetune_config,
 )
-from tf_lvae.data import DATASET_NAMES, DatasetArrays, load_dataset
-from tf_lvae.data.datasets import dataset_slug
-from tf_lvae.runs.checkpoints import final_checkpoint
-from tf_lvae.runs.cluster import is_chief
-from tf_lvae.runs.configure import configure_run, continued_config
-from tf_lvae.runs.distribute import CLUSTER_TIMEOUT, make_strategy
+from tf_lvae.data.datasets import DATASET_NAMES, dataset_slug
 from tf_lvae.runs.run_dir import RunDir
-from tf_lvae.runs.train import train_run, train_worker
 
 GIVEN = argparse.SUPPRESS  # the default of options that leave the config's default
 
@@ -55,8 +50,15 @@ def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="python -m training.fit", description=__doc__.split("\n")[0])
     p.add_argument(
         "--dataset",
-        help=f"one of {', '.join(DATASET_NAMES)} (npz: x_train, x_test arrays); "
-        "required for a new run",
+        help=f"one of {', '.join(DATASET_NAMES)} (npz: x_train, x_test arrays; folder: PNG "
+        "or JPEG images, in train/ and test/ or split 9:1); required for a new run",
+    )
+    p.add_argument(
+        "--image-size",
+        type=image_size,
+        default=GIVEN,
+        metavar="H,W",
+        help="folder: datasets: resize every image to H x W (N: N x N)",
     )
     p.add_argument("--data-dir", help="folder with the original files or a tfds data_dir")
     p.add_argument("--out", help="run directory (default: runs/DATASET-MODEL-LAYERS)")
@@ -71,13 +73,35 @@ def build_parser() -> ArgumentParser:
     m.add_argument(
         "--model", dest="kind", choices=("lvae", "vae"), default=GIVEN, help="default: lvae"
     )
+    m.add_argument(
+        "--architecture",
+        choices=ARCHITECTURES,
+        default=GIVEN,
+        help="mlp: the paper's (default); conv: residual convolutional blocks and spatial "
+        "latent layers, with its own preset (README: choosing an architecture)",
+    )
     sizes = m.add_mutually_exclusive_group()
     sizes.add_argument(
         "--layers", type=positive_int, help=f"latent layers, 1..{PAPER_NUM_LAYERS} (default 5)"
     )
     sizes.add_argument("--latent-dims", type=int_list, default=GIVEN, help="e.g. 64,32,16")
     m.add_argument(
-        "--hidden-dims", type=int_list, default=GIVEN, help="MLP widths, one per latent layer"
+        "--hidden-dims",
+        type=int_list,
+        default=GIVEN,
+        help="MLP widths (conv: channels), one per latent layer",
+    )
+    m.add_argument(
+        "--strides",
+        type=int_list,
+        default=GIVEN,
+        help="conv: each latent layer's downsampling from the one below, e.g. 2,2,2",
+    )
+    m.add_argument(
+        "--residual-blocks",
+        type=non_negative_int,
+        default=GIVEN,
+        help=f"conv: residual blocks per connection (preset {CONV_RESIDUAL_BLOCKS})",
     )
     m.add_argument("--no-batch-norm", dest="batch_norm", action="store_false", default=GIVEN)
     m.add_argument("--top-down", choices=("separate", "shared"), default=GIVEN)
@@ -99,6 +123,19 @@ def build_parser() -> ArgumentParser:
     t.add_argument("--batch-size", type=positive_int, default=GIVEN)
     t.add_argument("--mc-samples", type=positive_int, default=GIVEN)
     t.add_argument("--iw-samples", type=positive_int, default=GIVEN)
+    t.add_argument(
+        "--free-bits",
+        type=non_negative_float,
+        default=GIVEN,
+        metavar="NATS",
+        help="free bits: each group's KL term is max(NATS, its batch mean) (default 0: off)",
+    )
+    t.add_argument(
+        "--free-bits-group",
+        choices=FREE_BITS_GROUPS,
+        default=GIVEN,
+        help="the groups of --free-bits: each latent layer (default) or each channel",
+    )
     t.add_argument("--seed", type=non_negative_int, default=GIVEN)
     t.add_argument(
         "--steps-per-execution",
@@ -153,26 +190,23 @@ def build_parser() -> ArgumentParser:
             default=GIVEN,
             help=f"{help_text} (default {default_of(RunConfig, name)})",
         )
+    add_verbose(p)
     return p
 
 
 def model_changes(args: argparse.Namespace) -> dict[str, Any]:
     """The model options given, as ModelConfig changes to the dataset's preset."""
     changes = given_fields(args, ModelConfig)
-    if "hidden_dims" in changes and "latent_dims" not in changes:
-        raise ValueError("--hidden-dims needs --latent-dims (one width per latent layer)")
-    if "latent_dims" in changes and "hidden_dims" not in changes:
-        if len(args.latent_dims) > len(PAPER_HIDDEN_DIMS):
-            raise ValueError(
-                f"{len(args.latent_dims)} latent layers: give --hidden-dims too "
-                f"(the paper's widths cover {len(PAPER_HIDDEN_DIMS)})"
-            )
-        changes["hidden_dims"] = PAPER_HIDDEN_DIMS[: len(args.latent_dims)]
+    for name in ("hidden_dims", "strides"):
+        if name in changes and "latent_dims" not in changes:
+            option = name.replace("_", "-")
+            raise ValueError(f"--{option} needs --latent-dims (one value per latent layer)")
     return changes
 
 
-def config_from_args(args: argparse.Namespace, data: DatasetArrays) -> RunConfig:
-    """The run's settings: the dataset's preset, changed by the arguments."""
+def run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """A new run's settings as `configure.configure_run` takes them: the dataset's preset,
+    changed by the arguments."""
     layers = args.layers or PAPER_NUM_LAYERS
     if args.layers and not 1 <= layers <= PAPER_NUM_LAYERS:
         raise ValueError(
@@ -181,92 +215,31 @@ def config_from_args(args: argparse.Namespace, data: DatasetArrays) -> RunConfig
     run = {k: v for k, v in given_fields(args, RunConfig).items() if k != "dataset"}
     if "validation" in run and run["validation"] >= 1:
         run["validation"] = int(run["validation"])
-    return configure_run(
-        args.dataset,
-        data,
-        kind=getattr(args, "kind", "lvae"),
-        num_layers=layers,
-        model=model_changes(args),
-        training=given_fields(args, TrainingConfig),
+    return {
+        "kind": getattr(args, "kind", "lvae"),
+        "num_layers": layers,
+        "model": model_changes(args),
+        "training": given_fields(args, TrainingConfig),
         **run,
-    )
+    }
 
 
 def default_out(args: argparse.Namespace) -> str:
     layers = len(args.latent_dims) if "latent_dims" in args else args.layers or PAPER_NUM_LAYERS
-    return f"runs/{dataset_slug(args.dataset)}-{getattr(args, 'kind', 'lvae')}-{layers}"
+    conv = "-conv" if getattr(args, "architecture", "mlp") == "conv" else ""
+    return f"runs/{dataset_slug(args.dataset)}-{getattr(args, 'kind', 'lvae')}{conv}-{layers}"
 
 
 def given_changes(args: argparse.Namespace) -> dict[str, Any]:
     """The options given, as changes to a saved run's config (see `continued_config`)."""
     model = model_changes(args)
     if args.layers:
-        model["latent_dims"] = PAPER_LATENT_DIMS[: args.layers]
+        model["num_layers"] = args.layers
     return {
         **given_fields(args, RunConfig),
         "model": model,
         "training": given_fields(args, TrainingConfig),
     }
-
-
-def continue_run(
-    run: RunDir, changes: dict[str, Any], strategy: tf.distribute.Strategy | None = None
-) -> None:
-    """Continues the saved run in `run` with the options given again, under its lock
-    (`strategy`: the one `run_strategy` made, if any)."""
-    with run.lock():
-        config, notes = continued_config(run.read_config(), changes)
-        run.check_records()  # before the config changes
-        for note in notes:
-            print(f"{run.path}: {note}")
-        if notes:
-            run.write_config(config)
-        train_run(run, strategy=strategy)
-
-
-def fine_tuning(
-    base: RunDir, args: argparse.Namespace, strategy: tf.distribute.Strategy | None = None
-) -> None:
-    """The paper's fine-tuning of the finished run in `base`, in base/finetune: created at
-    the first call (--epochs more epochs, default FINETUNE_EPOCHS), continued after."""
-    out = base.finetune
-    changes = given_changes(args)
-    base_config = base.read_config()
-    if args.epochs is not None:
-        changes["training"]["epochs"] = base_config.training.epochs + args.epochs
-    if out.exists():
-        continue_run(out, changes, strategy)
-        return
-    final_checkpoint(base)  # the base must be finished before anything is written
-    config, _ = continued_config(base_config, {"model": changes["model"]})
-    training = {k: v for k, v in changes["training"].items() if k != "epochs" and v is not None}
-    run_fields = {k: v for k, v in changes.items() if k not in ("model", "training", "dataset")}
-    config = dataclasses.replace(
-        config,
-        **{k: v for k, v in run_fields.items() if v is not None},
-        training=finetune_config(base_config.training, args.epochs or FINETUNE_EPOCHS).replace(
-            **training
-        ),
-        init_from=str(base.path.resolve()),
-    )
-    with out.lock():
-        out.write_config(config)
-        train_run(out, strategy=strategy)
-
-
-def run_strategy(args: argparse.Namespace, out: RunDir) -> tf.distribute.Strategy | None:
-    """The run's tf.distribute strategy, from the options given, else the config of the run
-    continued; made first, before TensorFlow runs anything, as a multi-worker strategy and
-    logical CPU devices require. None: the default strategy (one device)."""
-    continued = (args.resume or args.finetune) and out.config_path.is_file()
-    saved = out.read_config().training if continued else TrainingConfig()
-    strategy = getattr(args, "strategy", saved.strategy)
-    if strategy == "default":
-        return None
-    return make_strategy(
-        TrainingConfig(strategy=strategy, devices=getattr(args, "devices", saved.devices)),
-        args.cluster_timeout,
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -278,36 +251,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dataset is None and not (args.out and (args.resume or args.finetune)):
         parser.error("--dataset is required (except with --resume or --finetune and --out)")
     out = RunDir(args.out or default_out(args))
-    strategy = run_strategy(args, out)
+    changes = given_changes(args)
+    options = None if args.resume or args.finetune else run_options(args)
+    what = (
+        f"fine-tuning {out.path} into {out.finetune.path}"
+        if args.finetune
+        else f"resuming {out.path}"
+        if args.resume
+        else f"training a new run of {args.dataset} in {out.path}"
+    )
+    begin(what, args.verbose)
+    from tf_lvae.runs import start  # TensorFlow starts here
+    from tf_lvae.runs.cluster import is_chief
+    from tf_lvae.runs.train import train_worker
+
+    strategy = start.run_strategy(
+        out,
+        args.resume or args.finetune,
+        getattr(args, "strategy", None),
+        getattr(args, "devices", None),
+        args.cluster_timeout,
+    )
     if strategy is not None and not is_chief(strategy):
         train_worker(strategy, args.data_dir)
-        return 0
-    if args.finetune:
-        fine_tuning(out, args, strategy)
-        return 0
-    if args.resume:
-        if not out.exists():
-            hint = (
-                " (a worker of a cluster: give --strategy multiworker)"
-                if "TF_CONFIG" in os.environ
-                else ""
-            )
-            raise FileNotFoundError(f"nothing to resume: {out.config_path} does not exist{hint}")
-        continue_run(out, given_changes(args), strategy)
-        return 0
-    exists = FileExistsError(
-        f"{out.path} already holds a run; continue it with --resume, or choose another --out"
-    )
-    if out.exists():
-        raise exists
-    data = load_dataset(args.dataset, args.data_dir)
-    config = config_from_args(args, data)  # every setting is checked before anything is written
-    with out.lock():
-        if out.exists():
-            raise exists
-        out.write_config(config)
-        print(f"run directory: {out.path}  (continue an interrupted run with --resume)")
-        train_run(out, data=data, strategy=strategy)
+    elif args.finetune:
+        start.fine_tuning(out, changes, args.epochs, strategy)
+    elif args.resume:
+        start.continue_run(out, changes, strategy)
+    else:
+        start.new_run(out, args.dataset, options, strategy)
     return 0
 
 

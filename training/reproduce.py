@@ -23,6 +23,8 @@ from pathlib import Path
 from tf_lvae.cli import (
     ArgumentParser,
     add_no_xla,
+    add_verbose,
+    begin,
     default_of,
     given_fields,
     int_list,
@@ -30,10 +32,9 @@ from tf_lvae.cli import (
     positive_int,
     run_command,
 )
+from tf_lvae.config import BATCH_NORM_CHOICES
 from tf_lvae.data.datasets import dataset_slug
-from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES
 from tf_lvae.paper.experiments import EXPERIMENTS, get_experiment, get_variant
-from tf_lvae.paper.runner import run_experiment
 from tf_lvae.paper.settings import ReproduceSettings
 from tf_lvae.runs.run_dir import check_writable
 
@@ -112,6 +113,7 @@ def build_parser() -> ArgumentParser:
             help=f"default {default_of(ReproduceSettings, name)}",
         )
     add_no_xla(p)
+    add_verbose(p)
     return p
 
 
@@ -124,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = ReproduceSettings(**given_fields(args, ReproduceSettings))
     out = args.out or f"runs/reproduce-{dataset_slug(settings.dataset or experiment.dataset)}"
     check_writable(Path(out), "folder", "--out")
+    begin(f"reproducing {experiment.name} into {out}", args.verbose)
+    from tf_lvae.paper.runner import run_experiment  # TensorFlow starts here
+
     run_experiment(experiment, out, settings, layers=args.layers, variants=variants)
     return 0
 

@@ -1,20 +1,22 @@
-"""Datasets for tf_lvae: the facts of every dataset, loading (original files or
-tensorflow-datasets), tf.data pipelines, and which images a run uses (`splits`)."""
+"""Datasets for tf_lvae: the facts of every dataset, loading (original files, folders of
+images or tensorflow-datasets), tf.data pipelines, and which images a run uses (`splits`).
 
-from tf_lvae.data.arrays import DatasetArrays, DatasetError
-from tf_lvae.data.datasets import DATASET_NAMES, DATASETS, DatasetFacts
-from tf_lvae.data.pipeline import eval_dataset, seeded_batches, steps_per_epoch, train_dataset
-from tf_lvae.data.sources import load_dataset
+The names below are imported at their first use (`tf_lvae.lazy`).
+"""
 
-__all__ = [
-    "DATASETS",
-    "DATASET_NAMES",
-    "DatasetArrays",
-    "DatasetError",
-    "DatasetFacts",
-    "eval_dataset",
-    "load_dataset",
-    "seeded_batches",
-    "steps_per_epoch",
-    "train_dataset",
-]
+from tf_lvae.lazy import lazy_exports
+
+_HOMES = {
+    "DatasetArrays": "arrays",
+    "DatasetError": "arrays",
+    "DATASET_NAMES": "datasets",
+    "DATASETS": "datasets",
+    "DatasetFacts": "datasets",
+    "eval_dataset": "pipeline",
+    "seeded_batches": "pipeline",
+    "steps_per_epoch": "pipeline",
+    "train_dataset": "pipeline",
+    "load_dataset": "sources",
+}
+__all__ = sorted(_HOMES)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

@@ -2,8 +2,8 @@
 are drawn, the paper's settings it trains with, and its tensorflow-datasets name.
 
 Every reader builds its DatasetArrays from these facts (`DatasetFacts.arrays`), so a
-dataset's facts are stated once; `npz:PATH` files, whose facts come from the file, train
-with the MNIST settings.
+dataset's facts are stated once; `npz:PATH` files and `folder:PATH` images, whose facts
+come from the files, train with the MNIST settings.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 from tf_lvae.data.arrays import EIGHT_BIT_LEVELS, DatasetArrays
 
 NPZ_PREFIX = "npz:"
+FOLDER_PREFIX = "folder:"
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,12 @@ DATASETS = {
         DatasetFacts("mnist-sample", (28, 28), "bernoulli", True, EIGHT_BIT_LEVELS, "mnist", None),
     )
 }
-DATASET_NAMES = (*DATASETS, f"{NPZ_PREFIX}PATH")
+DATASET_NAMES = (*DATASETS, f"{NPZ_PREFIX}PATH", f"{FOLDER_PREFIX}PATH")
 
 
 def preset_for(dataset: str) -> str:
-    """The paper's settings a dataset trains with: its own, or MNIST's for `npz:` files."""
+    """The paper's settings a dataset trains with: its own, or MNIST's for `npz:` files and
+    `folder:` images."""
     facts = DATASETS.get(dataset)
     return facts.preset if facts is not None else "mnist"
 

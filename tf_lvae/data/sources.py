@@ -6,9 +6,9 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from tf_lvae.data import mnist_idx, npz_source, omniglot, smallnorb, tfds_source
+from tf_lvae.data import image_folder, mnist_idx, npz_source, omniglot, smallnorb, tfds_source
 from tf_lvae.data.arrays import DatasetArrays, DatasetError
-from tf_lvae.data.datasets import DATASET_NAMES, DATASETS, NPZ_PREFIX
+from tf_lvae.data.datasets import DATASET_NAMES, DATASETS, FOLDER_PREFIX, NPZ_PREFIX
 
 _FILE_HINTS = {
     "mnist": (
@@ -117,15 +117,28 @@ def _not_found(name: str, data_dir: str | None, tfds_error: DatasetError) -> Dat
     return DatasetError("\n".join(lines))
 
 
-def load_dataset(name: str, data_dir: str | None = None, *, download: bool = True) -> DatasetArrays:
+def load_dataset(
+    name: str,
+    data_dir: str | None = None,
+    *,
+    download: bool = True,
+    image_size: tuple[int, int] | None = None,
+) -> DatasetArrays:
     """Returns dataset ``name`` as DatasetArrays.
 
-    ``name`` is one of mnist, binarized_mnist, omniglot, norb, mnist-sample, or
-    ``npz:PATH``. With ``data_dir`` the original files are looked for there first,
+    ``name`` is one of mnist, binarized_mnist, omniglot, norb, mnist-sample, ``npz:PATH``
+    or ``folder:PATH`` (images, resized to ``image_size`` (H, W) if given; see
+    `image_folder`). With ``data_dir`` the original files are looked for there first,
     else it is used as the tensorflow-datasets directory; without it tfds uses its
     default directory. tfds downloads missing data only when ``download`` is True.
     Raises DatasetError saying where it looked and how to get the data.
     """
+    if name.startswith(FOLDER_PREFIX):
+        return image_folder.read_image_folder(
+            Path(name[len(FOLDER_PREFIX) :]).expanduser(), image_size
+        )
+    if image_size is not None:
+        raise DatasetError(f"an image size (--image-size) applies to folder: datasets, not {name}")
     if name.startswith(NPZ_PREFIX):
         return npz_source.read_npz(Path(name[len(NPZ_PREFIX) :]).expanduser())
     if name == "mnist-sample":

@@ -14,12 +14,11 @@ import numbers
 
 import numpy as np
 
-from tf_lvae.config import RunConfig
+from tf_lvae.config import SPLITS, RunConfig
 from tf_lvae.data.arrays import DatasetArrays
 from tf_lvae.data.sources import load_dataset
 
 TEST_BINARIZATION_SEED = 0
-SPLITS = ("test", "train", "validation")
 
 
 def load_run_data(config: RunConfig, data: DatasetArrays | None = None) -> DatasetArrays:
@@ -27,7 +26,8 @@ def load_run_data(config: RunConfig, data: DatasetArrays | None = None) -> Datas
     input shape, with the draws of its images set by the model's likelihood: binarized
     (afresh every epoch, once for evaluation) only for a Bernoulli likelihood; uniformly
     dequantized for a Gaussian one on integer values unless the run turns it off."""
-    data = data if data is not None else load_dataset(config.dataset, config.data_dir)
+    if data is None:
+        data = load_dataset(config.dataset, config.data_dir, image_size=config.image_size)
     if data.image_shape != config.model.input_shape:
         raise ValueError(
             f"the {config.dataset} images are {data.image_shape} but the model expects "

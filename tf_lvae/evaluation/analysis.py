@@ -24,8 +24,9 @@ UNIT_KL_SAMPLES = 10  # joint posterior samples per example of the per-unit KL e
 
 
 class UnitKLs(NamedTuple):
-    """Mean KLs of every unit over a set of examples, one array [units] per layer, bottom
-    to top, in nats: to the prior p(z_i | z_{i+1}) and to N(0, I)."""
+    """Mean KLs of every unit (latent variable) over a set of examples, one array
+    [*latent_shape] per layer, bottom to top, in nats: to the prior p(z_i | z_{i+1}) and to
+    N(0, I)."""
 
     prior: list[np.ndarray]
     standard_normal: list[np.ndarray]
@@ -80,8 +81,24 @@ def mean_unit_kls(
 
 
 def active_units(unit_kls: list[np.ndarray], threshold: float = ACTIVE_THRESHOLD) -> list[int]:
-    """Units per layer whose mean KL exceeds threshold (0.01 nats in the paper)."""
+    """Units (latent variables, or channels given `channel_kls`) per layer whose mean KL
+    exceeds threshold (0.01 nats in the paper)."""
     return [int(np.sum(kl > threshold)) for kl in unit_kls]
+
+
+def channel_kls(kl: np.ndarray, leading: int = 0) -> np.ndarray:
+    """[*lead, *latent_shape] -> [*lead, channels] (leading = len(lead)): the KL of every
+    channel, summed over its positions (a convolutional layer [H, W, C]); the units of an
+    MLP's layer [units] are its channels."""
+    return kl.reshape(*kl.shape[:leading], -1, kl.shape[-1]).sum(axis=leading)
+
+
+def heatmap_rows(unit_kls: list[np.ndarray]) -> tuple[list[np.ndarray], str]:
+    """The rows of Fig. 5 from a per-unit KL record ([E, *latent_shape] per layer): every
+    unit of an MLP's layers, every channel (`channel_kls`) of a convolutional model's; and
+    what a row is."""
+    spatial = any(kl.ndim > 2 for kl in unit_kls)
+    return [channel_kls(kl, 1) for kl in unit_kls], "channel" if spatial else "unit"
 
 
 def layer_totals(unit_kls: list[np.ndarray]) -> list[float]:
@@ -92,7 +109,8 @@ def layer_totals(unit_kls: list[np.ndarray]) -> list[float]:
 def posterior_samples(
     model: HierarchicalVAE, x: np.ndarray, batch_size: int = 500, seed: int = 0
 ) -> list[np.ndarray]:
-    """One sample of q(z_i | .) per example and layer: [M, units] per layer, bottom to top."""
+    """One sample of q(z_i | .) per example and layer: [M, *latent_shape] per layer, bottom
+    to top."""
     fn = compiled(
         model,
         "posterior_samples",
@@ -114,11 +132,12 @@ class Projection(NamedTuple):
 
 
 def pca(x: np.ndarray, num_components: int = 2) -> Projection:
-    """Principal components of x [N, d]: min(num_components, d) of them.
+    """Principal components of x [N, ...], flattened to [N, d]: min(num_components, d) of
+    them (a convolutional layer's samples [N, H, W, C] have d = H W C).
 
     Each component's sign is fixed so that its largest-magnitude loading is positive.
     """
-    x = np.asarray(x, np.float64)
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
     mean = x.mean(axis=0)
     _, singular, rows = np.linalg.svd(x - mean, full_matrices=False)
     count = min(num_components, x.shape[1])

@@ -20,12 +20,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.config import RunConfig
+from tf_lvae.config import BATCH_NORM_CHOICES, RunConfig
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.splits import split_examples, training_images
 from tf_lvae.model import HierarchicalVAE
-
-BATCH_NORM_CHOICES = ("recomputed", "moving")
 
 
 def batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import matplotlib
 
@@ -20,17 +21,20 @@ import numpy as np
 DPI = 120
 
 
-def _save(fig: plt.Figure, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+def _save(fig: plt.Figure, path: str | Path | BinaryIO) -> Path | BinaryIO:
+    """Writes the figure as PNG to `path`, a file name or a binary file object (matplotlib's
+    savefig takes either), and returns it."""
+    if isinstance(path, str | Path):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(fig)
     return path
 
 
 def as_images(x: np.ndarray) -> np.ndarray:
-    """Examples [N, H, W], [N, H, W, 1] or flat square [N, H*W] as grey images [N, H, W]
-    clipped to [0, 1]."""
+    """Examples [N, H, W], [N, H, W, 1], flat square [N, H*W] or colour [N, H, W, 3] as
+    images [N, H, W] (grey) or [N, H, W, 3], clipped to [0, 1]."""
     x = np.asarray(x, np.float32)
     if x.ndim == 4 and x.shape[-1] == 1:
         x = x[..., 0]
@@ -39,29 +43,37 @@ def as_images(x: np.ndarray) -> np.ndarray:
         if side * side != x.shape[1]:
             raise ValueError(f"cannot draw examples of shape {x.shape[1:]} as images")
         x = x.reshape(-1, side, side)
-    if x.ndim != 3:
-        raise ValueError(f"cannot draw examples of shape {x.shape[1:]} as grey images")
+    if not (x.ndim == 3 or (x.ndim == 4 and x.shape[-1] == 3)):
+        raise ValueError(f"cannot draw examples of shape {x.shape[1:]} as grey or RGB images")
     return np.clip(x, 0.0, 1.0)
 
 
-def _tile(images: np.ndarray, columns: int) -> np.ndarray:
-    """Images [N, H, W] as one mosaic [rows * (H + 1) - 1, columns * (W + 1) - 1]."""
-    n, h, w = images.shape
+def mosaic(images: np.ndarray, columns: int) -> np.ndarray:
+    """Examples (see `as_images`) as one image, `columns` per row with white lines between:
+    [rows * (H + 1) - 1, columns * (W + 1) - 1] (grey) or [..., 3] (colour)."""
+    images = as_images(images)
+    n, h, w = images.shape[:3]
     rows = math.ceil(n / columns)
-    mosaic = np.ones((rows * (h + 1) - 1, columns * (w + 1) - 1), np.float32)
+    tiled = np.ones((rows * (h + 1) - 1, columns * (w + 1) - 1, *images.shape[3:]), np.float32)
     for i, image in enumerate(images):
         r, c = divmod(i, columns)
-        mosaic[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = image
-    return mosaic
+        tiled[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = image
+    return tiled
+
+
+def paired_rows(originals: np.ndarray, reconstructed: np.ndarray, columns: int) -> list:
+    """Rows of `columns` examples, each followed by the row of their reconstructions."""
+    rows = []
+    for start in range(0, len(originals), columns):
+        rows += [originals[start : start + columns], reconstructed[start : start + columns]]
+    return rows
 
 
 def image_grid(images: np.ndarray, path: str | Path, title: str, columns: int = 10) -> Path:
     """Examples (see `as_images`) drawn as a grid, `columns` per row."""
-    mosaic = _tile(as_images(images), columns)
-    fig, ax = plt.subplots(
-        figsize=(columns * 0.6, mosaic.shape[0] / mosaic.shape[1] * columns * 0.6)
-    )
-    ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    tiled = mosaic(images, columns)
+    fig, ax = plt.subplots(figsize=(columns * 0.6, tiled.shape[0] / tiled.shape[1] * columns * 0.6))
+    ax.imshow(tiled, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_title(title)
     ax.axis("off")
     return _save(fig, path)
@@ -71,13 +83,10 @@ def reconstructions(
     originals: np.ndarray, reconstructed: np.ndarray, path: str | Path, columns: int = 10
 ) -> Path:
     """Pairs of rows: examples above, the means of p(x | z) at their posterior below."""
-    originals, reconstructed = as_images(originals), as_images(reconstructed)
-    rows = []
-    for start in range(0, len(originals), columns):
-        rows += [originals[start : start + columns], reconstructed[start : start + columns]]
+    rows = paired_rows(originals, reconstructed, columns)
     fig, axes = plt.subplots(len(rows), 1, figsize=(columns * 0.6, len(rows) * 0.65))
     for i, (ax, row) in enumerate(zip(np.atleast_1d(axes), rows, strict=True)):
-        ax.imshow(_tile(row, columns), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.imshow(mosaic(row, columns), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel("data" if i % 2 == 0 else "recon.", rotation=0, ha="right", va="center")
@@ -93,7 +102,7 @@ def layer_samples(samples: Sequence[np.ndarray], path: str | Path) -> Path:
     for i, ax in enumerate(np.atleast_1d(axes)):
         layer = count - i
         ax.imshow(
-            _tile(as_images(samples[layer - 1]), len(samples[layer - 1])),
+            mosaic(samples[layer - 1], len(samples[layer - 1])),
             cmap="gray",
             vmin=0,
             vmax=1,
@@ -107,12 +116,17 @@ def layer_samples(samples: Sequence[np.ndarray], path: str | Path) -> Path:
 
 
 def unit_kl_heatmaps(
-    epochs: np.ndarray, unit_kls: Sequence[np.ndarray], path: str | Path, threshold: float
+    epochs: np.ndarray,
+    unit_kls: Sequence[np.ndarray],
+    path: str | Path,
+    threshold: float,
+    row: str = "unit",
 ) -> Path:
     """Fig. 5: log KL(q || p) of every unit (rows, sorted by the last epoch's KL) against
     the epoch, one panel per layer; units at or below `threshold` nats are white.
 
-    epochs: [E]; unit_kls[i]: [E, units of layer i + 1].
+    epochs: [E]; unit_kls[i]: [E, rows of layer i + 1], each a `row` (a unit, or a channel:
+    `analysis.heatmap_rows`).
     """
     logs = [np.log10(np.maximum(kl, np.finfo(np.float32).tiny)) for kl in unit_kls]
     finite = np.concatenate([log[kl > threshold] for log, kl in zip(logs, unit_kls, strict=True)])
@@ -138,10 +152,10 @@ def unit_kl_heatmaps(
         )
         ax.invert_yaxis()
         ax.yaxis.get_major_locator().set_params(integer=True)
-        ax.set_ylabel(f"z{i + 1} unit")
+        ax.set_ylabel(f"z{i + 1} {row}")
     axes[-1, 0].set_xlabel("epoch")
     fig.colorbar(mesh, ax=axes[:, 0], label="log10 KL(q || p) (nats)")
-    fig.suptitle(f"Per-unit KL, units sorted by their last KL (white: KL ≤ {threshold} nats)")
+    fig.suptitle(f"Per-{row} KL, {row}s sorted by their last KL (white: KL ≤ {threshold} nats)")
     return _save(fig, path)
 
 

@@ -7,10 +7,12 @@ set), so training, evaluation and analysis all score the same fixed draw.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
+from tf_lvae.architecture import compiles_with_xla, iw_chunk_rows
 from tf_lvae.bounds import iw_chunk_size
 from tf_lvae.data.pipeline import seeded_batches
 from tf_lvae.evaluation.compiled import compiled
@@ -24,21 +26,24 @@ class Evaluator:
     Args:
       model: the model to score.
       batch_size: examples per compiled call; the IW samples of a call are drawn in
-        chunks of `bounds.iw_chunk_size(K, batch_size)`, so memory is bounded for any K.
-      jit_compile: XLA (speed only).
+        chunks of `bounds.iw_chunk_size(K, batch_size, architecture.iw_chunk_rows(...))`,
+        so memory is bounded for any K.
+      jit_compile: XLA (speed only), where the architecture compiles with it
+        (`architecture.compiles_with_xla`).
     """
 
     def __init__(self, model: HierarchicalVAE, batch_size: int = 500, jit_compile: bool = True):
         self.model = model
         self.batch_size = batch_size
-        self.jit_compile = jit_compile
+        self.jit_compile = jit_compile and compiles_with_xla(model.model_config)
+        self.chunk_rows = iw_chunk_rows(model.model_config)
 
     def score(
         self, x: np.ndarray, num_samples: int, seed: int = 0, verbose: int = 0
     ) -> dict[str, np.ndarray]:
         """Per-example IW log-likelihood (K = num_samples) and ELBO of x [M, ...]:
         {"log_likelihood": [M], "elbo": [M]}. verbose=1 shows progress with an ETA."""
-        chunk = iw_chunk_size(num_samples, self.batch_size)
+        chunk = iw_chunk_size(num_samples, self.batch_size, self.chunk_rows)
         fn = compiled(
             self.model,
             ("score", num_samples, chunk, self.jit_compile),
@@ -55,14 +60,40 @@ class Evaluator:
         return {key: np.concatenate(parts) for key, parts in out.items()}
 
 
+def bits_per_dim(log_likelihood: float, dims: int, scale: float) -> float:
+    """(-log_likelihood + dims log scale) / (dims log 2): for a lower bound `log_likelihood`
+    (nats) on the log-density of dequantized data x = (k + u) / scale, u ~ U[0, 1)^dims, an
+    upper bound on the bits per dimension of the integers k (docs/method.md §5)."""
+    return (-log_likelihood + dims * math.log(scale)) / (dims * math.log(2.0))
+
+
+def test_numbers(report: dict[str, float]) -> str:
+    """'log-likelihood L, ELBO E' of a `log_likelihood_report`, with '(<= B bits/dim)'
+    after L when it has bits_per_dim."""
+    bits = f" (<= {report['bits_per_dim']:.3f} bits/dim)" if "bits_per_dim" in report else ""
+    return f"log-likelihood {report['log_likelihood']:.2f}{bits}, ELBO {report['elbo']:.2f}"
+
+
 def log_likelihood_report(
-    evaluator: Evaluator, x: np.ndarray, num_samples: int, seed: int = 0, verbose: int = 0
+    evaluator: Evaluator,
+    x: np.ndarray,
+    num_samples: int,
+    seed: int = 0,
+    verbose: int = 0,
+    dequantize_levels: int | None = None,
 ) -> dict[str, float]:
-    """Dataset means of the IW bound and the ELBO, with K, the example count and the time."""
+    """Dataset means of the IW bound and the ELBO, with K, the example count and the time;
+    for dequantized data x = (k + u) / dequantize_levels, also `bits_per_dim`, the upper
+    bound on the bits per dimension of the integers k (`bits_per_dim`), and the scale."""
     start = time.perf_counter()
     scores = evaluator.score(x, num_samples, seed=seed, verbose=verbose)
+    report = {key: float(np.mean(value)) for key, value in scores.items()}
+    if dequantize_levels is not None:
+        dims = math.prod(x.shape[1:])
+        report["bits_per_dim"] = bits_per_dim(report["log_likelihood"], dims, dequantize_levels)
+        report["dequantization_scale"] = dequantize_levels
     return {
-        **{key: float(np.mean(value)) for key, value in scores.items()},
+        **report,
         "iw_samples": num_samples,
         "examples": len(x),
         "seconds": round(time.perf_counter() - start, 1),

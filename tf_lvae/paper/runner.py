@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tf_lvae.config import PAPER_NUM_LAYERS, RunConfig
+from tf_lvae.config import PAPER_NUM_LAYERS, EvaluationSettings, RunConfig
 from tf_lvae.data import DatasetArrays, load_dataset
 from tf_lvae.evaluation import figures
 from tf_lvae.paper.experiments import Experiment, RunKey, Variant, plan
 from tf_lvae.paper.settings import (
     Budget,
     ReproduceSettings,
+    fine_tuned_run_config,
     fine_tuning_epochs,
-    run_config,
     run_path,
 )
 from tf_lvae.paper.tables import markdown
-from tf_lvae.runs.report import EvaluationSettings, evaluate_run
+from tf_lvae.runs.configure import configure_run
+from tf_lvae.runs.report import evaluate_run
 from tf_lvae.runs.run_dir import RunDir, write_atomic, write_json
 from tf_lvae.runs.train import train_run
 
@@ -52,6 +54,54 @@ def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def variant_run_config(
+    experiment: Experiment,
+    variant: Variant,
+    layers: int,
+    data: DatasetArrays,
+    settings: ReproduceSettings,
+) -> RunConfig:
+    """The run of `variant` with `layers` latent layers: the paper's preset for the
+    experiment's dataset, the variant's batch norm and warm-up, the budget's epochs."""
+    budget = Budget.of(experiment, settings.epochs)
+    return configure_run(
+        settings.dataset or experiment.dataset,
+        data,
+        kind=variant.kind,
+        num_layers=layers,
+        preset_name=experiment.dataset,
+        model={"batch_norm": variant.batch_norm},
+        training={
+            "epochs": budget.epochs,
+            "warmup_epochs": budget.warmup_epochs if variant.warmup else 0,
+            "seed": settings.seed,
+            "jit_compile": settings.jit_compile,
+        },
+        data_dir=settings.data_dir,
+        eval_every=settings.eval_every or max(1, math.ceil(budget.epochs / 20)),
+        eval_iw_samples=settings.eval_iw_samples,
+        final_iw_samples=settings.eval_iw_samples,
+        unit_kl_examples=settings.unit_kl_examples,
+    )
+
+
+def run_config(
+    experiment: Experiment,
+    key: RunKey,
+    data: DatasetArrays,
+    settings: ReproduceSettings,
+    out: Path,
+) -> RunConfig:
+    """The configuration of the run `key` of the experiment under `out`."""
+    base = variant_run_config(experiment, key.variant, key.layers, data, settings)
+    if key.fine_tuning is None:
+        return base
+    epochs = fine_tuning_epochs(experiment, settings)[key.fine_tuning.slug]
+    return fine_tuned_run_config(
+        base, run_path(out, key._replace(fine_tuning=None)), key.fine_tuning, epochs
+    )
 
 
 def check_run(path: Path, config: RunConfig) -> RunDir:
@@ -189,6 +239,8 @@ def _result(
         "run_dir": str(run.path),
         "log_likelihood": report["log_likelihood"],
         "elbo": report["elbo"],
+        "bits_per_dim": report.get("bits_per_dim"),
+        "dequantization_scale": report.get("dequantization_scale"),
         "active_units": report["active_units"]["per_layer"],
         "kl_to_prior": report["kl_to_prior"]["per_layer"],
         "kl_to_standard_normal": report["kl_to_standard_normal"]["per_layer"],

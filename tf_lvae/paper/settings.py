@@ -1,5 +1,6 @@
 """How the runs of one of the paper's experiments are made: the budget, the settings of
-training and evaluation, and the run configuration of every (variant, depth)."""
+training and evaluation, and where each run lives (light: the command's options use it
+before TensorFlow starts)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tf_lvae.config import PAPER_TEST_IW_SAMPLES, RunConfig, finetune_config, preset
-from tf_lvae.data import DatasetArrays
 from tf_lvae.paper.experiments import (
     PAPER_FINE_TUNING_EPOCHS,
     Experiment,
     FineTuning,
     RunKey,
-    Variant,
 )
-from tf_lvae.runs.configure import configure_run
 
 # A fine-tuning's learning rate falls every tenth of its epochs, as the paper's (200 of 2000).
 FINE_TUNING_DECAYS = 10
@@ -94,37 +92,6 @@ class Budget:
         )
 
 
-def variant_run_config(
-    experiment: Experiment,
-    variant: Variant,
-    layers: int,
-    data: DatasetArrays,
-    settings: ReproduceSettings,
-) -> RunConfig:
-    """The run of `variant` with `layers` latent layers: the paper's preset for the
-    experiment's dataset, the variant's batch norm and warm-up, the budget's epochs."""
-    budget = Budget.of(experiment, settings.epochs)
-    return configure_run(
-        settings.dataset or experiment.dataset,
-        data,
-        kind=variant.kind,
-        num_layers=layers,
-        preset_name=experiment.dataset,
-        model={"batch_norm": variant.batch_norm},
-        training={
-            "epochs": budget.epochs,
-            "warmup_epochs": budget.warmup_epochs if variant.warmup else 0,
-            "seed": settings.seed,
-            "jit_compile": settings.jit_compile,
-        },
-        data_dir=settings.data_dir,
-        eval_every=settings.eval_every or max(1, math.ceil(budget.epochs / 20)),
-        eval_iw_samples=settings.eval_iw_samples,
-        final_iw_samples=settings.eval_iw_samples,
-        unit_kl_examples=settings.unit_kl_examples,
-    )
-
-
 def fine_tuning_epochs(experiment: Experiment, settings: ReproduceSettings) -> dict[str, int]:
     """The epochs of each fine-tuning of the experiment, by slug; raises ValueError when
     settings.fine_tuning_epochs does not fit the experiment."""
@@ -162,23 +129,6 @@ def fine_tuned_run_config(
     )
     return dataclasses.replace(
         base, training=training, eval_every=decay, init_from=str(Path(base_path).resolve())
-    )
-
-
-def run_config(
-    experiment: Experiment,
-    key: RunKey,
-    data: DatasetArrays,
-    settings: ReproduceSettings,
-    out: Path,
-) -> RunConfig:
-    """The configuration of the run `key` of the experiment under `out`."""
-    base = variant_run_config(experiment, key.variant, key.layers, data, settings)
-    if key.fine_tuning is None:
-        return base
-    epochs = fine_tuning_epochs(experiment, settings)[key.fine_tuning.slug]
-    return fine_tuned_run_config(
-        base, run_path(out, key._replace(fine_tuning=None)), key.fine_tuning, epochs
     )
 
 

@@ -203,6 +203,32 @@ def _fine_tuning_rows(
     ]
 
 
+def _bits_per_dim(experiment: Experiment, results: Results) -> tuple[list[str], list[str]]:
+    """(a line saying what they are, a row per depth): the test bits/dim of the trained
+    models that report them (dequantized 8-bit data); none when none does. The paper
+    reports none."""
+    reported = [
+        r
+        for r in results.values()
+        if r.get("bits_per_dim") is not None and not r.get("fine_tuning")
+    ]
+    if not reported:
+        return [], []
+    s = reported[0]["dequantization_scale"]
+    note = (
+        f"- bits/dim: (−LL + D log {s}) / (D log 2) for D pixels, with the dequantization "
+        f"x = (k + u) / {s}: an upper bound on the bits per dimension of the 8-bit test "
+        "images (docs/method.md §5)."
+    )
+    return [note], [
+        _row(
+            f"{'-'.join(map(str, PAPER_LATENT_DIMS[:n]))}: bits/dim",
+            _cells(experiment, results, n, lambda r: r.get("bits_per_dim"), lambda v: None, 3),
+        )
+        for n in sorted({r["layers"] for r in reported})
+    ]
+
+
 def markdown(experiment: Experiment, summary: dict[str, Any]) -> str:
     """The experiment's results as markdown: what was run and how, then the table with
     one column per variant, each cell "ours (the paper's)"."""
@@ -213,13 +239,16 @@ def markdown(experiment: Experiment, summary: dict[str, Any]) -> str:
         "fine_tuning": (_fine_tuning_rows, f"{PAPER_NUM_LAYERS}-layer models, fine-tuning"),
     }[experiment.table]
     variants = experiment.variants
+    bits_note, bits_rows = _bits_per_dim(experiment, results)
     lines = [
         f"## {experiment.title}",
         "",
         *_settings_lines(experiment, summary),
+        *bits_note,
         "",
         _row(label, [v.name for v in variants]),
         "|---|" + "---|" * len(variants),
         *rows(experiment, results, summary),
+        *bits_rows,
     ]
     return "\n".join(lines) + "\n"

@@ -1,17 +1,26 @@
 """Keras callbacks of a run's training loop that watch and record it: test-set
-evaluation, the per-unit KL record, the per-epoch summary line and metrics.csv. (The
-warm-up and learning-rate callbacks are in `tf_lvae.schedules`; checkpoints in
-`runs.checkpoints`.)"""
+evaluation, the per-unit KL record, the TensorBoard images, the per-epoch summary line and
+metrics.csv. (The warm-up and learning-rate callbacks are in `tf_lvae.schedules`;
+checkpoints in `runs.checkpoints`.)"""
 
 from __future__ import annotations
 
+import io
 import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tf_lvae.errors import TrainingFailed
-from tf_lvae.evaluation.analysis import mean_unit_kls
+from tf_lvae.evaluation import figures
+from tf_lvae.evaluation.analysis import (
+    ACTIVE_THRESHOLD,
+    heatmap_rows,
+    layer_totals,
+    mean_unit_kls,
+)
+from tf_lvae.evaluation.images import COLUMNS, PER_LAYER, PRIOR_SAMPLES, model_images
 from tf_lvae.evaluation.scoring import Evaluator
 from tf_lvae.runs.run_dir import RunDir
 
@@ -94,6 +103,60 @@ class UnitKLRecorder(keras.callbacks.Callback):
         for record, kl in zip(self.layers, kls, strict=True):
             record.append(kl)
         self.run.write_unit_kl(self.epochs, self.layers)
+
+
+class TensorBoardImages(keras.callbacks.Callback):
+    """Every `every` epochs and at the last, writes to the run's TensorBoard log, folder
+    tensorboard/test (step: the 0-based epoch, as Keras's TensorBoard callback):
+
+    - images: `prior_samples`, `reconstructions` (rows of the fixed test examples x, each
+      above its reconstructions), `layer_samples` (Fig. 6b: one row per
+      layer, the top one first), all drawn from the stateless `seed` (the model's own
+      random stream is not touched, so the run's numbers are the same without them),
+      and `unit_kl` (Fig. 5) from the run's unit_kl.npz record so far;
+    - scalars: `elbo` and `log_likelihood`, the test bounds of this epoch's logs where
+      measured, and `kl_z1` ... `kl_zL`, each layer's test KL in the latest record.
+
+    Runs after `TestEvaluation` and `UnitKLRecorder`, whose results it shows.
+    """
+
+    def __init__(self, run: RunDir, x: np.ndarray, every: int, seed: int = 0):
+        super().__init__()
+        self.run = run
+        self.x = x
+        self.every = every
+        self.seed = seed
+
+    def on_train_begin(self, logs=None):
+        self.writer = tf.summary.create_file_writer(str(self.run.tensorboard_dir / "test"))
+
+    def on_train_end(self, logs=None):
+        self.writer.close()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not due(epoch, self.every, self.params["epochs"] - 1):
+            return
+        logs = logs or {}
+        made = model_images(self.model, self.x, PRIOR_SAMPLES, PER_LAYER, self.seed)
+        pairs = figures.paired_rows(self.x, made.reconstructions, COLUMNS)
+        with self.writer.as_default(step=epoch):
+            for name, tiled in (
+                ("prior_samples", figures.mosaic(made.prior, COLUMNS)),
+                ("reconstructions", figures.mosaic(np.concatenate(pairs), COLUMNS)),
+                ("layer_samples", figures.mosaic(np.concatenate(made.layers[::-1]), PER_LAYER)),
+            ):
+                tf.summary.image(name, tiled.reshape(1, *tiled.shape[:2], -1))
+            for key in ("test_elbo", "test_log_likelihood"):
+                if np.isfinite(logs.get(key, np.nan)):
+                    tf.summary.scalar(key.removeprefix("test_"), logs[key])
+            if self.run.unit_kl_path.is_file():
+                epochs, unit_kls = self.run.read_unit_kl()
+                for i, kl in enumerate(layer_totals([layer[-1] for layer in unit_kls])):
+                    tf.summary.scalar(f"kl_z{i + 1}", kl)
+                rows, row = heatmap_rows(unit_kls)
+                png = figures.unit_kl_heatmaps(epochs, rows, io.BytesIO(), ACTIVE_THRESHOLD, row)
+                tf.summary.image("unit_kl", tf.image.decode_png(png.getvalue())[None])
+        self.writer.flush()
 
 
 class StopOnNonFinite(keras.callbacks.Callback):

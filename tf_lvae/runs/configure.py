@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tf_lvae.config import PAPER_NUM_LAYERS, RunConfig, preset
+from tf_lvae.config import PAPER_NUM_LAYERS, ModelConfig, RunConfig, preset
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.datasets import preset_for
 from tf_lvae.data.splits import validation_count
@@ -14,13 +14,15 @@ from tf_lvae.data.splits import validation_count
 
 def continued_config(saved: RunConfig, changes: dict[str, Any]) -> tuple[RunConfig, list[str]]:
     """The config of a saved run continued with the options given again (`changes`: RunConfig
-    fields, with "model" and "training" dicts of their fields). Values equal to the saved
+    fields, with "model" and "training" dicts of their fields; model["num_layers"] is
+    compared with the saved model's latent layers). Values equal to the saved
     ones are fine, a new data_dir is taken (the data moved), and a larger training epochs
     extends the run; anything else raises ValueError naming what differs. Returns the
     config and what changed, said in words."""
     changes = dict(changes)
     training = dict(changes.pop("training", {}))
-    model = changes.pop("model", {})
+    model = dict(changes.pop("model", {}))
+    layers = model.pop("num_layers", None)
     epochs = training.pop("epochs", None)
     data_dir = changes.pop("data_dir", None) or saved.data_dir
     differ = [
@@ -29,6 +31,8 @@ def continued_config(saved: RunConfig, changes: dict[str, Any]) -> tuple[RunConf
         for name, value in given.items()
         if value is not None and value != getattr(part, name)
     ]
+    if layers is not None and layers != saved.model.num_layers:
+        differ.append(f"layers {layers} (saved {saved.model.num_layers})")
     if epochs is not None and epochs < saved.training.epochs:
         differ.append(f"epochs {epochs} (saved {saved.training.epochs}; a run is not shortened)")
     if differ:
@@ -61,19 +65,25 @@ def configure_run(
     training: dict[str, Any] | None = None,
     **run: Any,
 ) -> RunConfig:
-    """The run of `dataset` (loaded as `data`, from `data_dir`): the paper's preset
-    `preset_name` (None: the dataset's, `datasets.preset_for`) with `num_layers` latent
-    layers and inference `kind`, the data's image shape and likelihood, then the `model` and
-    `training` changes (None values are left at the preset's) and the other RunConfig fields
-    in `run` (data_dir, validation, ...). Raises ValueError when a setting is invalid or the
-    batch is larger than the training set."""
-    base = preset(preset_name or preset_for(dataset), num_layers, kind)
+    """The run of `dataset` (loaded as `data`, from `data_dir`): the preset `preset_name`
+    (None: the dataset's, `datasets.preset_for`) of the architecture model["architecture"]
+    (default the paper's MLP) with `num_layers` latent layers and inference `kind`, the
+    data's image shape and likelihood, then the `model` and `training` changes (None values
+    are left at the preset's; latent_dims alone take the preset's widths and strides for
+    as many layers) and the other RunConfig fields in `run` (data_dir, validation, ...).
+    Raises ValueError when a setting is invalid or the batch is larger than the training
+    set."""
+    model = {k: v for k, v in (model or {}).items() if v is not None}
+    name = preset_for(dataset) if preset_name is None else preset_name
+    architecture = model.get("architecture", "mlp")
+    base = preset(name, num_layers, kind, architecture)
     model_config = dataclasses.replace(
         base.model,
         **{
             "input_shape": data.image_shape,
             "likelihood": data.likelihood,
-            **{k: v for k, v in (model or {}).items() if v is not None},
+            **_preset_sizes(preset(name, PAPER_NUM_LAYERS, kind, architecture).model, model),
+            **model,
         },
     )
     training_config = base.training.replace(
@@ -89,3 +99,23 @@ def configure_run(
             + (" left after the validation split" if run.get("validation") else "")
         )
     return RunConfig(dataset, data_dir, model_config, training_config, **run)
+
+
+def _preset_sizes(full: ModelConfig, model: dict[str, Any]) -> dict[str, Any]:
+    """The hidden_dims and strides that latent_dims given without them take: those of the
+    preset `full` (all its layers) for as many layers."""
+    if "latent_dims" not in model:
+        return {}
+    layers = len(model["latent_dims"])
+    sizes = {}
+    for name in ("hidden_dims", "strides"):
+        preset_sizes = getattr(full, name)
+        if name in model or not preset_sizes:
+            continue
+        if layers > len(preset_sizes):
+            raise ValueError(
+                f"{layers} latent layers: give --{name.replace('_', '-')} too (the preset's "
+                f"cover {len(preset_sizes)})"
+            )
+        sizes[name] = preset_sizes[:layers]
+    return sizes

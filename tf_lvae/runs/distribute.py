@@ -17,10 +17,9 @@ import signal
 
 import tensorflow as tf
 
-from tf_lvae.config import TrainingConfig
+from tf_lvae.config import CLUSTER_TIMEOUT, TrainingConfig
 
 CPU_DEVICE = re.compile(r"^(/device:|/)?cpu:(\d+)$", re.IGNORECASE)
-CLUSTER_TIMEOUT = 600  # s a worker waits at the start for every task of its cluster
 
 
 def split_cpu(devices: tuple[str, ...]) -> None:

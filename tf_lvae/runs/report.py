@@ -12,80 +12,42 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tf_lvae.config import PAPER_TEST_IW_SAMPLES
+from tf_lvae.config import EvaluationSettings
 from tf_lvae.data import DatasetArrays
-from tf_lvae.data.splits import SPLITS, load_run_data, split_images
+from tf_lvae.data.splits import load_run_data, split_images
 from tf_lvae.evaluation.analysis import (
     ACTIVE_THRESHOLD,
     UnitKLs,
     active_units,
+    channel_kls,
     layer_totals,
     mean_unit_kls,
 )
-from tf_lvae.evaluation.batch_norm import BATCH_NORM_CHOICES, set_batch_norm_statistics
-from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report
+from tf_lvae.evaluation.batch_norm import set_batch_norm_statistics
+from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report, test_numbers
 from tf_lvae.runs.checkpoints import load_trained_model
 from tf_lvae.runs.run_dir import RunDir
 
-SPEED_ONLY = ("batch_size", "jit_compile")
-
-
-@dataclass(frozen=True)
-class EvaluationSettings:
-    """How a run is evaluated.
-
-    Attributes:
-      iw_samples: K of the IW bound (the paper's 5000).
-      split: "test", "train" or "validation" (see `evaluation.split_images`).
-      batch_norm: "recomputed" (one pass over the training set, as the authors; see
-        `batch_norm_stats`) or "moving" (the moving averages of training, from the
-        latest checkpoint).
-      seed: seed of the posterior samples and of the fresh binarization; None: the
-        run's training seed.
-      examples: evaluate the first this many examples of the split; None: all.
-      batch_size, jit_compile: speed only (examples per compiled call, XLA).
-    """
-
-    iw_samples: int = PAPER_TEST_IW_SAMPLES
-    split: str = "test"
-    batch_norm: str = "recomputed"
-    seed: int | None = None
-    examples: int | None = None
-    batch_size: int = 500
-    jit_compile: bool = True
-
-    def __post_init__(self) -> None:
-        if self.iw_samples < 1:
-            raise ValueError(f"the number of IW samples K must be >= 1, got {self.iw_samples}")
-        if self.split not in SPLITS:
-            raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
-        if self.batch_norm not in BATCH_NORM_CHOICES:
-            raise ValueError(
-                f"batch_norm must be one of {', '.join(BATCH_NORM_CHOICES)}, "
-                f"got {self.batch_norm!r}"
-            )
-        if self.examples is not None and self.examples < 1:
-            raise ValueError(f"examples must be >= 1, got {self.examples}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def same_numbers(self, recorded: dict[str, Any]) -> bool:
-        """Whether settings recorded in a report give the same numbers as these."""
-        mine = {k: v for k, v in self.to_dict().items() if k not in SPEED_ONLY}
-        return all(recorded.get(k) == v for k, v in mine.items())
-
 
 def latent_statistics(kls: UnitKLs) -> dict[str, Any]:
-    """The report's latent numbers from every unit's mean KLs: active units (Table 2), the
-    KL per layer to the prior and to N(0, I) (Fig. 6a), and the KL of every unit."""
+    """The report's latent numbers from every unit's mean KLs: active units (Table 2), per
+    latent variable and per channel (a channel's KL summed over its positions; an MLP's
+    channels are its units), the KL per layer to the prior and to N(0, I) (Fig. 6a), and
+    the KL of every unit."""
     active = active_units(kls.prior)
+    channels = active_units([channel_kls(kl) for kl in kls.prior])
     return {
-        "active_units": {"threshold": ACTIVE_THRESHOLD, "per_layer": active, "total": sum(active)},
+        "active_units": {
+            "threshold": ACTIVE_THRESHOLD,
+            "unit": "latent variable (a convolutional layer's: one channel at one position)",
+            "per_layer": active,
+            "total": sum(active),
+            "channels_per_layer": channels,
+            "channels_total": sum(channels),
+        },
         "kl_to_prior": {
             "per_layer": layer_totals(kls.prior),
             "total": sum(layer_totals(kls.prior)),
@@ -129,7 +91,9 @@ def evaluate_run(
     batch_norm = set_batch_norm_statistics(model, data, config, settings.batch_norm, seed, print_fn)
     print_fn(f"log-likelihood: IW bound with K = {settings.iw_samples}")
     evaluator = Evaluator(model, settings.batch_size, settings.jit_compile)
-    bound = log_likelihood_report(evaluator, x, settings.iw_samples, seed=seed, verbose=verbose)
+    bound = log_likelihood_report(
+        evaluator, x, settings.iw_samples, seed, verbose, data.dequantize_levels
+    )
     kl_start = time.perf_counter()
     latent = latent_statistics(mean_unit_kls(model, x, settings.batch_size, seed))
     report = {
@@ -142,6 +106,7 @@ def evaluate_run(
         "examples": len(x),
         "log_likelihood": bound["log_likelihood"],
         "elbo": bound["elbo"],
+        **{k: bound[k] for k in ("bits_per_dim", "dequantization_scale") if k in bound},
         "iw_samples": settings.iw_samples,
         "batch_norm_statistics": batch_norm,
         **latent,
@@ -164,11 +129,17 @@ def summary(report: dict[str, Any]) -> str:
     active = report["active_units"]
     return "\n".join(
         [
-            f"log-likelihood {report['log_likelihood']:.2f}, ELBO {report['elbo']:.2f} "
+            f"{test_numbers(report)} "
             f"(K = {report['iw_samples']}, {report['examples']:,} {report['split']} examples, "
             f"batch-norm statistics: {report['batch_norm_statistics']['used']}, "
             f"{report['seconds']['total']} s)",
-            f"active units per layer {active['per_layer']}, total {active['total']}",
+            f"active units per layer {active['per_layer']}, total {active['total']}"
+            + (
+                f"; active channels per layer {active['channels_per_layer']}, total "
+                f"{active['channels_total']}"
+                if active["channels_per_layer"] != active["per_layer"]
+                else ""
+            ),
             "KL to the prior per layer "
             + " ".join(f"{v:.2f}" for v in report["kl_to_prior"]["per_layer"]),
             "KL to N(0, I) per layer "

@@ -271,7 +271,7 @@ class RunDir:
         return {c: np.array([float(r[c]) if r[c] else np.nan for r in rows]) for c in columns}
 
     def read_unit_kl(self) -> tuple[np.ndarray, list[np.ndarray]]:
-        """unit_kl.npz: (epochs done [E], per layer bottom to top [E, units])."""
+        """unit_kl.npz: (epochs done [E], per layer bottom to top [E, *latent_shape])."""
         if not self.unit_kl_path.is_file():
             raise FileNotFoundError(
                 f"{self.unit_kl_path} does not exist: the run recorded no per-unit KL "
@@ -281,7 +281,7 @@ class RunDir:
             record = load_npz(self.unit_kl_path)
             epochs = record.pop("epochs")
             layers = [record.pop(f"layer_{i + 1}") for i in range(len(record))]
-            if any(layer.ndim != 2 or len(layer) != len(epochs) for layer in layers):
+            if any(layer.ndim < 2 or len(layer) != len(epochs) for layer in layers):
                 raise ValueError("its layers do not have one row per recorded epoch")
         except (ValueError, KeyError) as err:
             raise self._damaged(self.unit_kl_path, err) from err

@@ -18,18 +18,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tf_lvae.architecture import compiles_with_xla
 from tf_lvae.config import RunConfig, TrainingConfig
 from tf_lvae.data import DatasetArrays, eval_dataset, steps_per_epoch, train_dataset
 from tf_lvae.data.splits import load_run_data, split_examples, split_images, test_images
 from tf_lvae.errors import TrainingFailed
 from tf_lvae.evaluation.batch_norm import set_batch_norm_statistics
-from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report
+from tf_lvae.evaluation.images import RECONSTRUCTED
+from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report, test_numbers
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.optimizer import make_optimizer
 from tf_lvae.runs.callbacks import (
     EpochSummary,
     MetricsCSV,
     StopOnNonFinite,
+    TensorBoardImages,
     TestEvaluation,
     UnitKLRecorder,
 )
@@ -73,7 +76,10 @@ def compiled_model(
             free_bits_group=t.free_bits_group,
         )
         model.compile(
-            optimizer=make_optimizer(t), jit_compile=t.jit_compile and t.strategy == "default"
+            optimizer=make_optimizer(t),
+            jit_compile=t.jit_compile
+            and t.strategy == "default"
+            and compiles_with_xla(config.model),
         )
     return model
 
@@ -141,6 +147,7 @@ def _callbacks(
         recording.append(
             UnitKLRecorder(x_test[: config.unit_kl_examples], run, config.monitor_every)
         )
+    recording.append(TensorBoardImages(run, x_test[:RECONSTRUCTED], config.monitor_every))
     return [
         *steering,
         *recording,
@@ -265,7 +272,12 @@ def final_results(
         "epochs": config.training.epochs,
         "batch_norm_statistics": batch_norm,
         "test": log_likelihood_report(
-            evaluator, x_test, config.final_iw_samples, seed=config.training.seed, verbose=1
+            evaluator,
+            x_test,
+            config.final_iw_samples,
+            seed=config.training.seed,
+            verbose=1,
+            dequantize_levels=data.dequantize_levels,
         ),
     }
 
@@ -330,10 +342,7 @@ def train_run(
             "written. Lower the learning rate (--lr) and train again"
         )
     run.write_results(results)
-    print_fn(
-        f"test log-likelihood {results['test']['log_likelihood']:.2f}, "
-        f"ELBO {results['test']['elbo']:.2f} -> {run.results_path}"
-    )
+    print_fn(f"test {test_numbers(results['test'])} -> {run.results_path}")
     warning = divergence_warning(config, results, run)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
