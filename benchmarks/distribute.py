@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmarks.throughput import EpochTimes, examples_per_epoch, mnist_like
+from benchmarks.throughput import EpochTimes, examples_per_epoch, synthetic
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
 from tf_lvae.config import RunConfig, preset
 from tf_lvae.evaluation.batch_norm import batch_norm_layers
@@ -100,7 +100,7 @@ def time_setting(args: argparse.Namespace) -> None:
     line RESULT {"examples_per_s": median epoch after the first, "epoch_times": [...]}."""
     config = run_config(args, args.setting)
     strategy = make_strategy(config.training)  # before TensorFlow runs anything else
-    full = mnist_like(None)
+    full = synthetic("mnist", None)
     data = dataclasses.replace(full, x_train=full.x_train[: args.steps * args.batch_size])
     if not is_chief(strategy):
         train_worker(strategy, data=data, print_fn=lambda *_: None)

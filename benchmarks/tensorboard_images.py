@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from benchmarks.throughput import EpochTimes, mnist_like
+from benchmarks.throughput import EpochTimes, synthetic
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
 from tf_lvae.config import RunConfig, preset
 from tf_lvae.data.splits import test_images
@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--epochs", type=positive_int, default=5)
     parser.add_argument("--writes", type=positive_int, default=5)
     args = parser.parse_args(argv)
-    data = mnist_like(args.data_dir)
+    data = synthetic("mnist", args.data_dir)
     settings = preset("mnist", 5, "lvae")
     config = RunConfig(
         "mnist",

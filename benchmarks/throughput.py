@@ -1,4 +1,4 @@
-"""python -m benchmarks.throughput: training and IW-evaluation speed of the paper's MNIST model.
+"""python -m benchmarks.throughput: training and IW-evaluation speed of a preset's model.
 
 Measures, in one run on this machine:
 - training examples/s of the compiled train step fed by the real tf.data pipeline
@@ -9,7 +9,8 @@ Measures, in one run on this machine:
 - peak resident memory; the float32 matrix-multiply peak and the fraction of it
   the training step reaches (FLOPs counted from the model's Dense layers).
 
-Data: 60,000 synthetic MNIST-shaped grey images unless --data-dir holds real MNIST
+Data: synthetic images of the dataset's shape and size (MNIST: 60,000 binarized 28x28;
+NORB: 24,300 grey 32x32 dequantized 8-bit values) unless --data-dir holds real MNIST
 (speed does not depend on pixel values).
 """
 
@@ -40,10 +41,13 @@ from tf_lvae.runs.run_dir import RunDir
 from tf_lvae.runs.train import compiled_model, train_run, training_batches
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+# dataset: (image shape, training and test examples, binarized)
+SYNTHETIC = {"mnist": ((28, 28), 60_000, 10_000, True), "norb": ((32, 32), 24_300, 24_300, False)}
 
 
 def parse_args(argv: Sequence[str] | None):
     p = ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__.split("\n")[0])
+    p.add_argument("--dataset", choices=SYNTHETIC, default="mnist", help="the preset's")
     p.add_argument("--model", choices=("lvae", "vae"), default="lvae")
     p.add_argument(
         "--architecture", choices=ARCHITECTURES, default="mlp", help="the preset's (README)"
@@ -69,20 +73,25 @@ def parse_args(argv: Sequence[str] | None):
     return p.parse_args(argv)
 
 
-def mnist_like(data_dir: str | None) -> DatasetArrays:
-    """Real MNIST from data_dir, else 60,000 / 10,000 uniform grey 28x28 images."""
+def synthetic(dataset: str, data_dir: str | None) -> DatasetArrays:
+    """Real MNIST from data_dir, else uniform random images of the dataset's shape and
+    size (`SYNTHETIC`): binarized as MNIST is, or 8-bit values dequantized as NORB's."""
     if data_dir:
         return load_dataset("mnist", data_dir, download=False)
+    shape, train, test, binary = SYNTHETIC[dataset]
     rng = np.random.default_rng(0)
+    levels = None if binary else 256
     return DatasetArrays(
         name="synthetic",
-        x_train=rng.uniform(size=(60_000, 28, 28)).astype(np.float32),
-        x_test=rng.uniform(size=(10_000, 28, 28)).astype(np.float32),
+        x_train=(rng.integers(0, 256, size=(train, *shape)) / 255).astype(np.float32),
+        x_test=(rng.integers(0, 256, size=(test, *shape)) / 255).astype(np.float32),
         y_train=None,
         y_test=None,
-        likelihood="bernoulli",
-        binarize=True,
-        source="synthetic grey images",
+        likelihood="bernoulli" if binary else "gaussian",
+        binarize=binary,
+        source=f"synthetic {dataset}-shaped grey images",
+        levels=levels,
+        dequantize=not binary,
     )
 
 
@@ -210,8 +219,10 @@ def time_iw(model: HierarchicalVAE, x: np.ndarray, num_samples: int) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     keras.mixed_precision.set_global_policy(args.precision)
-    data = mnist_like(args.data_dir)
-    settings = preset("mnist", args.layers, args.model, args.architecture)
+    if args.data_dir and args.dataset != "mnist":
+        raise ValueError("--data-dir holds real MNIST; leave it out with --dataset norb")
+    data = synthetic(args.dataset, args.data_dir)
+    settings = preset(args.dataset, args.layers, args.model, args.architecture)
     xla = not args.no_xla and compiles_with_xla(settings.model)
     training = settings.training.replace(
         batch_size=args.batch_size, jit_compile=xla, epochs=args.epochs
@@ -219,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.steps_per_execution:
         training = training.replace(steps_per_execution=args.steps_per_execution)
     config = RunConfig(
-        dataset="mnist",
+        dataset=args.dataset,
         data_dir=args.data_dir,
         model=settings.model,
         training=training,
@@ -236,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"TF {tf.__version__}, Keras {keras.__version__}"
     )
     print(
-        f"model: {args.model} {args.architecture} {settings.model.latent_dims}, "
+        f"model: {args.dataset} {args.model} {args.architecture} {settings.model.latent_dims}, "
         f"{model.count_params():,} parameters, batch {args.batch_size}, "
         f"XLA {'on' if xla else 'off'}, precision {args.precision}, "
         f"steps_per_execution {training.steps_per_execution} (requested)"
@@ -267,7 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"IW evaluation (K={args.iw_samples}): {rate:,.0f} examples x samples/s "
             f"({rate * iw_flops / 1e9 / peak:.0%} of the matmul peak at "
             f"{iw_flops / 1e6:.2f} MFLOP per sample); "
-            f"projected K=5000 over 10,000 test images: {5000 * 10_000 / rate / 60:.1f} min"
+            f"projected K=5000 over {len(data.x_test):,} test images: "
+            f"{5000 * len(data.x_test) / rate / 60:.1f} min"
         )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"peak resident memory: {rss:.2f} GiB")

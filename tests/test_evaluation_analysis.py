@@ -49,7 +49,8 @@ def test_mean_unit_kls_average_the_closed_form_over_the_examples():
     kls = mean_unit_kls(model, x, batch_size=7, samples=4000)  # partial last batch
     # the Monte Carlo estimate at the sample: within a few standard errors (~0.003 nats)
     np.testing.assert_allclose(kls.prior[0], expected.mean(axis=0), atol=0.015)
-    np.testing.assert_allclose(kls.standard_normal[0], expected.mean(axis=0), rtol=1e-4)
+    # float32 encodings of batches of 7 against one batch of 23: kernels differ by ~1e-5
+    np.testing.assert_allclose(kls.standard_normal[0], expected.mean(axis=0), rtol=1e-4, atol=2e-5)
     np.testing.assert_allclose(
         mean_unit_kls(model, x, batch_size=7).prior[0], kls.prior[0], atol=0.1
     )

@@ -38,8 +38,19 @@ def test_latent_statistics_count_active_units_and_sum_the_layers():
         standard_normal=[np.array([1.0, 1.0, 1.0]), np.array([0.0, 3.0])],
     )
     stats = latent_statistics(kls)
-    assert stats["active_units"] == {"threshold": 0.01, "per_layer": [2, 1], "total": 3}
+    active = stats["active_units"]
+    assert (active["threshold"], active["per_layer"], active["total"]) == (0.01, [2, 1], 3)
+    assert (active["channels_per_layer"], active["channels_total"]) == ([2, 1], 3)
     assert stats["kl_to_prior"]["per_layer"] == pytest.approx([0.521, 3.0])
     assert stats["kl_to_prior"]["total"] == pytest.approx(3.521)
     assert stats["kl_to_standard_normal"]["per_layer"] == pytest.approx([3.0, 3.0])
     assert stats["unit_kl_to_prior"][1] == [0.0, 3.0]
+
+
+def test_latent_statistics_count_a_spatial_layer_by_variable_and_by_channel():
+    layer = np.zeros((2, 2, 3))  # [H, W, C]: channel 0 active at two positions, 2 nowhere
+    layer[0, 0, 0] = layer[1, 1, 0] = 0.5
+    layer[0, 1, 1] = 0.2
+    stats = latent_statistics(UnitKLs(prior=[layer], standard_normal=[layer]))
+    active = stats["active_units"]
+    assert (active["per_layer"], active["channels_per_layer"]) == ([3], [2])

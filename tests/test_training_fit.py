@@ -24,6 +24,7 @@ from tf_lvae.runs.run_dir import RunDir
 from training.fit import main
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "tf_lvae" / "data" / "samples" / "mnist_sample.npz"
 QUICK = ["--dataset", "mnist-sample", "--layers", "2", "--final-iw-samples", "20"]
 QUICK += ["--eval-every", "1", "--eval-iw-samples", "5", "--unit-kl-examples", "100"]
 QUICK += ["--monitor-every", "1"]
@@ -353,10 +354,18 @@ def test_a_run_trains_on_a_folder_of_images_and_reports_bits_per_dim(tmp_path, c
     assert report["bits_per_dim"] == pytest.approx(expected, rel=1e-12)
 
 
-CONV = ["--dataset", "mnist-sample", "--architecture", "conv", "--latent-dims", "4,3"]
-CONV += ["--hidden-dims", "8,8", "--strides", "2,2", "--residual-blocks", "1", "--free-bits", "0.1"]
+CONV = ["--architecture", "conv", "--latent-dims", "4,3", "--hidden-dims", "8,8"]
+CONV += ["--strides", "2,2", "--residual-blocks", "1", "--free-bits", "0.1", "--batch-size", "64"]
 CONV += ["--final-iw-samples", "10", "--eval-every", "1", "--eval-iw-samples", "3"]
-CONV += ["--unit-kl-examples", "100", "--warmup-epochs", "1"]
+CONV += ["--unit-kl-examples", "100", "--warmup-epochs", "1", "--monitor-every", "1"]
+
+
+def small_digits(path: Path) -> Path:
+    """An .npz of 16x16 crops of the bundled MNIST sample: 640 training, 200 test images."""
+    with np.load(SAMPLE) as sample:
+        crop = np.s_[:, 6:22, 6:22]
+        np.savez(path, x_train=sample["x_train"][:640][crop], x_test=sample["x_test"][:200][crop])
+    return path
 
 
 def test_a_convolutional_run_trains_resumes_evaluates_plots_and_exports(tmp_path, capsys):
@@ -364,21 +373,22 @@ def test_a_convolutional_run_trains_resumes_evaluates_plots_and_exports(tmp_path
     from training.evaluate import main as evaluate
     from training.plots import main as plots
 
+    conv = ["--dataset", f"npz:{small_digits(tmp_path / 'digits.npz')}", *CONV]
     reference, resumed = tmp_path / "reference", tmp_path / "resumed"
-    assert main([*CONV, "--epochs", "2", "--out", str(reference)]) == 0
-    assert main([*CONV, "--epochs", "1", "--out", str(resumed)]) == 0
+    assert main([*conv, "--epochs", "2", "--out", str(reference)]) == 0
+    assert main([*conv, "--epochs", "1", "--out", str(resumed)]) == 0
     assert main(["--resume", "--epochs", "2", "--out", str(resumed)]) == 0
     assert metrics(resumed) == metrics(reference)
     config = json.loads((reference / "config.json").read_text())
     assert config["model"]["architecture"] == "conv" and config["training"]["free_bits"] == 0.1
     with np.load(reference / "unit_kl.npz") as record:
-        assert record["layer_1"].shape == (2, 14, 14, 4) and record["layer_2"].shape == (2, 7, 7, 3)
+        assert record["layer_1"].shape == (2, 8, 8, 4) and record["layer_2"].shape == (2, 4, 4, 3)
 
-    assert evaluate(["--run", str(reference), "--iw-samples", "10", "--examples", "200"]) == 0
+    assert evaluate(["--run", str(reference), "--iw-samples", "10", "--examples", "100"]) == 0
     report = json.loads((reference / "evaluation-test.json").read_text())
     assert len(report["active_units"]["channels_per_layer"]) == 2
-    assert report["active_units"]["total"] <= 14 * 14 * 4 + 7 * 7 * 3
-    assert np.shape(report["unit_kl_to_prior"][0]) == (14, 14, 4)
+    assert report["active_units"]["total"] <= 8 * 8 * 4 + 4 * 4 * 3
+    assert np.shape(report["unit_kl_to_prior"][0]) == (8, 8, 4)
 
     assert plots(["--run", str(reference), "--examples", "200", "--samples", "10"]) == 0
     for name in ("unit_kl.png", "pca.png", "layer_samples.png", "bounds.png"):
@@ -386,8 +396,8 @@ def test_a_convolutional_run_trains_resumes_evaluates_plots_and_exports(tmp_path
 
     assert export(["--run", str(reference), "--out", str(tmp_path / "export")]) == 0
     served = tf.saved_model.load(str(tmp_path / "export" / "1"))
-    encoded = served.signatures["encode"](x=tf.zeros([2, 28, 28]))
-    assert encoded["z1_mean"].shape == (2, 14, 14, 4)
+    encoded = served.signatures["encode"](x=tf.zeros([2, 16, 16]))
+    assert encoded["z1_mean"].shape == (2, 8, 8, 4)
 
     assert main(["--finetune", "--epochs", "1", "--out", str(reference)]) == 0
     tuned = json.loads((reference / "finetune" / "config.json").read_text())["training"]

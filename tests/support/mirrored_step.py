@@ -1,6 +1,7 @@
 """Run in a fresh process (the CPU is split into 2 logical devices before TensorFlow starts):
-three optimizer steps of a 2-replica MirroredStrategy against the one-device reference.
-Prints JSON: the largest weight difference from the reference and how far the weights moved.
+three optimizer steps of a 2-replica MirroredStrategy against the one-device reference, of
+the MLP model or, with the argument `conv`, the convolutional one. Prints JSON: the largest
+weight difference from the reference and how far the weights moved.
 
 Without synchronized batch norm the reference is the mean of the two halves' losses, each
 with its replica's seed; with it, the reference normalizes with the global batch's
@@ -27,12 +28,18 @@ from tf_lvae.optimizer import make_optimizer  # noqa: E402
 STEPS = 3
 X = (np.random.default_rng(0).uniform(size=(32, 6, 6)) < 0.3).astype("float32")
 STRATEGY = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+ARCHITECTURE = sys.argv[1] if len(sys.argv) > 1 else "mlp"
+SIZES = {
+    "mlp": {"latent_dims": (4, 3), "hidden_dims": (16, 8)},
+    "conv": {"latent_dims": (3, 2), "hidden_dims": (4, 4), "strides": (2, 2)},
+}
 
 
 def model() -> HierarchicalVAE:
     keras.utils.set_random_seed(0)
     m = HierarchicalVAE(
-        ModelConfig(input_shape=(6, 6), latent_dims=(4, 3), hidden_dims=(16, 8)), seed=0
+        ModelConfig(input_shape=(6, 6), architecture=ARCHITECTURE, **SIZES[ARCHITECTURE]),
+        seed=0,
     )
     m.compile(optimizer=make_optimizer(TrainingConfig(clipnorm=0.5, clipvalue=0.05)))
     return m
