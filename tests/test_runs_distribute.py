@@ -65,3 +65,45 @@ def test_devices_need_the_mirrored_strategy():
         TrainingConfig(devices=("GPU:0",))
     with pytest.raises(ValueError, match="strategy"):
         TrainingConfig(strategy="parameter-server")
+
+
+def test_device_names_are_checked_in_the_config():
+    assert TrainingConfig(strategy="mirrored", devices=("/gpu:1", "CPU:0")).devices == (
+        "/gpu:1",
+        "CPU:0",
+    )
+    with pytest.raises(ValueError, match="device names like GPU:0"):
+        TrainingConfig(strategy="mirrored", devices=("GPU",))
+    with pytest.raises(ValueError, match="more than once"):
+        TrainingConfig(strategy="mirrored", devices=("CPU:0", "/device:cpu:0"))
+
+
+REFUSE = """
+import sys
+from tf_lvae.cli import run_command
+from training.fit import main
+out, *device_lists = sys.argv[1:]
+quick = ["--dataset", "mnist-sample", "--latent-dims", "4,2", "--hidden-dims", "16,8"]
+for devices in device_lists:
+    argv = [*quick, "--strategy", "mirrored", "--devices", devices, "--out", out]
+    print(run_command(main, argv), flush=True)
+"""
+
+
+def test_devices_that_do_not_exist_are_refused_before_anything_is_written(tmp_path):
+    """One process: the CPU splits once, into as many logical devices as the first list
+    names CPUs (2); GPUs do not exist on this machine (they hung, or ran on CPU:0)."""
+    out = tmp_path / "run"
+    lists = ["CPU:0,CPU:9", "GPU:0", "GPU:0,GPU:1", "CPU:0,CPU:0"]
+    done = subprocess.run(
+        [sys.executable, "-c", REFUSE, str(out), *lists],
+        cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    statuses = [line for line in done.stdout.splitlines() if line.isdigit()]
+    assert statuses == ["2"] * len(lists), done.stderr[-3000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == len(lists) and "Traceback" not in done.stderr, done.stderr
+    for error, missing in zip(errors[:3], ["CPU:9", "GPU:0", "GPU:0, GPU:1"], strict=True):
+        assert f"--devices {missing}: no such device here; TensorFlow sees CPU:0, CPU:1" in error
+    assert "more than once" in errors[3]
+    assert not out.exists()
