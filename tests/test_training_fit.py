@@ -185,6 +185,7 @@ def test_an_existing_run_is_not_overwritten(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text("{}")
+    (run / "metrics.csv").write_text("epoch,elbo\n1,-100\n")  # it trained an epoch
     assert run_command(main, ["--dataset", "mnist-sample", "--out", str(run)]) == 2
     assert "already holds a run; continue it with --resume" in capsys.readouterr().err
     assert (run / "config.json").read_text() == "{}"
@@ -242,6 +243,19 @@ def test_sigterm_stops_cleanly_and_a_damaged_checkpoint_falls_back_on_resume(tmp
     assert f"removed {stale}" in out and not stale.exists()
     assert f"epochs {int(latest.name[-6:])}..4" in out, out + err
     assert json.loads((run / "results.json").read_text())["epochs"] == 4
+
+
+def test_a_run_that_never_trained_resumes_from_its_first_epoch(tmp_path, capsys):
+    run = tmp_path / "run"
+    argv = ["--dataset", "mnist-sample", "--latent-dims", "4,2", "--hidden-dims", "16,8"]
+    argv += ["--epochs", "1", "--eval-every", "0", "--unit-kl-examples", "0", "--no-xla"]
+    assert main([*argv, "--final-iw-samples", "2", "--out", str(run)]) == 0
+    for path in run.iterdir():  # config.json alone, as a start interrupted before epoch 1
+        if path.name != "config.json":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    assert main(["--resume", "--out", str(run)]) == 0
+    assert "epochs 1..1" in capsys.readouterr().out
+    assert json.loads((run / "results.json").read_text())["epochs"] == 1
 
 
 def test_a_damaged_config_is_named_with_what_to_do(tmp_path, user_error):

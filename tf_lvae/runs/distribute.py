@@ -16,7 +16,7 @@ import signal
 
 import tensorflow as tf
 
-from tf_lvae.config import CLUSTER_TIMEOUT, TrainingConfig, device_name
+from tf_lvae.config import CLUSTER_TIMEOUT, RunConfig, TrainingConfig, device_name
 
 
 def split_cpu(devices: tuple[str, ...]) -> None:
@@ -115,9 +115,11 @@ def make_strategy(
     return tf.distribute.MirroredStrategy(list(config.devices) or None)
 
 
-def check_batch_split(strategy: tf.distribute.Strategy, batch_size: int) -> None:
-    """Raises ValueError when the global batch does not split evenly across the replicas."""
-    replicas = strategy.num_replicas_in_sync
+def check_batch_split(strategy: tf.distribute.Strategy | None, config: RunConfig) -> None:
+    """Raises ValueError when the run's global batch does not split evenly across the
+    strategy's replicas (None: one device)."""
+    replicas = (strategy or tf.distribute.get_strategy()).num_replicas_in_sync
+    batch_size = config.training.batch_size
     if batch_size % replicas:
         raise ValueError(
             f"--batch-size {batch_size} does not split across {replicas} replicas: "

@@ -151,6 +151,12 @@ class RunDir:
     def exists(self) -> bool:
         return self.config_path.is_file()
 
+    def never_trained(self) -> bool:
+        """Whether the run holds no checkpoint and no record of a finished epoch: starting
+        it again loses nothing but its config.json."""
+        records = (self.metrics_path, self.unit_kl_path, self.model_path, self.results_path)
+        return not self.checkpoints() and not any(path.exists() for path in records)
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Holds an exclusive lock on the run directory (created if needed) while the block

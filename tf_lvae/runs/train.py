@@ -197,7 +197,7 @@ def fit_run(
             "here, as python -m training.fit does"
         )
     strategy = strategy or make_strategy(t)
-    check_batch_split(strategy, t.batch_size)
+    check_batch_split(strategy, config)
     model = compiled_model(config, strategy)
     with strategy.scope():  # restoring or receiving the state builds the optimizer's variables
         epochs_done = 0 if run is None else _restore(model, run, config)
