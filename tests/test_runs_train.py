@@ -1,5 +1,6 @@
 """A whole run: the compiled steps, the training batches, when a run is finished."""
 
+import json
 import zipfile
 
 import numpy as np
@@ -42,9 +43,15 @@ def test_a_run_is_finished_when_its_last_checkpoint_results_and_intact_model_exi
     assert not is_finished(run, config)  # no model.keras
     run.model_path.write_bytes(b"PK truncated")
     assert not is_finished(run, config)  # a damaged one
+    saved = {"class_name": "HierarchicalVAE", "config": {"config": model.to_dict()}}
     with zipfile.ZipFile(run.model_path, "w") as archive:
-        archive.writestr("config.json", "{}")
+        archive.writestr("config.json", json.dumps(saved))
     assert is_finished(run, config)
+    saved["config"]["config"]["kind"] = "vae"
+    with zipfile.ZipFile(run.model_path, "w") as archive:
+        archive.writestr("config.json", json.dumps(saved))
+    with pytest.raises(ValueError, match=r"kind 'vae' \(config.json: 'lvae'\)"):
+        is_finished(run, config)  # another configuration's model: refused, not rebuilt
 
 
 def test_a_diverged_run_is_flagged(tmp_path):

@@ -194,6 +194,16 @@ class RunDir:
         except (OSError, zipfile.BadZipFile):
             return False
 
+    def read_model_file_config(self) -> dict[str, Any] | None:
+        """What model.keras says it holds, its archive's config.json (the saved class and
+        its `get_config`), read without loading the model; None when it cannot be read."""
+        try:
+            with zipfile.ZipFile(self.model_path) as archive:
+                saved = json.loads(archive.read("config.json"))
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            return None
+        return saved if isinstance(saved, dict) else None
+
     def remove_temporary_files(self) -> list[Path]:
         """Removes what an interrupted atomic write left (hidden .NAME-XXXXXXXXXXXX files and
         folders beside the records and checkpoints); returns them. Only for the run's one

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from tf_lvae.config import FINETUNE_EPOCHS, TrainingConfig, finetune_config
 from tf_lvae.data.sources import load_dataset
-from tf_lvae.runs.checkpoints import final_checkpoint
+from tf_lvae.runs.checkpoints import final_checkpoint, own_model_file
 from tf_lvae.runs.configure import configure_run, continued_config
 from tf_lvae.runs.distribute import check_batch_split, make_strategy
 from tf_lvae.runs.run_dir import RunDir
@@ -119,7 +119,9 @@ def fine_tuning(
     if out.exists():
         continue_run(out, changes, strategy)
         return
-    final_checkpoint(base)  # the base must be finished before anything is written
+    # the base must be finished, with its own model.keras, before anything is written
+    final_checkpoint(base)
+    own_model_file(base, base_config)
     config, _ = continued_config(base_config, {"model": changes["model"]})
     training = {k: v for k, v in changes["training"].items() if k != "epochs" and v is not None}
     run_fields = {k: v for k, v in changes.items() if k not in ("model", "training", "dataset")}

@@ -40,6 +40,7 @@ from tf_lvae.runs.checkpoints import (
     Checkpoint,
     final_checkpoint,
     latest_intact_checkpoint,
+    own_model_file,
     restore_checkpoint,
 )
 from tf_lvae.runs.cluster import cluster_errors, is_multi_worker, share_config, share_state
@@ -161,10 +162,11 @@ def _callbacks(
 
 def is_finished(run: RunDir, config: RunConfig) -> bool:
     """Whether the run trained all its epochs and wrote its results and an intact final
-    model (a damaged model.keras is rebuilt by `train_run`)."""
+    model (a damaged model.keras is rebuilt by `train_run`). Raises ValueError when its
+    model.keras is another configuration's (`own_model_file`)."""
     latest = run.latest_checkpoint()
     done = latest is not None and latest[0] >= config.training.epochs
-    return done and run.results_path.is_file() and run.model_file_intact()
+    return done and run.results_path.is_file() and own_model_file(run, config)
 
 
 def fit_run(
