@@ -181,6 +181,34 @@ def test_wrong_arguments_exit_2_with_one_line(argv, message, user_error, tmp_pat
     assert not Path("/no/such/mnist").exists()
 
 
+def test_a_data_folder_without_the_files_is_left_alone_and_says_how_to_get_them(
+    tmp_path, user_error
+):
+    folder, out = tmp_path / "my-data", tmp_path / "run"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("the user's own")
+    argv = ["--dataset", "omniglot", "--data-dir", str(folder), "--out", str(out)]
+    user_error(main, argv, f"{folder} holds none of chardata.mat")
+    user_error(main, [*argv, "--resume", "--download"], "--download is for a new run")
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"] and not out.exists()
+
+
+def test_an_interrupted_start_that_made_no_run_says_nothing_about_resuming(
+    tmp_path, capsys, monkeypatch
+):
+    from tf_lvae.cli import Terminated
+    from tf_lvae.runs import start
+
+    def terminated(*args, **kwargs):
+        raise Terminated  # SIGTERM while the data loads
+
+    monkeypatch.setattr(start, "load_dataset", terminated)
+    out = tmp_path / "run"
+    assert run_command(main, ["--dataset", "mnist-sample", "--out", str(out)]) == 143
+    err = capsys.readouterr().err
+    assert err == f"terminated (SIGTERM); no run was created in {out}\n" and not out.exists()
+
+
 def test_an_existing_run_is_not_overwritten(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
@@ -231,7 +259,8 @@ def test_sigterm_stops_cleanly_and_a_damaged_checkpoint_falls_back_on_resume(tmp
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 143 and "terminated (SIGTERM)" in err, out + err
+    assert process.returncode == 143, out + err
+    assert f"terminated (SIGTERM); checkpoints are kept, continue with --resume --out {run}" in err
     assert not [p for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]
     latest = max((run / "checkpoints").glob("epoch-*"))
     variables = latest / "variables.npz"

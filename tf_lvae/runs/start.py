@@ -49,17 +49,21 @@ def new_run(
     dataset: str,
     options: dict[str, Any],
     strategy: tf.distribute.Strategy | None = None,
+    download: bool | None = None,
 ) -> None:
-    """Loads `dataset`, configures the run (`configure.configure_run` with `options`: kind,
-    num_layers, model, training and other RunConfig fields), checked with the strategy
-    before anything is written, then writes and trains it in `out`, which must not hold a
-    run that trained (one that never did is started again)."""
+    """Loads `dataset` (`download`: as `load_dataset`'s), configures the run
+    (`configure.configure_run` with `options`: kind, num_layers, model, training and other
+    RunConfig fields), checked with the strategy before anything is written, then writes
+    and trains it in `out`, which must not hold a run that trained (one that never did is
+    started again)."""
     exists = FileExistsError(
         f"{out.path} already holds a run; continue it with --resume, or choose another --out"
     )
     if out.exists() and not out.never_trained():
         raise exists
-    data = load_dataset(dataset, options.get("data_dir"), image_size=options.get("image_size"))
+    data = load_dataset(
+        dataset, options.get("data_dir"), download=download, image_size=options.get("image_size")
+    )
     config = configure_run(dataset, data, **options)
     check_batch_split(strategy, config)
     with out.lock():
