@@ -3,6 +3,7 @@
 Each check runs in a fresh process, which splits the CPU into 2 logical devices before
 TensorFlow starts (the suite's own process has started it already)."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -142,3 +143,19 @@ def test_the_batch_split_is_checked_first_and_a_run_that_never_trained_starts_ag
     assert f"{run}: its run never trained; starting it again" in out
     assert json.loads((run / "config.json").read_text())["training"]["batch_size"] == 256
     assert json.loads((run / "results.json").read_text())["epochs"] == 1
+
+
+def test_batch_norm_needs_two_examples_on_each_replica():
+    from tf_lvae.runs.distribute import check_batch_split
+
+    class TwoReplicas:
+        num_replicas_in_sync = 2
+
+    model = ModelConfig(latent_dims=(4, 2), hidden_dims=(16, 8))
+    training = TrainingConfig(batch_size=2, strategy="mirrored")
+    config = RunConfig("mnist-sample", None, model, training)
+    with pytest.raises(ValueError, match="each of the 2 replicas one example"):
+        check_batch_split(TwoReplicas(), config)
+    synchronized = dataclasses.replace(model, synchronized_batch_norm=True)
+    check_batch_split(TwoReplicas(), dataclasses.replace(config, model=synchronized))
+    check_batch_split(None, config)

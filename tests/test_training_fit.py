@@ -169,6 +169,7 @@ def test_a_killed_run_resumes_to_the_same_result_as_an_uninterrupted_one(tmp_pat
         (["--dataset", "mnist-sample", "--validation", "1e9"], "got 1000000000"),
         (["--dataset", "mnist-sample", "--seed", str(2**40)], "seed must be below 2**31"),
         (["--dataset", "mnist-sample", "--validation", "4900"], "left after the validation"),
+        (["--dataset", "mnist-sample", "--batch-size", "1"], "batch norm needs batches of 2"),
         (["--dataset", "mnist", "--data-dir", "/no/such/mnist"], "no such folder"),
         (["--dataset", "mnist-sample", "--out", "/proc/tf_lvae/run"], "cannot write the run"),
         (["--resume", "--finetune", "--out", "/tmp"], "cannot be combined"),

@@ -571,6 +571,13 @@ class RunConfig:
                 isinstance(value, int) and value >= low,
                 f"{name} must be an integer >= {low}, got {value!r}.",
             )
+        _require(
+            not self.model.batch_norm or self.training.batch_size >= 2,
+            "batch norm needs batches of 2 or more examples: on one it subtracts the "
+            "example's own mean, so every normalized unit is 0 and the networks' outputs do "
+            "not depend on their inputs. Use a batch size of 2 or more (--batch-size), or no "
+            "batch norm (--no-batch-norm).",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

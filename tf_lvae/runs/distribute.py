@@ -117,11 +117,19 @@ def make_strategy(
 
 def check_batch_split(strategy: tf.distribute.Strategy | None, config: RunConfig) -> None:
     """Raises ValueError when the run's global batch does not split evenly across the
-    strategy's replicas (None: one device)."""
+    strategy's replicas (None: one device), or leaves each one example for batch norm."""
     replicas = (strategy or tf.distribute.get_strategy()).num_replicas_in_sync
     batch_size = config.training.batch_size
     if batch_size % replicas:
         raise ValueError(
             f"--batch-size {batch_size} does not split across {replicas} replicas: "
             f"give a multiple of {replicas} (the batch size is the global batch)"
+        )
+    model = config.model
+    if batch_size == replicas > 1 and model.batch_norm and not model.synchronized_batch_norm:
+        raise ValueError(
+            f"--batch-size {batch_size} gives each of the {replicas} replicas one example, "
+            "and batch norm on one example makes every normalized unit 0: give "
+            f"--batch-size {2 * replicas} or more, or --sync-batch-norm (the global batch's "
+            "statistics)"
         )
