@@ -1,6 +1,6 @@
 import pytest
 
-from tf_lvae.config import ModelConfig, TrainingConfig, finetune_config, preset
+from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig, finetune_config, preset
 
 
 @pytest.mark.parametrize(
@@ -133,3 +133,10 @@ def test_fine_tuning_trains_the_true_bound():
     base = preset("mnist", architecture="conv").training.replace(free_bits=0.5)
     tuned = finetune_config(base, 20)
     assert (tuned.free_bits, tuned.iw_samples, tuned.epochs) == (0.0, 10, 170)
+
+
+def test_batch_norm_needs_batches_of_two_or_more():
+    one = TrainingConfig(batch_size=1)
+    with pytest.raises(ValueError, match="batch norm needs batches of 2 or more examples"):
+        RunConfig("mnist", None, ModelConfig(), one)
+    RunConfig("mnist", None, ModelConfig(batch_norm=False), one)

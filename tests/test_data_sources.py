@@ -1,5 +1,8 @@
 """load_dataset dispatch: files in data_dir, tfds fallback, npz:, mnist-sample, errors."""
 
+import socket
+import time
+
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -89,3 +92,45 @@ def test_mnist_sample_is_real_mnist(shared_data):
     full = read_mnist(find_idx_files(shared_data / "mnist"))
     np.testing.assert_array_equal(sample.x_train, full.x_train[:5_000])
     np.testing.assert_array_equal(sample.y_test, full.y_test[:1_000])
+
+
+@pytest.fixture
+def tfds_calls(monkeypatch):
+    """tfds.load recorded: it finds nothing and cannot download (as offline, at once)."""
+    calls = []
+
+    def load(name, **options):
+        calls.append(options["download"])
+        if options["download"]:
+            raise tfds.download.DownloadError(f"offline, {name} not downloaded")
+        raise AssertionError(f"Dataset {name}: could not find data")
+
+    monkeypatch.setattr(tfds, "load", load)
+    return calls
+
+
+def offline(monkeypatch) -> None:
+    def refuse(address, *args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_a_data_dir_without_the_files_is_never_written_unless_a_download_is_asked(
+    tmp_path, tfds_calls, monkeypatch
+):
+    (tmp_path / "notes.txt").write_text("the user's own")
+    with pytest.raises(DatasetError) as error:
+        load_dataset("omniglot", str(tmp_path))
+    message = str(error.value)
+    assert tfds_calls == [False] and len(message.splitlines()) == 1
+    assert f"{tmp_path} holds none of chardata.mat" in message and "evaluation.npz" in message
+    assert f"download and prepare it in {tmp_path} with --download" in message
+    assert "tfds build omniglot --data_dir=DIR" in message
+    offline(monkeypatch)
+    start = time.perf_counter()
+    with pytest.raises(DatasetError, match=r"github\.com:443 cannot be reached") as error:
+        load_dataset("omniglot", str(tmp_path), download=True)
+    assert time.perf_counter() - start < 10 and len(str(error.value).splitlines()) == 1
+    assert tfds_calls == [False]  # no download was started
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]

@@ -2,6 +2,7 @@
 tf_lvae 0.1 load as they were trained."""
 
 import json
+import re
 import zipfile
 
 import keras
@@ -118,3 +119,35 @@ def test_a_model_that_is_not_finite_is_never_checkpointed_nor_used(tmp_path):
     model.save(run.model_path)
     with pytest.raises(TrainingFailed, match="1 weight arrays that are not finite"):
         load_trained_model(run)
+
+
+def test_a_model_keras_of_another_configuration_is_refused_wherever_it_is_read(
+    tmp_path, user_error
+):
+    from export.saved_model import main as export
+    from tf_lvae.runs.start import fine_tuning
+    from tf_lvae.runs.train import is_finished
+    from training.evaluate import main as evaluate
+    from training.plots import main as plots
+
+    run = new_run(tmp_path / "run")
+    save_checkpoint(HierarchicalVAE(SMALL, seed=0), run, 2)
+    run.write_results({})
+    other = ModelConfig(input_shape=(6, 6), latent_dims=(5, 3), hidden_dims=(8, 8))
+    HierarchicalVAE(other, seed=0).save(run.model_path)
+    message = (
+        f"{run.model_path} is not the model of {run.config_path}: latent_dims [5, 3] "
+        "(config.json: [4, 3])"
+    )
+    for read in (
+        lambda: load_trained_model(run),
+        lambda: is_finished(run, run.read_config()),
+        lambda: fine_tuning(run, {"model": {}, "training": {}}, 1),
+    ):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            read()
+    assert not run.finetune.path.exists()
+    user_error(evaluate, ["--run", str(run.path)], message)
+    user_error(plots, ["--run", str(run.path)], message)
+    user_error(export, ["--run", str(run.path), "--out", str(tmp_path / "export")], message)
+    assert not (tmp_path / "export" / "1").exists()

@@ -108,3 +108,15 @@ def test_json_records_are_valid_json_with_null_for_nan(tmp_path):
         "list": [1.0, None],
         "ok": -80.5,
     }
+
+
+def test_a_run_never_trained_until_it_has_a_checkpoint_or_a_record(tmp_path):
+    run = RunDir(tmp_path)
+    run.write_config(RunConfig("mnist-sample", None, ModelConfig(), TrainingConfig()))
+    (run.checkpoint_dir / ".epoch-000001-0123456789ab").mkdir(parents=True)  # interrupted
+    assert run.never_trained()
+    run.write_metric_rows([{"epoch": "1", "elbo": "-100"}])
+    assert not run.never_trained()
+    run.metrics_path.unlink()
+    run.new_checkpoint(1, lambda folder: None)
+    assert not run.never_trained()

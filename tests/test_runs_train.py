@@ -1,5 +1,6 @@
 """A whole run: the compiled steps, the training batches, when a run is finished."""
 
+import json
 import zipfile
 
 import numpy as np
@@ -42,20 +43,40 @@ def test_a_run_is_finished_when_its_last_checkpoint_results_and_intact_model_exi
     assert not is_finished(run, config)  # no model.keras
     run.model_path.write_bytes(b"PK truncated")
     assert not is_finished(run, config)  # a damaged one
+    saved = {"class_name": "HierarchicalVAE", "config": {"config": model.to_dict()}}
     with zipfile.ZipFile(run.model_path, "w") as archive:
-        archive.writestr("config.json", "{}")
+        archive.writestr("config.json", json.dumps(saved))
     assert is_finished(run, config)
+    saved["config"]["config"]["kind"] = "vae"
+    with zipfile.ZipFile(run.model_path, "w") as archive:
+        archive.writestr("config.json", json.dumps(saved))
+    with pytest.raises(ValueError, match=r"kind 'vae' \(config.json: 'lvae'\)"):
+        is_finished(run, config)  # another configuration's model: refused, not rebuilt
 
 
-def test_a_diverged_run_is_flagged(tmp_path):
-    from tf_lvae.runs.train import divergence_warning
+def test_only_a_run_that_diverged_is_told_so(tmp_path):
+    from tf_lvae.runs.train import training_warning
 
     run = RunDir(tmp_path)
     model = ModelConfig(input_shape=(28, 28), latent_dims=(4,), hidden_dims=(8,))
-    config = RunConfig("mnist-sample", None, model, TrainingConfig(epochs=2))
-    assert "below -543.4" in divergence_warning(config, {"test": {"log_likelihood": -4295.4}}, run)
-    assert divergence_warning(config, {"test": {"log_likelihood": -95.0}}, run) is None
-    run.write_metric_rows([{"epoch": "1", "elbo": "-200"}, {"epoch": "2", "elbo": "-300"}])
-    assert "fell from -200.00" in divergence_warning(
-        config, {"test": {"log_likelihood": -95.0}}, run
-    )
+    config = RunConfig("mnist-sample", None, model, TrainingConfig(epochs=2, warmup_epochs=1))
+    good, poor = {"test": {"log_likelihood": -95.0}}, {"test": {"log_likelihood": -4295.4}}
+
+    def record(first_beta: str) -> None:
+        run.write_metric_rows(
+            [
+                {"epoch": "1", "beta": first_beta, "elbo": "-200"},
+                {"epoch": "2", "beta": "1.0", "elbo": "-300"},
+            ]
+        )
+
+    record("0.0")  # the ELBO fell while beta rose: not divergence
+    assert training_warning(config, good, run, 4) is None
+    few = training_warning(config, poor, run, 4)
+    assert "-4295.40 is below -543.4" in few and "diverged" not in few
+    assert "after 8 optimizer steps the model has not learned the data yet" in few
+    record("1.0")
+    assert training_warning(config, good, run, 4) is None  # 4 steps: too few to tell
+    diverged = training_warning(config, poor, run, 100)
+    assert "fell from -200.00 in the first epoch after the warm-up to -300.00" in diverged
+    assert "training diverged. Lower the learning rate" in diverged

@@ -170,6 +170,7 @@ def test_a_killed_run_resumes_to_the_same_result_as_an_uninterrupted_one(tmp_pat
         (["--dataset", "mnist-sample", "--validation", "1e9"], "got 1000000000"),
         (["--dataset", "mnist-sample", "--seed", str(2**40)], "seed must be below 2**31"),
         (["--dataset", "mnist-sample", "--validation", "4900"], "left after the validation"),
+        (["--dataset", "mnist-sample", "--batch-size", "1"], "batch norm needs batches of 2"),
         (["--dataset", "mnist", "--data-dir", "/no/such/mnist"], "no such folder"),
         (["--dataset", "mnist-sample", "--out", "/proc/tf_lvae/run"], "cannot write the run"),
         (["--resume", "--finetune", "--out", "/tmp"], "cannot be combined"),
@@ -182,10 +183,39 @@ def test_wrong_arguments_exit_2_with_one_line(argv, message, user_error, tmp_pat
     assert not Path("/no/such/mnist").exists()
 
 
+def test_a_data_folder_without_the_files_is_left_alone_and_says_how_to_get_them(
+    tmp_path, user_error
+):
+    folder, out = tmp_path / "my-data", tmp_path / "run"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("the user's own")
+    argv = ["--dataset", "omniglot", "--data-dir", str(folder), "--out", str(out)]
+    user_error(main, argv, f"{folder} holds none of chardata.mat")
+    user_error(main, [*argv, "--resume", "--download"], "--download is for a new run")
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"] and not out.exists()
+
+
+def test_an_interrupted_start_that_made_no_run_says_nothing_about_resuming(
+    tmp_path, capsys, monkeypatch
+):
+    from tf_lvae.cli import Terminated
+    from tf_lvae.runs import start
+
+    def terminated(*args, **kwargs):
+        raise Terminated  # SIGTERM while the data loads
+
+    monkeypatch.setattr(start, "load_dataset", terminated)
+    out = tmp_path / "run"
+    assert run_command(main, ["--dataset", "mnist-sample", "--out", str(out)]) == 143
+    err = capsys.readouterr().err
+    assert err == f"terminated (SIGTERM); no run was created in {out}\n" and not out.exists()
+
+
 def test_an_existing_run_is_not_overwritten(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text("{}")
+    (run / "metrics.csv").write_text("epoch,elbo\n1,-100\n")  # it trained an epoch
     assert run_command(main, ["--dataset", "mnist-sample", "--out", str(run)]) == 2
     assert "already holds a run; continue it with --resume" in capsys.readouterr().err
     assert (run / "config.json").read_text() == "{}"
@@ -231,7 +261,8 @@ def test_sigterm_stops_cleanly_and_a_damaged_checkpoint_falls_back_on_resume(tmp
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 143 and "terminated (SIGTERM)" in err, out + err
+    assert process.returncode == 143, out + err
+    assert f"terminated (SIGTERM); checkpoints are kept, continue with --resume --out {run}" in err
     assert not [p for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]
     latest = max((run / "checkpoints").glob("epoch-*"))
     variables = latest / "variables.npz"
@@ -243,6 +274,19 @@ def test_sigterm_stops_cleanly_and_a_damaged_checkpoint_falls_back_on_resume(tmp
     assert f"removed {stale}" in out and not stale.exists()
     assert f"epochs {int(latest.name[-6:])}..4" in out, out + err
     assert json.loads((run / "results.json").read_text())["epochs"] == 4
+
+
+def test_a_run_that_never_trained_resumes_from_its_first_epoch(tmp_path, capsys):
+    run = tmp_path / "run"
+    argv = ["--dataset", "mnist-sample", "--latent-dims", "4,2", "--hidden-dims", "16,8"]
+    argv += ["--epochs", "1", "--eval-every", "0", "--unit-kl-examples", "0", "--no-xla"]
+    assert main([*argv, "--final-iw-samples", "2", "--out", str(run)]) == 0
+    for path in run.iterdir():  # config.json alone, as a start interrupted before epoch 1
+        if path.name != "config.json":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    assert main(["--resume", "--out", str(run)]) == 0
+    assert "epochs 1..1" in capsys.readouterr().out
+    assert json.loads((run / "results.json").read_text())["epochs"] == 1
 
 
 def test_a_damaged_config_is_named_with_what_to_do(tmp_path, user_error):

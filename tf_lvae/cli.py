@@ -9,12 +9,13 @@ before anything imports TensorFlow.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import math
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from tf_lvae.data.arrays import DatasetError
@@ -32,10 +33,22 @@ def _terminate(signum, frame):
     raise Terminated
 
 
+@contextlib.contextmanager
+def interruption_note(note: Callable[[], str]) -> Iterator[None]:
+    """When Ctrl-C or SIGTERM interrupts the block, note() (asked then: e.g. whether a run
+    exists yet) says where the command stands; `run_command` prints it."""
+    try:
+        yield
+    except KeyboardInterrupt as interruption:
+        interruption.args = (note(),)
+        raise
+
+
 def run_command(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
     """Runs main(argv); a user error prints `error: <message>` on stderr and returns 2, a
     run that cannot go on (TrainingFailed) prints its message and returns 1, Ctrl-C or
-    SIGTERM prints where the run stands and returns 130 or 143."""
+    SIGTERM prints what happened (and main's `interruption_note`) and returns 130 or
+    143."""
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return main(argv)
@@ -48,7 +61,8 @@ def run_command(main: Callable[[Sequence[str] | None], int], argv: Sequence[str]
     except KeyboardInterrupt as interruption:
         terminated = isinstance(interruption, Terminated)
         what = "terminated (SIGTERM)" if terminated else "interrupted"
-        print(f"{what}; checkpoints are kept, continue with --resume", file=sys.stderr)
+        note = f"; {interruption.args[0]}" if interruption.args else ""
+        print(f"{what}{note}", file=sys.stderr)
         return 143 if terminated else 130
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,11 @@ SPLITS = ("test", "train", "validation")  # the splits of a run's data that can 
 # (the authors'), or the moving averages of training (docs/method.md §4).
 BATCH_NORM_CHOICES = ("recomputed", "moving")
 CLUSTER_TIMEOUT = 600  # s a worker waits at the start for every task of its cluster
+# A local device as TensorFlow names it: GPU:0, /gpu:0, /device:GPU:0,
+# /job:localhost/replica:0/task:0/device:GPU:0 (the type in any case).
+_DEVICE_NAME = re.compile(
+    r"^(?:/job:[^/]+/replica:\d+/task:\d+)?(?:/device:|/)?([a-z_]+):(\d+)$", re.IGNORECASE
+)
 
 # The paper's constants (docs/method.md §4, §6), each named once.
 PAPER_LATENT_DIMS = (64, 32, 16, 8, 4)
@@ -34,6 +40,13 @@ PAPER_TEST_IW_SAMPLES = 5000  # K of the test log-likelihood
 FINETUNE_EPOCHS = 2000  # the fine-tuning's further epochs
 FINETUNE_DECAY_EPOCHS = 200  # its learning rate falls by 0.75 every this many epochs
 FINETUNE_SAMPLES = 10  # its MC and IW samples
+
+
+def device_name(name: str) -> str | None:
+    """The local device `name` as TYPE:INDEX ("/device:gpu:1" -> "GPU:1"); None when it does
+    not name one device."""
+    match = _DEVICE_NAME.match(name) if isinstance(name, str) else None
+    return f"{match.group(1).upper()}:{int(match.group(2))}" if match else None
 
 
 def _require(ok: bool, message: str) -> None:
@@ -265,8 +278,9 @@ class TrainingConfig:
         local devices) or "multiworker" (MultiWorkerMirroredStrategy: the cluster of the
         TF_CONFIG environment variable); every replica takes batch_size / replicas
         examples of each batch, the global one.
-      devices: the mirrored strategy's devices, e.g. ("GPU:0", "GPU:1"); empty: every
-        local GPU, else the CPU. CPU:0, CPU:1, ... split the CPU into logical devices.
+      devices: the mirrored strategy's devices, e.g. ("GPU:0", "GPU:1"), each once; empty:
+        every local GPU, else the CPU. CPU:0, CPU:1, ... split the CPU into as many logical
+        devices as are named. The strategy refuses a device TensorFlow does not see.
     """
 
     epochs: int = 2000
@@ -336,9 +350,14 @@ class TrainingConfig:
             "or free_bits=0.",
         )
         object.__setattr__(self, "devices", tuple(self.devices))
+        names = [device_name(d) for d in self.devices]
         _require(
-            all(isinstance(d, str) and d for d in self.devices),
-            f"devices must be device names like GPU:0, got {self.devices!r}.",
+            None not in names,
+            f"devices must be device names like GPU:0 or CPU:1, got {self.devices!r}.",
+        )
+        _require(
+            len(set(names)) == len(names),
+            f"devices {', '.join(self.devices)} name a device more than once; name each once.",
         )
         _require(
             not self.devices or self.strategy == "mirrored",
@@ -552,6 +571,13 @@ class RunConfig:
                 isinstance(value, int) and value >= low,
                 f"{name} must be an integer >= {low}, got {value!r}.",
             )
+        _require(
+            not self.model.batch_norm or self.training.batch_size >= 2,
+            "batch norm needs batches of 2 or more examples: on one it subtracts the "
+            "example's own mean, so every normalized unit is 0 and the networks' outputs do "
+            "not depend on their inputs. Use a batch size of 2 or more (--batch-size), or no "
+            "batch norm (--no-batch-norm).",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

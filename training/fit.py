@@ -9,6 +9,7 @@ tf_lvae/runs/run_dir.py); `--resume` continues it after any interruption and
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,7 @@ from tf_lvae.cli import (
     given_fields,
     image_size,
     int_list,
+    interruption_note,
     non_negative_float,
     non_negative_int,
     positive_float,
@@ -61,6 +63,12 @@ def build_parser() -> ArgumentParser:
         help="folder: datasets: resize every image to H x W (N: N x N)",
     )
     p.add_argument("--data-dir", help="folder with the original files or a tfds data_dir")
+    p.add_argument(
+        "--download",
+        action="store_true",
+        help="a new run: let tensorflow-datasets download and prepare the dataset in "
+        "--data-dir (without --data-dir it does, in its own default folder)",
+    )
     p.add_argument("--out", help="run directory (default: runs/DATASET-MODEL-LAYERS)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument(
@@ -242,12 +250,25 @@ def given_changes(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def interrupted_note(out: RunDir, finetune: bool) -> str:
+    """What an interrupted command says: how to continue its run, or that it made none."""
+    run = out.finetune if finetune else out
+    if run.exists():
+        option = "--finetune" if finetune else "--resume"
+        return f"checkpoints are kept, continue with {option} --out {out.path}"
+    cluster = " (a worker of a cluster: the chief's is kept)" if "TF_CONFIG" in os.environ else ""
+    return f"no run was created in {run.path}{cluster}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.resume and args.finetune:
         parser.error("--resume and --finetune cannot be combined: --finetune alone continues an "
                      "interrupted fine-tuning")  # fmt: skip
+    if args.download and (args.resume or args.finetune):
+        parser.error("--download is for a new run: a saved run reads its data from its "
+                     "config's data_dir, or a new --data-dir")  # fmt: skip
     if args.dataset is None and not (args.out and (args.resume or args.finetune)):
         parser.error("--dataset is required (except with --resume or --finetune and --out)")
     out = RunDir(args.out or default_out(args))
@@ -261,25 +282,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         else f"training a new run of {args.dataset} in {out.path}"
     )
     begin(what, args.verbose)
-    from tf_lvae.runs import start  # TensorFlow starts here
-    from tf_lvae.runs.cluster import is_chief
-    from tf_lvae.runs.train import train_worker
+    with interruption_note(lambda: interrupted_note(out, args.finetune)):
+        from tf_lvae.runs import start  # TensorFlow starts here
+        from tf_lvae.runs.cluster import is_chief
+        from tf_lvae.runs.train import train_worker
 
-    strategy = start.run_strategy(
-        out,
-        args.resume or args.finetune,
-        getattr(args, "strategy", None),
-        getattr(args, "devices", None),
-        args.cluster_timeout,
-    )
-    if strategy is not None and not is_chief(strategy):
-        train_worker(strategy, args.data_dir)
-    elif args.finetune:
-        start.fine_tuning(out, changes, args.epochs, strategy)
-    elif args.resume:
-        start.continue_run(out, changes, strategy)
-    else:
-        start.new_run(out, args.dataset, options, strategy)
+        strategy = start.run_strategy(
+            out,
+            args.resume or args.finetune,
+            getattr(args, "strategy", None),
+            getattr(args, "devices", None),
+            args.cluster_timeout,
+        )
+        if strategy is not None and not is_chief(strategy):
+            train_worker(strategy, args.data_dir)
+        elif args.finetune:
+            start.fine_tuning(out, changes, args.epochs, strategy)
+        elif args.resume:
+            start.continue_run(out, changes, strategy)
+        else:
+            start.new_run(out, args.dataset, options, strategy, args.download or None)
     return 0
 
 

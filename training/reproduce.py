@@ -28,6 +28,7 @@ from tf_lvae.cli import (
     default_of,
     given_fields,
     int_list,
+    interruption_note,
     non_negative_int,
     positive_int,
     run_command,
@@ -127,9 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = args.out or f"runs/reproduce-{dataset_slug(settings.dataset or experiment.dataset)}"
     check_writable(Path(out), "folder", "--out")
     begin(f"reproducing {experiment.name} into {out}", args.verbose)
-    from tf_lvae.paper.runner import run_experiment  # TensorFlow starts here
+    with interruption_note(lambda: "rerun the same command to continue: finished runs are kept"):
+        from tf_lvae.paper.runner import run_experiment  # TensorFlow starts here
 
-    run_experiment(experiment, out, settings, layers=args.layers, variants=variants)
+        run_experiment(experiment, out, settings, layers=args.layers, variants=variants)
     return 0
 
 

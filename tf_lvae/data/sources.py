@@ -94,34 +94,38 @@ def mnist_sample() -> DatasetArrays:
 
 
 def _not_found(name: str, data_dir: str | None, tfds_error: DatasetError) -> DatasetError:
-    """Returns the error listing where ``name`` was looked for and how to get it."""
+    """Returns the error saying, in one line, where ``name`` was looked for and how to get
+    it."""
     tfds_name, tfds_dir = DATASETS[name].tfds_name, tfds_source.tfds_dir(data_dir)
+    files = _FILE_HINTS.get(name)
     looked, how = [], []
-    if data_dir is not None and name in _FILE_HINTS:
-        folder = Path(data_dir).expanduser()
-        state = "none of" if folder.is_dir() else "no such folder, looked for"
-        looked.append(f"{folder}: {state} {_FILE_HINTS[name]}")
+    if files and data_dir is not None:
+        looked.append(f"{Path(data_dir).expanduser()} holds none of {files}")
+        how.append("put those files there")
+    elif files:
+        how.append(f"put {files} in a folder and pass it as --data-dir (data_dir)")
     if isinstance(tfds_error, tfds_source.TfdsDataMissing):
         looked.append(f"{tfds_error} (download was off)")
-        how.append(f"let tensorflow-datasets download and prepare it in {tfds_dir} (download=True)")
+        how.append(
+            f"let tensorflow-datasets download and prepare it in {tfds_dir} with --download "
+            "(download=True)"
+        )
     else:
         looked.append(str(tfds_error))
     how.append(
         f"run `tfds build {tfds_name} --data_dir=DIR` on a machine with internet access, copy "
-        "DIR here and pass it as data_dir (--data-dir)"
+        "DIR here and pass it as --data-dir"
     )
-    if name in _FILE_HINTS:
-        how.append(f"put {_FILE_HINTS[name]} in a folder and pass it as data_dir (--data-dir)")
-    lines = [f"dataset '{name}' not found. Looked in:"]
-    lines += [f"  - {place}" for place in looked] + ["To get it:"] + [f"  - {step}" for step in how]
-    return DatasetError("\n".join(lines))
+    return DatasetError(
+        f"dataset '{name}' not found: {'; '.join(looked)}. To get it, {'; or '.join(how)}"
+    )
 
 
 def load_dataset(
     name: str,
     data_dir: str | None = None,
     *,
-    download: bool = True,
+    download: bool | None = None,
     image_size: tuple[int, int] | None = None,
 ) -> DatasetArrays:
     """Returns dataset ``name`` as DatasetArrays.
@@ -129,9 +133,10 @@ def load_dataset(
     ``name`` is one of mnist, binarized_mnist, omniglot, norb, mnist-sample, ``npz:PATH``
     or ``folder:PATH`` (images, resized to ``image_size`` (H, W) if given; see
     `image_folder`). With ``data_dir`` the original files are looked for there first,
-    else it is used as the tensorflow-datasets directory; without it tfds uses its
-    default directory. tfds downloads missing data only when ``download`` is True.
-    Raises DatasetError saying where it looked and how to get the data.
+    then a tensorflow-datasets dataset prepared there; without it tfds uses its default
+    directory. tfds downloads and prepares a missing dataset only when ``download`` is
+    True, which by default (None) it is without ``data_dir`` only: a data_dir is written
+    to only when asked. Raises DatasetError saying where it looked and how to get the data.
     """
     if name.startswith(FOLDER_PREFIX):
         return image_folder.read_image_folder(
@@ -156,6 +161,8 @@ def load_dataset(
         found = _FILE_READERS[name](folder) if name in _FILE_READERS else None
         if found is not None:
             return found
+    if download is None:
+        download = data_dir is None
     try:
         return tfds_source.load_tfds(name, data_dir, download=download)
     except DatasetError as err:

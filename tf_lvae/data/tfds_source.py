@@ -12,6 +12,7 @@ import tensorflow_datasets as tfds
 from tf_lvae.data import omniglot, smallnorb
 from tf_lvae.data.arrays import DatasetArrays, DatasetError, as_labels, to_unit_float
 from tf_lvae.data.datasets import DATASETS
+from tf_lvae.data.network import unreachable
 
 _CHUNK = 1024
 
@@ -140,11 +141,28 @@ _LOADERS: dict[str, Callable[[str | None, bool], DatasetArrays]] = {
 }
 
 
+def check_download(tfds_name: str, data_dir: str | None) -> None:
+    """Raises DatasetError at once when ``tfds_name`` is not prepared in the tfds directory
+    and a host of its files cannot be reached (tfds would retry it for minutes)."""
+    builder = tfds.builder(tfds_name, data_dir=data_dir)
+    if builder.is_prepared():
+        return
+    problem = unreachable(builder.url_infos or {})
+    if problem:
+        raise DatasetError(
+            f"tensorflow-datasets cannot download '{tfds_name}' into {tfds_dir(data_dir)}: "
+            f"{problem}"
+        )
+
+
 def load_tfds(name: str, data_dir: str | None = None, *, download: bool = True) -> DatasetArrays:
     """Returns dataset ``name`` (one of `datasets.DATASETS` with a tfds name) from
     tensorflow-datasets.
 
     ``data_dir`` is the tfds directory (None: its default); with ``download`` tfds
-    downloads and prepares missing data, otherwise TfdsDataMissing is raised.
+    downloads and prepares missing data (DatasetError at once when its hosts cannot be
+    reached), otherwise TfdsDataMissing is raised.
     """
+    if download:
+        check_download(DATASETS[name].tfds_name, data_dir)
     return _LOADERS[name](data_dir, download)

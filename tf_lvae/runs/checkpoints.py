@@ -18,6 +18,7 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
+from tf_lvae.config import ModelConfig, RunConfig
 from tf_lvae.data.arrays import load_npz
 from tf_lvae.errors import TrainingFailed
 from tf_lvae.model import HierarchicalVAE
@@ -160,6 +161,34 @@ def final_checkpoint(run: RunDir) -> Path:
     return latest[1]
 
 
+def own_model_file(run: RunDir, config: RunConfig) -> bool:
+    """Whether the run's model.keras exists and is a complete archive. Raises ValueError,
+    naming both files and what differs, when it holds another model than the one the
+    run's config.json describes."""
+    if not run.model_file_intact():
+        return False
+    saved = run.read_model_file_config() or {}
+    if saved.get("class_name") != "HierarchicalVAE":
+        differ = [f"it holds a {saved.get('class_name', 'file of no known class')}"]
+    else:
+        try:
+            model = ModelConfig.from_dict(saved["config"]["config"]).to_dict()
+            differ = [
+                f"{name} {model[name]!r} (config.json: {value!r})"
+                for name, value in config.model.to_dict().items()
+                if model[name] != value
+            ]
+        except (KeyError, TypeError, ValueError) as err:
+            differ = [f"its model configuration cannot be read ({err!r})"]
+    if differ:
+        raise ValueError(
+            f"{run.model_path} is not the model of {run.config_path}: {'; '.join(differ)}. "
+            f"Move it away: `python -m training.fit --resume --out {run.path}` writes the "
+            "run's own from its last checkpoint"
+        )
+    return True
+
+
 MODEL_FILES = ("final", "latest")
 
 
@@ -180,7 +209,7 @@ def run_model_file(run: RunDir, which: str = "final") -> tuple[Path, int]:
         raise ValueError(f"which must be one of {MODEL_FILES}, got {which!r}.")
     config = run.read_config()
     if which == "final" and run.model_path.is_file():
-        if not run.model_file_intact():
+        if not own_model_file(run, config):
             raise ValueError(
                 f"{run.model_path} is damaged (not a complete .keras archive); rebuild it "
                 f"from the last checkpoint with `python -m training.fit --resume --out {run.path}`"

@@ -12,24 +12,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 
 import tensorflow as tf
 
-from tf_lvae.config import CLUSTER_TIMEOUT, TrainingConfig
-
-CPU_DEVICE = re.compile(r"^(/device:|/)?cpu:(\d+)$", re.IGNORECASE)
+from tf_lvae.config import CLUSTER_TIMEOUT, RunConfig, TrainingConfig, device_name
 
 
 def split_cpu(devices: tuple[str, ...]) -> None:
-    """Splits the CPU into as many logical devices as `devices` names (CPU:0, CPU:1, ...),
-    so that a mirrored strategy runs on a machine without GPUs (for tests and benchmarks:
-    the replicas share the same cores). Must run before TensorFlow starts its runtime."""
-    indices = [int(m.group(2)) for m in map(CPU_DEVICE.match, devices) if m]
-    if not indices:
+    """Splits the CPU into as many logical devices as `devices` names CPUs (CPU:0, CPU:1,
+    ...), so that a mirrored strategy runs on a machine without GPUs (for tests and
+    benchmarks: the replicas share the same cores). Must run before TensorFlow starts its
+    runtime."""
+    wanted = sum(1 for d in devices if device_name(d).startswith("CPU:"))
+    if not wanted:
         return
-    wanted = max(indices) + 1
     cpu = tf.config.list_physical_devices("CPU")[0]
     current = tf.config.get_logical_device_configuration(cpu)
     if current is not None and len(current) >= wanted:
@@ -44,6 +41,20 @@ def split_cpu(devices: tuple[str, ...]) -> None:
             "which TensorFlow allows only before it starts: here it had started already "
             f"({err}). Start a new process (python -m training.fit does this first)"
         ) from err
+
+
+def check_devices(devices: tuple[str, ...]) -> None:
+    """Raises ValueError, listing the devices TensorFlow sees here, unless each of `devices`
+    is one of them (after `split_cpu`): a strategy over a device that does not exist
+    hangs, or runs on another device while naming it."""
+    local = [device_name(d.name) for d in tf.config.list_logical_devices()]
+    missing = [d for d in devices if device_name(d) not in local]
+    if missing:
+        raise ValueError(
+            f"--devices {', '.join(missing)}: no such device here; TensorFlow sees "
+            f"{', '.join(local)} (the CPU is split into as many logical devices as --devices "
+            "names CPUs: CPU:0, CPU:1, ...)"
+        )
 
 
 def check_tf_config() -> int:
@@ -100,14 +111,25 @@ def make_strategy(
     if config.strategy == "multiworker":
         return connect_cluster(cluster_timeout)
     split_cpu(config.devices)
+    check_devices(config.devices)
     return tf.distribute.MirroredStrategy(list(config.devices) or None)
 
 
-def check_batch_split(strategy: tf.distribute.Strategy, batch_size: int) -> None:
-    """Raises ValueError when the global batch does not split evenly across the replicas."""
-    replicas = strategy.num_replicas_in_sync
+def check_batch_split(strategy: tf.distribute.Strategy | None, config: RunConfig) -> None:
+    """Raises ValueError when the run's global batch does not split evenly across the
+    strategy's replicas (None: one device), or leaves each one example for batch norm."""
+    replicas = (strategy or tf.distribute.get_strategy()).num_replicas_in_sync
+    batch_size = config.training.batch_size
     if batch_size % replicas:
         raise ValueError(
             f"--batch-size {batch_size} does not split across {replicas} replicas: "
             f"give a multiple of {replicas} (the batch size is the global batch)"
+        )
+    model = config.model
+    if batch_size == replicas > 1 and model.batch_norm and not model.synchronized_batch_norm:
+        raise ValueError(
+            f"--batch-size {batch_size} gives each of the {replicas} replicas one example, "
+            "and batch norm on one example makes every normalized unit 0: give "
+            f"--batch-size {2 * replicas} or more, or --sync-batch-norm (the global batch's "
+            "statistics)"
         )

@@ -151,6 +151,12 @@ class RunDir:
     def exists(self) -> bool:
         return self.config_path.is_file()
 
+    def never_trained(self) -> bool:
+        """Whether the run holds no checkpoint and no record of a finished epoch: starting
+        it again loses nothing but its config.json."""
+        records = (self.metrics_path, self.unit_kl_path, self.model_path, self.results_path)
+        return not self.checkpoints() and not any(path.exists() for path in records)
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Holds an exclusive lock on the run directory (created if needed) while the block
@@ -187,6 +193,16 @@ class RunDir:
                 return archive.testzip() is None
         except (OSError, zipfile.BadZipFile):
             return False
+
+    def read_model_file_config(self) -> dict[str, Any] | None:
+        """What model.keras says it holds, its archive's config.json (the saved class and
+        its `get_config`), read without loading the model; None when it cannot be read."""
+        try:
+            with zipfile.ZipFile(self.model_path) as archive:
+                saved = json.loads(archive.read("config.json"))
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            return None
+        return saved if isinstance(saved, dict) else None
 
     def remove_temporary_files(self) -> list[Path]:
         """Removes what an interrupted atomic write left (hidden .NAME-XXXXXXXXXXXX files and

@@ -16,9 +16,9 @@ import tensorflow as tf
 
 from tf_lvae.config import FINETUNE_EPOCHS, TrainingConfig, finetune_config
 from tf_lvae.data.sources import load_dataset
-from tf_lvae.runs.checkpoints import final_checkpoint
+from tf_lvae.runs.checkpoints import final_checkpoint, own_model_file
 from tf_lvae.runs.configure import configure_run, continued_config
-from tf_lvae.runs.distribute import make_strategy
+from tf_lvae.runs.distribute import check_batch_split, make_strategy
 from tf_lvae.runs.run_dir import RunDir
 from tf_lvae.runs.train import train_run
 
@@ -49,20 +49,28 @@ def new_run(
     dataset: str,
     options: dict[str, Any],
     strategy: tf.distribute.Strategy | None = None,
+    download: bool | None = None,
 ) -> None:
-    """Loads `dataset`, configures the run (`configure.configure_run` with `options`: kind,
-    num_layers, model, training and other RunConfig fields), checked before anything is
-    written, then writes and trains it in `out`, which must not hold a run."""
+    """Loads `dataset` (`download`: as `load_dataset`'s), configures the run
+    (`configure.configure_run` with `options`: kind, num_layers, model, training and other
+    RunConfig fields), checked with the strategy before anything is written, then writes
+    and trains it in `out`, which must not hold a run that trained (one that never did is
+    started again)."""
     exists = FileExistsError(
         f"{out.path} already holds a run; continue it with --resume, or choose another --out"
     )
-    if out.exists():
+    if out.exists() and not out.never_trained():
         raise exists
-    data = load_dataset(dataset, options.get("data_dir"), image_size=options.get("image_size"))
+    data = load_dataset(
+        dataset, options.get("data_dir"), download=download, image_size=options.get("image_size")
+    )
     config = configure_run(dataset, data, **options)
+    check_batch_split(strategy, config)
     with out.lock():
         if out.exists():
-            raise exists
+            if not out.never_trained():
+                raise exists
+            print(f"{out.path}: its run never trained; starting it again with these options")
         out.write_config(config)
         print(f"run directory: {out.path}  (continue an interrupted run with --resume)")
         train_run(out, data=data, strategy=strategy)
@@ -71,7 +79,8 @@ def new_run(
 def continue_run(
     run: RunDir, changes: dict[str, Any], strategy: tf.distribute.Strategy | None = None
 ) -> None:
-    """Continues the saved run in `run` with the options given again, under its lock."""
+    """Continues the saved run in `run` with the options given again, under its lock,
+    checked with the strategy before anything is written."""
     if not run.exists():
         hint = (
             " (a worker of a cluster: give --strategy multiworker)"
@@ -80,7 +89,16 @@ def continue_run(
         )
         raise FileNotFoundError(f"nothing to resume: {run.config_path} does not exist{hint}")
     with run.lock():
-        config, notes = continued_config(run.read_config(), changes)
+        try:
+            config, notes = continued_config(run.read_config(), changes)
+            check_batch_split(strategy, config)
+        except ValueError as err:
+            if not run.never_trained():
+                raise
+            raise ValueError(
+                f"{err}. {run.path} never trained: start it again as a new run with the options "
+                "you want (training.fit --dataset ... --out, without --resume)"
+            ) from err
         run.check_records()  # before the config changes
         for note in notes:
             print(f"{run.path}: {note}")
@@ -105,7 +123,9 @@ def fine_tuning(
     if out.exists():
         continue_run(out, changes, strategy)
         return
-    final_checkpoint(base)  # the base must be finished before anything is written
+    # the base must be finished, with its own model.keras, before anything is written
+    final_checkpoint(base)
+    own_model_file(base, base_config)
     config, _ = continued_config(base_config, {"model": changes["model"]})
     training = {k: v for k, v in changes["training"].items() if k != "epochs" and v is not None}
     run_fields = {k: v for k, v in changes.items() if k not in ("model", "training", "dataset")}
@@ -117,6 +137,7 @@ def fine_tuning(
         ),
         init_from=str(base.path.resolve()),
     )
+    check_batch_split(strategy, config)
     with out.lock():
         out.write_config(config)
         train_run(out, strategy=strategy)

@@ -40,6 +40,7 @@ from tf_lvae.runs.checkpoints import (
     Checkpoint,
     final_checkpoint,
     latest_intact_checkpoint,
+    own_model_file,
     restore_checkpoint,
 )
 from tf_lvae.runs.cluster import cluster_errors, is_multi_worker, share_config, share_state
@@ -161,10 +162,11 @@ def _callbacks(
 
 def is_finished(run: RunDir, config: RunConfig) -> bool:
     """Whether the run trained all its epochs and wrote its results and an intact final
-    model (a damaged model.keras is rebuilt by `train_run`)."""
+    model (a damaged model.keras is rebuilt by `train_run`). Raises ValueError when its
+    model.keras is another configuration's (`own_model_file`)."""
     latest = run.latest_checkpoint()
     done = latest is not None and latest[0] >= config.training.epochs
-    return done and run.results_path.is_file() and run.model_file_intact()
+    return done and run.results_path.is_file() and own_model_file(run, config)
 
 
 def fit_run(
@@ -197,7 +199,7 @@ def fit_run(
             "here, as python -m training.fit does"
         )
     strategy = strategy or make_strategy(t)
-    check_batch_split(strategy, t.batch_size)
+    check_batch_split(strategy, config)
     model = compiled_model(config, strategy)
     with strategy.scope():  # restoring or receiving the state builds the optimizer's variables
         epochs_done = 0 if run is None else _restore(model, run, config)
@@ -282,23 +284,36 @@ def final_results(
     }
 
 
-def divergence_warning(config: RunConfig, results: dict[str, Any], run: RunDir) -> str | None:
-    """A warning when the final numbers say that training diverged: a Bernoulli model whose
-    test log-likelihood is below that of predicting every pixel with probability 0.5
-    (-D log 2), or a training ELBO at the last epoch below the first epoch's."""
+# Optimizer steps at β = 1 below which a fall of the training ELBO is not taken as
+# divergence: a run this short has hardly started to learn.
+FEW_STEPS = 100
+
+
+def training_warning(
+    config: RunConfig, results: dict[str, Any], run: RunDir, steps_per_epoch: int
+) -> str | None:
+    """A warning when the final numbers look wrong, saying what they show: training
+    diverged when the training ELBO fell from the first epoch after the warm-up (β = 1;
+    during it the ELBO may fall as β rises) to the last, FEW_STEPS or more steps later;
+    otherwise a Bernoulli model whose test log-likelihood is below that of predicting
+    every pixel with probability 0.5 (-D log 2) has not learned the data yet."""
+    rows = [row for row in run.read_metric_rows() if row.get("elbo")]
+    elbos = [float(row["elbo"]) for row in rows if float(row.get("beta") or 1.0) >= 1.0]
+    if (len(elbos) - 1) * steps_per_epoch >= FEW_STEPS and elbos[-1] < elbos[0]:
+        return (
+            f"the training ELBO fell from {elbos[0]:.2f} in the first epoch after the warm-up "
+            f"to {elbos[-1]:.2f} in the last: training diverged. Lower the learning rate "
+            "(--lr) and train again"
+        )
     ll = results["test"]["log_likelihood"]
     coin = -config.model.data_dim * math.log(2.0)
     if config.model.likelihood == "bernoulli" and ll < coin:
+        steps = config.training.epochs * steps_per_epoch
         return (
             f"the test log-likelihood {ll:.2f} is below {coin:.1f}, that of a model predicting "
-            "every pixel with probability 0.5: training diverged. Lower the learning rate "
-            "(--lr) and train again"
-        )
-    elbos = [float(row["elbo"]) for row in run.read_metric_rows() if row.get("elbo")]
-    if len(elbos) > 1 and elbos[-1] < elbos[0]:
-        return (
-            f"the training ELBO fell from {elbos[0]:.2f} in the first epoch to {elbos[-1]:.2f} "
-            "in the last: training diverged. Lower the learning rate (--lr) and train again"
+            f"every pixel with probability 0.5: after {steps:,} optimizer steps the model has "
+            "not learned the data yet. Train it longer (--resume --epochs N); if it stays "
+            "below, lower the learning rate (--lr)"
         )
     return None
 
@@ -343,7 +358,9 @@ def train_run(
         )
     run.write_results(results)
     print_fn(f"test {test_numbers(results['test'])} -> {run.results_path}")
-    warning = divergence_warning(config, results, run)
+    x_train = split_examples(data, "train", config.validation, config.training.seed)
+    steps = steps_per_epoch(x_train, config.training.batch_size)
+    warning = training_warning(config, results, run, steps)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     return results
