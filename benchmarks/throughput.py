@@ -31,7 +31,7 @@ import tensorflow as tf
 from tensorflow.python.profiler import model_analyzer, option_builder
 
 from tf_lvae.architecture import compiles_with_xla
-from tf_lvae.cli import ArgumentParser, positive_int, run_command
+from tf_lvae.cli import ArgumentParser, int_in, positive_int, run_command
 from tf_lvae.config import ARCHITECTURES, RunConfig, preset
 from tf_lvae.data import DatasetArrays, load_dataset, steps_per_epoch
 from tf_lvae.evaluation.scoring import Evaluator
@@ -54,9 +54,10 @@ def parse_args(argv: Sequence[str] | None):
     )
     p.add_argument("--layers", type=positive_int, default=5)
     p.add_argument("--batch-size", type=positive_int, default=256)
-    p.add_argument("--epochs", type=positive_int, default=4, help="epochs of the step timing")
+    at_least_2 = int_in(2, 100_000)  # the first epoch compiles and is not timed
+    p.add_argument("--epochs", type=at_least_2, default=4, help="epochs of the step timing")
     p.add_argument(
-        "--fit-epochs", type=positive_int, default=11, help="epochs of the training.fit timing"
+        "--fit-epochs", type=at_least_2, default=11, help="epochs of the training.fit timing"
     )
     p.add_argument("--steps-per-execution", type=positive_int, help="default: the run's")
     p.add_argument("--no-xla", action="store_true")

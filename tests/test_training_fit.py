@@ -25,9 +25,10 @@ from training.fit import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tf_lvae" / "data" / "samples" / "mnist_sample.npz"
-QUICK = ["--dataset", "mnist-sample", "--layers", "2", "--final-iw-samples", "20"]
-QUICK += ["--eval-every", "1", "--eval-iw-samples", "5", "--unit-kl-examples", "100"]
-QUICK += ["--monitor-every", "1"]
+SHORT = ["--dataset", "mnist-sample", "--final-iw-samples", "20", "--eval-every", "1"]
+SHORT += ["--eval-iw-samples", "5", "--unit-kl-examples", "100", "--monitor-every", "1"]
+QUICK = [*SHORT, "--layers", "2"]  # the paper's 2-layer model
+SMALL = [*SHORT, "--latent-dims", "8,4", "--hidden-dims", "64,32"]  # where sizes do not matter
 
 
 def fit(*args: str, **kwargs) -> subprocess.Popen:
@@ -107,7 +108,7 @@ def test_a_two_epoch_run_fills_the_run_directory(tmp_path):
 
 def test_in_a_terminal_each_epoch_shows_a_progress_bar_then_its_summary_line(tmp_path):
     primary, terminal = pty.openpty()
-    process = fit(*QUICK, "--epochs", "2", "--out", str(tmp_path / "run"), stdout=terminal)
+    process = fit(*SMALL, "--epochs", "2", "--out", str(tmp_path / "run"), stdout=terminal)
     os.close(terminal)
     chunks = []
     while True:
@@ -127,7 +128,7 @@ def test_in_a_terminal_each_epoch_shows_a_progress_bar_then_its_summary_line(tmp
 
 
 def test_a_killed_run_resumes_to_the_same_result_as_an_uninterrupted_one(tmp_path):
-    args = [*QUICK, "--epochs", "4", "--no-xla", "--final-iw-samples", "5"]
+    args = [*SMALL, "--epochs", "4", "--no-xla", "--final-iw-samples", "5"]
     reference = fit(*args, "--out", str(tmp_path / "reference"))
     killed_dir = tmp_path / "killed"
     killed = fit(*args, "--out", str(killed_dir))
@@ -223,7 +224,7 @@ def test_an_existing_run_is_not_overwritten(tmp_path, capsys):
 
 def test_finetune_continues_a_finished_run_with_the_papers_settings(tmp_path):
     base = tmp_path / "base"
-    assert main([*QUICK, "--epochs", "1", "--no-xla", "--out", str(base)]) == 0
+    assert main([*SMALL, "--epochs", "1", "--no-xla", "--out", str(base)]) == 0
     assert main(["--finetune", "--epochs", "1", "--out", str(base)]) == 0
     tuned = base / "finetune"
     config = json.loads((tuned / "config.json").read_text())
@@ -253,7 +254,7 @@ def test_a_run_that_goes_non_finite_stops_with_one_line_and_writes_no_bad_checkp
 
 def test_sigterm_stops_cleanly_and_a_damaged_checkpoint_falls_back_on_resume(tmp_path):
     run = tmp_path / "run"
-    args = [*QUICK, "--epochs", "4", "--no-xla", "--final-iw-samples", "5"]
+    args = [*SMALL, "--epochs", "4", "--no-xla", "--final-iw-samples", "5"]
     process = fit(*args, "--out", str(run))
     deadline = time.time() + 300
     while not (run / "checkpoints" / "epoch-000002").exists():
