@@ -18,6 +18,7 @@ COMMANDS = (
     "training.plots",
     "training.reproduce",
     "export.saved_model",
+    "export.keras_model",
 )
 HEAVY = ("tensorflow", "keras", "tensorflow_probability", "tensorflow_datasets", "matplotlib")
 # Runs a command's main as `python -m` does, then names the heavy modules it imported.
