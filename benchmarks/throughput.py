@@ -7,7 +7,8 @@ Measures, in one run on this machine:
 - IW evaluation in examples x samples per second, and the projected time of the
   paper's test log-likelihood (K = 5000 over 10,000 test images);
 - peak resident memory; the float32 matrix-multiply peak and the fraction of it
-  the training step reaches (FLOPs counted from the model's Dense layers).
+  the training step reaches (FLOPs of the matrix multiplies and convolutions, counted
+  by TensorFlow's profiler).
 
 Data: synthetic images of the dataset's shape and size (MNIST: 60,000 binarized 28x28;
 NORB: 24,300 grey 32x32 dequantized 8-bit values) unless --data-dir holds real MNIST

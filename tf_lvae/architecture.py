@@ -87,7 +87,7 @@ def data_head(config: ModelConfig) -> keras.layers.Layer:
 def compiles_with_xla(config: ModelConfig) -> bool:
     """Whether this architecture's steps are XLA-compiled when a run asks for XLA
     (TrainingConfig.jit_compile): the MLP's are (1.45 times faster); the convolutional
-    model's are not (XLA's CPU convolutions were 17 times slower, and XLA cannot
+    model's are not (XLA's CPU convolutions were 21 times slower, and XLA cannot
     differentiate nearest-neighbour resizing; docs/results/performance.md)."""
     return config.architecture == "mlp"
 

@@ -33,8 +33,8 @@ class ResamplingConv2D(keras.layers.Layer):
     upsampling when it is smaller. [rows, h, w, c] -> [rows, H, W, filters].
 
     The upsampling is TensorFlow's resize, the fastest measured on a CPU without XLA
-    (docs/results/conv-models); XLA cannot differentiate it, and convolutional models
-    train without XLA (`RunConfig` refuses it)."""
+    (docs/results/performance.md); XLA cannot differentiate it, and convolutional models
+    train and evaluate without XLA (`architecture.compiles_with_xla`)."""
 
     def __init__(
         self,
