@@ -34,7 +34,7 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run, out = RunDir(args.run), RunDir(check_writable(Path(args.out), "folder", "--out"))
-    if not run.model_path.exists():
+    if not run.model_path.is_file():
         raise FileNotFoundError(
             f"{run.model_path} does not exist: the run has not finished (continue it with "
             f"python -m training.fit --resume --out {args.run})"
@@ -44,8 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     begin(f"writing {run.model_path} without the optimizer to {out.model_path}", args.verbose)
     import keras  # TensorFlow starts here
 
-    import tf_lvae.model  # noqa: F401  (registers HierarchicalVAE with Keras)
+    from tf_lvae.runs.checkpoints import run_model_file  # registers HierarchicalVAE too
 
+    run_model_file(run, "final")  # refuses a damaged model.keras, or another run's
     model = keras.saving.load_model(run.model_path, compile=False)
     out.path.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(run.config_path, out.config_path)

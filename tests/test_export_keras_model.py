@@ -1,6 +1,7 @@
 """python -m export.keras_model: a run's final model without the optimizer's state, as a
 folder that loads and evaluates like the run."""
 
+import dataclasses
 import zipfile
 
 import h5py
@@ -54,3 +55,12 @@ def test_an_unfinished_run_or_a_taken_folder_is_refused(tmp_path, capsys):
     assert run_command(main, ["--run", str(run.path), "--out", str(tmp_path / "out")]) == 2
     assert "has not finished" in capsys.readouterr().err
     assert run_command(main, ["--run", str(tmp_path / "x"), "--out", str(run.path)]) == 2
+
+
+def test_a_model_file_of_another_configuration_is_refused(tmp_path, capsys):
+    run = trained_run(tmp_path / "run")
+    other = dataclasses.replace(CONFIG, latent_dims=(4, 3))
+    run.write_config(RunConfig("mnist", None, other, TrainingConfig()))
+    assert run_command(main, ["--run", str(run.path), "--out", str(tmp_path / "out")]) == 2
+    assert "is not the model of" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "model.keras").exists()
