@@ -3,13 +3,21 @@
 import numpy as np
 import pytest
 
-from tf_lvae import HierarchicalVAE, ModelConfig
+from tf_lvae import HierarchicalVAE, ModelConfig, architecture
+from tf_lvae.architecture import batch_norm_chunk_rows
+from tf_lvae.config import RunConfig, TrainingConfig, preset
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.splits import binarize_once, training_images
-from tf_lvae.evaluation.batch_norm import batch_norm_layers, recompute_batch_norm_statistics
+from tf_lvae.evaluation.batch_norm import (
+    batch_norm_layers,
+    recompute_batch_norm_statistics,
+    set_batch_norm_statistics,
+)
 from tf_lvae.layers import LEAKY_RELU_SLOPE
 
 SMALL = {"input_shape": (6, 6), "latent_dims": (5, 4), "hidden_dims": (16, 12)}
+CONV = {"architecture": "conv", "latent_dims": (3, 2), "hidden_dims": (8, 8), "strides": (2, 2)}
+CONV = {**CONV, "residual_blocks": 1}
 
 
 def small_model(**changes) -> HierarchicalVAE:
@@ -63,6 +71,17 @@ def _capture_inputs(layers) -> dict:
     return seen
 
 
+def _assert_population_statistics_of(layers, seen):
+    assert len(seen) == len(layers)
+    for layer in layers:
+        inputs = np.concatenate(seen[layer.path])
+        axes = tuple(range(inputs.ndim - 1))  # per unit, or per channel of a conv layer
+        np.testing.assert_allclose(layer.moving_mean.numpy(), inputs.mean(axes), atol=1e-4)
+        np.testing.assert_allclose(
+            layer.moving_variance.numpy(), inputs.var(axes), rtol=1e-3, atol=1e-5
+        )
+
+
 @pytest.mark.parametrize("changes", [{"kind": "vae"}, {"kind": "lvae"}, {"top_down": "shared"}])
 def test_every_layer_holds_the_population_statistics_of_its_inputs(changes):
     """In inference mode after the recomputation, the same pass (same samples) feeds every
@@ -76,13 +95,48 @@ def test_every_layer_holds_the_population_statistics_of_its_inputs(changes):
     seen = _capture_inputs(layers)
     samples = model.infer(x, seed=7)
     model.generative.likelihood(samples[0].z)
-    assert len(seen) == len(layers)
-    for layer in layers:
-        (inputs,) = seen[layer.path]
-        np.testing.assert_allclose(layer.moving_mean.numpy(), inputs.mean(0), atol=1e-4)
-        np.testing.assert_allclose(
-            layer.moving_variance.numpy(), inputs.var(0), rtol=1e-3, atol=1e-5
-        )
+    _assert_population_statistics_of(layers, seen)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"kind": "lvae"}, {"kind": "vae"}, {**CONV, "kind": "lvae"}, {**CONV, "kind": "vae"}],
+)
+def test_in_chunks_every_layer_holds_the_population_statistics_of_its_inputs(changes):
+    """The same property computed in chunks (the last one shorter), depth after depth:
+    in inference mode, the chunks with their seeds (7, k) feed every layer inputs whose
+    statistics over all of them are the stored ones."""
+    model = small_model(**changes)
+    x = binarize_once(grey(60), seed=4)
+    layers = batch_norm_layers(model)
+    recompute_batch_norm_statistics(model, x, seed=7, chunk_rows=25)
+    assert all(layer.momentum == 0.99 and layer.trainable for layer in layers)  # restored
+    assert model.batch_norm_statistics == {"recomputed_from": 60, "seed": 7, "chunk_rows": 25}
+    seen = _capture_inputs(layers)
+    for k, start in enumerate(range(0, 60, 25)):
+        samples = model.infer(x[start : start + 25], seed=[7, k])
+        model.generative.likelihood(samples[0].z)
+    _assert_population_statistics_of(layers, seen)
+
+
+@pytest.mark.parametrize("changes", [{}, CONV])
+def test_the_ladders_deterministic_path_gets_the_one_batch_statistics_from_chunks(changes):
+    """The LVAE's bottom-up path draws no samples, so its statistics from chunks are those of
+    the authors' one batch, however the set is cut; a single chunk is that batch."""
+    x = binarize_once(grey(60), seed=4)
+    one_batch, chunked, one_chunk = (small_model(kind="lvae", **changes) for _ in range(3))
+    for model in (chunked, one_chunk):
+        model.set_weights(one_batch.get_weights())
+    recompute_batch_norm_statistics(one_batch, x, seed=7)
+    recompute_batch_norm_statistics(chunked, x, seed=7, chunk_rows=16)
+    recompute_batch_norm_statistics(one_chunk, x, seed=7, chunk_rows=60)
+    assert one_chunk.batch_norm_statistics == {"recomputed_from": 60, "seed": 7}
+    for a, b, c in zip(*map(batch_norm_layers, (one_batch, chunked, one_chunk)), strict=True):
+        for name in ("moving_mean", "moving_variance"):
+            expected = getattr(a, name).numpy()
+            np.testing.assert_array_equal(getattr(c, name).numpy(), expected)
+            if "/up_" in a.path:
+                np.testing.assert_allclose(getattr(b, name).numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_recomputation_changes_the_moving_averages_and_nothing_else():
@@ -128,3 +182,28 @@ def test_the_training_images_are_dequantized_afresh_when_training_dequantizes():
     integers = np.round(x * 255)
     assert np.all((fresh * 256 >= integers) & (fresh * 256 < integers + 1))
     assert not np.array_equal(fresh, training_images(data, x, seed=4))
+
+
+def test_the_architecture_chooses_one_batch_or_chunks_that_bound_the_widest_activation():
+    assert batch_norm_chunk_rows(preset("mnist").model) is None  # the authors' one batch
+    assert batch_norm_chunk_rows(preset("mnist", architecture="conv").model) == 2**25 // (
+        28 * 28 * 32  # the widest activation: x's 28x28 upsampled, 32 channels
+    )
+    assert batch_norm_chunk_rows(ModelConfig(input_shape=(6, 6), **CONV)) == 2**25 // (6 * 6 * 8)
+
+
+def test_a_convolutional_run_gets_its_statistics_in_chunks_and_keeps_them(monkeypatch):
+    monkeypatch.setattr(architecture, "BATCH_NORM_PASS_NUMBERS", 25 * 6 * 6 * 8)  # 25 rows
+    model = small_model(**CONV)
+    config = RunConfig("grey", None, model.model_config, TrainingConfig())
+    data = arrays(grey(60), binarize=True)
+    lines = []
+    used = set_batch_norm_statistics(
+        model, data, config, "recomputed", seed=3, print_fn=lines.append
+    )
+    assert used["chunk_rows"] == 25 and "chunks of 25" in lines[0]
+    assert model.batch_norm_statistics == {"recomputed_from": 60, "seed": 3, "chunk_rows": 25}
+    again = set_batch_norm_statistics(
+        model, data, config, "recomputed", seed=3, print_fn=lines.append
+    )
+    assert again["seconds"] == 0.0 and len(lines) == 1  # stored with the model

@@ -26,6 +26,9 @@ from tf_lvae.layers import GaussianHead, MLPBlock
 # paper's MLP draws IW_CHUNK_ROWS rows of at most 512 units at once (measured fastest,
 # docs/results/performance.md); a convolutional model draws as many numbers.
 IW_CHUNK_NUMBERS = IW_CHUNK_ROWS * max(PAPER_HIDDEN_DIMS)
+# The convolutional model's batch-norm statistics pass holds one chunk's activations:
+# 128 MB per activation in float32.
+BATCH_NORM_PASS_NUMBERS = 2**25
 
 
 def _spatial(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -92,17 +95,31 @@ def compiles_with_xla(config: ModelConfig) -> bool:
     return config.architecture == "mlp"
 
 
+def _widest_activation(config: ModelConfig) -> int:
+    """Numbers per row in the convolutional model's widest activation."""
+    pixels = [math.prod(_spatial(config.latent_shape(i))) for i in range(config.num_layers)]
+    widths = config.hidden_dims
+    return max(
+        math.prod(_spatial(config.data_shape)) * widths[0],  # upsampled to the data
+        *(pixels[i] * widths[i] for i in range(config.num_layers)),  # each block
+        *(pixels[i] * widths[i + 1] for i in range(config.num_layers - 1)),  # upsampled
+    )
+
+
 def iw_chunk_rows(config: ModelConfig) -> int:
     """Rows (examples x samples) the chunked IW bound draws at once for this model:
     IW_CHUNK_ROWS for an MLP; for a convolutional model, as many as keep its widest
     activation within IW_CHUNK_NUMBERS numbers."""
     if config.architecture == "mlp":
         return IW_CHUNK_ROWS
-    pixels = [math.prod(_spatial(config.latent_shape(i))) for i in range(config.num_layers)]
-    widths = config.hidden_dims
-    widest = max(
-        math.prod(_spatial(config.data_shape)) * widths[0],  # upsampled to the data
-        *(pixels[i] * widths[i] for i in range(config.num_layers)),  # each block
-        *(pixels[i] * widths[i + 1] for i in range(config.num_layers - 1)),  # upsampled
-    )
-    return max(1, IW_CHUNK_NUMBERS // widest)
+    return max(1, IW_CHUNK_NUMBERS // _widest_activation(config))
+
+
+def batch_norm_chunk_rows(config: ModelConfig) -> int | None:
+    """Examples the batch-norm statistics pass (evaluation/batch_norm.py) feeds at once:
+    None for an MLP, the whole training set in one batch as the authors did (0.5 GB for
+    MNIST); for a convolutional model, as many as keep its widest activation within
+    BATCH_NORM_PASS_NUMBERS numbers (one batch of MNIST would take 16.9 GB)."""
+    if config.architecture == "mlp":
+        return None
+    return max(1, BATCH_NORM_PASS_NUMBERS // _widest_activation(config))

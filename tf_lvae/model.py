@@ -45,7 +45,8 @@ class HierarchicalVAE(keras.Model):
       seed: seed of the model's own random stream (posterior samples in training).
       batch_norm_statistics: what the batch-norm layers' statistics are: None, the moving
         averages of training; or the record `recompute_batch_norm_statistics` leaves,
-        {"recomputed_from": examples, "seed": seed}. Saved with the model.
+        {"recomputed_from": examples, "seed": seed} (and "chunk_rows" when computed in
+        chunks). Saved with the model.
 
     Layers are 1-based in the public API, as in the paper (z1 is next to the data).
     Under a mixed-precision policy the MLPs compute in 16 bits while the Gaussian and
