@@ -16,8 +16,13 @@ from tf_lvae.evaluation.batch_norm import (
 from tf_lvae.layers import LEAKY_RELU_SLOPE
 
 SMALL = {"input_shape": (6, 6), "latent_dims": (5, 4), "hidden_dims": (16, 12)}
-CONV = {"architecture": "conv", "latent_dims": (3, 2), "hidden_dims": (8, 8), "strides": (2, 2)}
-CONV = {**CONV, "residual_blocks": 1}
+CONV = {
+    "architecture": "conv",
+    "latent_dims": (3, 2),
+    "hidden_dims": (8, 8),
+    "strides": (2, 2),
+    "residual_blocks": 1,
+}
 
 
 def small_model(**changes) -> HierarchicalVAE:

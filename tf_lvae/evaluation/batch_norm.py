@@ -63,19 +63,19 @@ def recompute_batch_norm_statistics(
         raise ValueError(f"batch-norm layers {frozen} are frozen: their statistics cannot be set")
     if not layers:
         return 0
-    chunked = chunk_rows is not None and chunk_rows < len(x)
+    chunk_rows = several_chunks(chunk_rows, len(x))
     momenta = [layer.momentum for layer in layers]
     try:
         for layer in layers:
             layer.momentum = 0.0  # the moving statistics become this batch's statistics
-        if chunked:
-            _recompute_in_chunks(model, layers, x, seed, chunk_rows)
+        if chunk_rows is None:
+            _forward(model, tf.constant(x, model.compute_dtype), seed)
         else:
-            _training_pass(model, x, seed)
+            _recompute_in_chunks(model, layers, x, seed, chunk_rows)
     finally:
         for layer, momentum in zip(layers, momenta, strict=True):
             layer.momentum = momentum
-    model.batch_norm_statistics = statistics_record(len(x), seed, chunk_rows if chunked else None)
+    model.batch_norm_statistics = statistics_record(len(x), seed, chunk_rows)
     return len(layers)
 
 
@@ -85,13 +85,14 @@ def statistics_record(examples: int, seed: int, chunk_rows: int | None) -> dict[
     return record if chunk_rows is None else {**record, "chunk_rows": int(chunk_rows)}
 
 
-def _training_pass(model: HierarchicalVAE, x: np.ndarray, seed) -> None:
-    """One pass of x through every batch-norm layer in training mode: the inference model
-    and the likelihood of its samples."""
-    _forward(model, tf.constant(x, model.compute_dtype), seed)
+def several_chunks(chunk_rows: int | None, examples: int) -> int | None:
+    """chunk_rows when it cuts `examples` into several chunks, else None (one batch)."""
+    return chunk_rows if chunk_rows is not None and chunk_rows < examples else None
 
 
 def _forward(model: HierarchicalVAE, x: tf.Tensor, seed) -> None:
+    """One pass of x through every batch-norm layer in training mode: the inference model
+    and the likelihood of its samples."""
     samples = model.infer(x, seed=seed, training=True)
     model.generative.likelihood(samples[0].z, training=True)
 
@@ -118,9 +119,9 @@ def _recompute_in_chunks(
         while unset:
             # traced again for every depth: which layers are frozen is fixed in the graph
             forward = tf.function(functools.partial(_forward, model), input_signature=signature)
-            ready = _ready_layers(forward, unset, chunks[0])
+            ready, first = _ready_layers(forward, unset, chunks[0])
             for layer, (mean, variance) in zip(
-                ready, _pooled_moments(forward, ready, chunks), strict=True
+                ready, _pooled_moments(forward, ready, chunks, first), strict=True
             ):
                 layer.moving_mean.assign(mean)
                 layer.moving_variance.assign(variance)
@@ -133,30 +134,36 @@ def _recompute_in_chunks(
 
 def _ready_layers(
     forward: Callable, unset: list[keras.layers.BatchNormalization], chunk: tuple
-) -> list[keras.layers.BatchNormalization]:
-    """The layers of `unset` that no unset layer feeds: the moments of their inputs over
-    `chunk` stay bit for bit the same when every unset layer's scale and offset change."""
+) -> tuple[list[keras.layers.BatchNormalization], list[tuple[np.ndarray, np.ndarray]]]:
+    """The layers of `unset` that no unset layer feeds (the moments of their inputs over
+    `chunk` stay bit for bit the same when every unset layer's scale and offset change),
+    and those moments of each."""
     first = _input_moments(forward, unset, *chunk)
     with _perturbed(unset):
         probed = _input_moments(forward, unset, *chunk)
     ready = [
-        layer
+        (layer, a)
         for layer, a, b in zip(unset, first, probed, strict=True)
         if all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
     ]
     if not ready:
         raise RuntimeError("every unset batch-norm layer is fed by another: none can be set")
-    return ready
+    return [layer for layer, _ in ready], [moments for _, moments in ready]
 
 
 def _pooled_moments(
-    forward: Callable, layers: list[keras.layers.BatchNormalization], chunks: list[tuple]
+    forward: Callable,
+    layers: list[keras.layers.BatchNormalization],
+    chunks: list[tuple],
+    first: list[tuple[np.ndarray, np.ndarray]],
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """(mean, biased variance), float32 [channels], of each layer's inputs over all the
-    chunks: the per-chunk moments pooled in float64 (mean of the variances plus the
-    variance of the means, weighted by chunk size)."""
-    per_chunk = [_input_moments(forward, layers, *chunk) for chunk in chunks]
-    sizes = np.array([len(x) for x, _ in chunks], np.float64) / sum(len(x) for x, _ in chunks)
+    chunks (`first`: their moments over chunks[0], already known): the per-chunk moments
+    pooled in float64 (mean of the variances plus the variance of the means, weighted by
+    chunk size)."""
+    per_chunk = [first] + [_input_moments(forward, layers, *chunk) for chunk in chunks[1:]]
+    sizes = np.array([len(x) for x, _ in chunks], np.float64)
+    sizes /= sizes.sum()
     pooled = []
     for i in range(len(layers)):
         means = np.stack([moments[i][0] for moments in per_chunk]).astype(np.float64)
@@ -222,9 +229,7 @@ def set_batch_norm_statistics(
         if data.dequantize
         else ""
     )
-    chunk_rows = batch_norm_chunk_rows(config.model)
-    if chunk_rows is not None and chunk_rows >= len(x_train):
-        chunk_rows = None
+    chunk_rows = several_chunks(batch_norm_chunk_rows(config.model), len(x_train))
     passes = "one pass over" if chunk_rows is None else "passes in chunks over"
     description = (
         f"recomputed from {passes} the {len(x_train):,} training images{fresh}, "
