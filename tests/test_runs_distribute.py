@@ -38,31 +38,6 @@ def test_a_mirrored_step_is_the_one_device_step(architecture):
     assert synchronized["gradient_difference"] < 1e-5 * synchronized["gradient_size"]
 
 
-def fit(out: Path, *options: str) -> str:
-    return run("-m", "training.fit", "--out", str(out), *options)
-
-
-def test_a_mirrored_run_trains_and_resumes_exactly(tmp_path):
-    options = [
-        "--dataset", "mnist-sample", "--latent-dims", "4,2", "--hidden-dims", "16,8",
-        "--warmup-epochs", "1", "--eval-every", "0", "--unit-kl-examples", "0",
-        "--final-iw-samples", "10", "--strategy", "mirrored", "--devices", "CPU:0,CPU:1",
-        "--sync-batch-norm",
-    ]  # fmt: skip
-    output = fit(tmp_path / "straight", *options, "--epochs", "2")
-    assert "2 replicas" in output
-    fit(tmp_path / "resumed", *options, "--epochs", "1")
-    fit(tmp_path / "resumed", "--resume", "--epochs", "2")
-    checkpoint = "checkpoints/epoch-000002/variables.npz"
-    straight = np.load(tmp_path / "straight" / checkpoint)
-    resumed = np.load(tmp_path / "resumed" / checkpoint)
-    for name in straight.files:
-        np.testing.assert_array_equal(straight[name], resumed[name], err_msg=name)
-    config = json.loads((tmp_path / "straight" / "config.json").read_text())
-    assert config["training"]["strategy"] == "mirrored"
-    assert config["model"]["synchronized_batch_norm"] is True
-
-
 def test_devices_need_the_mirrored_strategy():
     with pytest.raises(ValueError, match="need strategy='mirrored'"):
         TrainingConfig(devices=("GPU:0",))
@@ -106,6 +81,26 @@ def fit_in_one_process(*argvs: list[str]) -> tuple[list[int], str, str]:
     ]
     assert len(statuses) == len(argvs), done.stderr[-3000:]
     return statuses, done.stdout, done.stderr
+
+
+def test_a_mirrored_run_trains_and_resumes_exactly(tmp_path):
+    mirrored = ["--strategy", "mirrored", "--devices", "CPU:0,CPU:1", "--sync-batch-norm"]
+    options = [*TINY, "--warmup-epochs", "1", *mirrored]  # --epochs below replaces TINY's
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    statuses, output, err = fit_in_one_process(
+        [*options, "--epochs", "2", "--out", str(straight)],
+        [*options, "--epochs", "1", "--out", str(resumed)],
+        ["--resume", "--epochs", "2", "--out", str(resumed)],
+    )
+    assert statuses == [0, 0, 0], err[-3000:]
+    assert "2 replicas" in output
+    last = "checkpoints/epoch-000002/variables.npz"
+    weights = [np.load(run / last) for run in (straight, resumed)]
+    for name in weights[0].files:
+        np.testing.assert_array_equal(weights[0][name], weights[1][name], err_msg=name)
+    config = json.loads((straight / "config.json").read_text())
+    assert config["training"]["strategy"] == "mirrored"
+    assert config["model"]["synchronized_batch_norm"] is True
 
 
 def test_devices_that_do_not_exist_are_refused_before_anything_is_written(tmp_path):

@@ -34,7 +34,7 @@ def test_training_batches_are_stacks_of_k_batches_of_the_epoch():
 def test_a_run_is_finished_when_its_last_checkpoint_results_and_intact_model_exist(tmp_path):
     run = RunDir(tmp_path)
     model = ModelConfig(input_shape=(28, 28), latent_dims=(4,), hidden_dims=(8,))
-    config = RunConfig("mnist-sample", None, model, TrainingConfig(epochs=2))
+    config = RunConfig("mnist-sample", None, model, TrainingConfig(epochs=2, jit_compile=False))
     run.write_config(config)
     assert not is_finished(run, config)
     run.new_checkpoint(2, lambda folder: None)
@@ -80,3 +80,34 @@ def test_only_a_run_that_diverged_is_told_so(tmp_path):
     diverged = training_warning(config, poor, run, 100)
     assert "fell from -200.00 in the first epoch after the warm-up to -300.00" in diverged
     assert "training diverged. Lower the learning rate" in diverged
+
+
+def test_the_optimizer_is_made_before_the_first_step_which_is_traced_once(monkeypatch):
+    """compiled_model makes the optimizer variables Keras would make inside the first
+    compiled step (where tf.function traces the step twice): the same training to the bit."""
+    from tf_lvae.model import HierarchicalVAE
+    from tf_lvae.optimizer import make_optimizer
+    from tf_lvae.runs.checkpoints import checkpoint_variables
+    from tf_lvae.runs.train import compiled_model
+
+    traces = []
+    train_step = HierarchicalVAE.train_step
+    monkeypatch.setattr(
+        HierarchicalVAE,
+        "train_step",
+        lambda self, data: traces.append(self) or train_step(self, data),
+    )
+    data = load_dataset("mnist-sample")
+    model = ModelConfig(input_shape=(28, 28), latent_dims=(4, 2), hidden_dims=(16, 8))
+    config = RunConfig("mnist-sample", None, model, TrainingConfig(epochs=2, jit_compile=False))
+    made_here = compiled_model(config)
+    by_keras = compiled_model(config)
+    by_keras.compile(optimizer=make_optimizer(config.training), jit_compile=False)
+    assert made_here.optimizer.built and not by_keras.optimizer.built
+    for model in (made_here, by_keras):
+        batches, calls = training_batches(data.x_train[:768], data, config.training)
+        model.fit(batches, epochs=2, steps_per_epoch=calls, shuffle=False, verbose=0)
+    assert [traces.count(made_here), traces.count(by_keras)] == [1, 2]
+    pairs = zip(checkpoint_variables(made_here), checkpoint_variables(by_keras), strict=True)
+    for a, b in pairs:  # in the same order (paths differ: hierarchical_vae, hierarchical_vae_1)
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)

@@ -60,10 +60,31 @@ def metrics(run: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def test_a_two_epoch_run_fills_the_run_directory(tmp_path):
+def fit_in_a_terminal(*args: str) -> str:
+    """training.fit with its stdout on a terminal (a pty); returns what the terminal showed."""
+    primary, terminal = pty.openpty()
+    process = fit(*args, stdout=terminal)
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal closed: the run ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(primary)
+    assert process.wait(timeout=600) == 0, process.stderr.read()
+    return b"".join(chunks).decode()
+
+
+def test_a_two_epoch_run_shows_its_progress_and_fills_the_run_directory(tmp_path):
     run = tmp_path / "run"
-    out, err = fit(*QUICK, "--epochs", "2", "--out", str(run)).communicate(timeout=600)
-    assert "epoch 1/2 | elbo" in out and "epoch 2/2 | elbo" in out, out + err
+    out = fit_in_a_terminal(*QUICK, "--epochs", "2", "--out", str(run))
+    assert "━" in out  # Keras's progress bar
+    for epoch in (1, 2):  # a line of its own, after the epoch's last bar update
+        assert re.search(rf"\r?\nepoch {epoch}/2 \| elbo", out), out
     assert "test log-likelihood" in out
     config = json.loads((run / "config.json").read_text())
     assert config["model"]["latent_dims"] == [64, 32] and config["training"]["epochs"] == 2
@@ -106,49 +127,49 @@ def test_a_two_epoch_run_fills_the_run_directory(tmp_path):
     )
 
 
-def test_in_a_terminal_each_epoch_shows_a_progress_bar_then_its_summary_line(tmp_path):
-    primary, terminal = pty.openpty()
-    process = fit(*SMALL, "--epochs", "2", "--out", str(tmp_path / "run"), stdout=terminal)
-    os.close(terminal)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:  # the terminal closed: the run ended
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(primary)
-    assert process.wait(timeout=600) == 0, process.stderr.read()
-    out = b"".join(chunks).decode()
-    assert "━" in out  # Keras's progress bar
-    for epoch in (1, 2):  # a line of its own, after the epoch's last bar update
-        assert re.search(rf"\r?\nepoch {epoch}/2 \| elbo", out), out
+def signal_after_checkpoint(process: subprocess.Popen, run: Path, epoch: int, signum: int) -> str:
+    """Sends `signum` to the training `process` once it has checkpointed `epoch` (so in the
+    epoch after it, or writing its metrics); returns its stderr."""
+    deadline = time.time() + 300
+    while not (run / "checkpoints" / f"epoch-{epoch:06d}").exists():
+        assert process.poll() is None and time.time() < deadline, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signum)
+    return process.communicate(timeout=120)[1]
 
 
-def test_a_killed_run_resumes_to_the_same_result_as_an_uninterrupted_one(tmp_path):
+def test_an_interrupted_run_resumes_to_the_same_result_as_an_uninterrupted_one(tmp_path):
+    """Stopped by SIGTERM, resumed and killed, then resumed from a damaged checkpoint: the
+    run ends with the metrics and numbers of a run that was never interrupted."""
     args = [*SMALL, "--epochs", "4", "--no-xla", "--final-iw-samples", "5"]
     reference = fit(*args, "--out", str(tmp_path / "reference"))
-    killed_dir = tmp_path / "killed"
-    killed = fit(*args, "--out", str(killed_dir))
-    deadline = time.time() + 300
-    while not (killed_dir / "checkpoints" / "epoch-000002").exists():
-        assert killed.poll() is None and time.time() < deadline, killed.communicate()
-        time.sleep(0.05)
-    killed.send_signal(signal.SIGKILL)  # in epoch 3, or writing its metrics
-    killed.communicate()
-    assert not (killed_dir / "model.keras").exists()
-    out, err = fit("--resume", "--out", str(killed_dir)).communicate(timeout=600)
-    assert "epochs 3..4" in out or "epochs 4..4" in out, out + err
+    run = tmp_path / "run"
+    process = fit(*args, "--out", str(run))
+    err = signal_after_checkpoint(process, run, 1, signal.SIGTERM)
+    assert process.returncode == 143, err
+    assert f"terminated (SIGTERM); checkpoints are kept, continue with --resume --out {run}" in err
+    assert not [p for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]
+
+    process = fit("--resume", "--out", str(run))
+    signal_after_checkpoint(process, run, 3, signal.SIGKILL)
+    assert not (run / "model.keras").exists()
+
+    latest = max((run / "checkpoints").glob("epoch-*"))
+    variables = latest / "variables.npz"
+    variables.write_bytes(variables.read_bytes()[: variables.stat().st_size // 2])
+    stale = run / "checkpoints" / ".epoch-000009-0123456789ab"
+    stale.mkdir()
+    out, err = fit("--resume", "--out", str(run)).communicate(timeout=600)
+    assert f"warning: {latest} is damaged" in err and "using the checkpoint before it" in err
+    assert f"removed {stale}" in out and not stale.exists()
+    assert f"epochs {int(latest.name[-6:])}..4" in out, out + err
+
     reference.communicate(timeout=600)
-    assert metrics(killed_dir) == metrics(tmp_path / "reference")
-    results = [
-        json.loads((d / "results.json").read_text())["test"]
-        for d in (killed_dir, tmp_path / "reference")
-    ]
-    assert results[0]["log_likelihood"] == results[1]["log_likelihood"]
-    with np.load(killed_dir / "unit_kl.npz") as record:
+    assert metrics(run) == metrics(tmp_path / "reference")
+    results = [json.loads((d / "results.json").read_text()) for d in (run, tmp_path / "reference")]
+    assert results[0]["epochs"] == 4
+    assert results[0]["test"]["log_likelihood"] == results[1]["test"]["log_likelihood"]
+    with np.load(run / "unit_kl.npz") as record:
         assert record["epochs"].tolist() == [1, 2, 3, 4]
 
 
@@ -222,24 +243,10 @@ def test_an_existing_run_is_not_overwritten(tmp_path, capsys):
     assert (run / "config.json").read_text() == "{}"
 
 
-def test_finetune_continues_a_finished_run_with_the_papers_settings(tmp_path):
-    base = tmp_path / "base"
-    assert main([*SMALL, "--epochs", "1", "--no-xla", "--out", str(base)]) == 0
-    assert main(["--finetune", "--epochs", "1", "--out", str(base)]) == 0
-    tuned = base / "finetune"
-    config = json.loads((tuned / "config.json").read_text())
-    t = config["training"]
-    assert (t["epochs"], t["mc_samples"], t["iw_samples"], t["warmup_epochs"]) == (2, 10, 10, 0)
-    assert (t["lr_decay_rate"], t["lr_decay_start"]) == (0.75, 1)
-    assert config["init_from"] == str(base.resolve())
-    assert [r["epoch"] for r in metrics(tuned)] == ["2"]  # continues after the base's epoch 1
-    assert json.loads((tuned / "results.json").read_text())["epochs"] == 2
-
-
 def test_a_run_that_goes_non_finite_stops_with_one_line_and_writes_no_bad_checkpoint(tmp_path):
     run = tmp_path / "run"
     argv = ["--dataset", "mnist-sample", "--layers", "2", "--lr", "1e8", "--epochs", "4"]
-    process = fit(*argv, "--final-iw-samples", "10", "--out", str(run))
+    process = fit(*argv, "--no-xla", "--final-iw-samples", "10", "--out", str(run))
     out, err = process.communicate(timeout=600)
     assert process.returncode == 1, out + err
     lines = [line for line in err.splitlines() if line.startswith("error:")]
@@ -250,31 +257,6 @@ def test_a_run_that_goes_non_finite_stops_with_one_line_and_writes_no_bad_checkp
             assert all(
                 np.isfinite(saved[k]).all() for k in saved.files if saved[k].dtype.kind == "f"
             )
-
-
-def test_sigterm_stops_cleanly_and_a_damaged_checkpoint_falls_back_on_resume(tmp_path):
-    run = tmp_path / "run"
-    args = [*SMALL, "--epochs", "4", "--no-xla", "--final-iw-samples", "5"]
-    process = fit(*args, "--out", str(run))
-    deadline = time.time() + 300
-    while not (run / "checkpoints" / "epoch-000002").exists():
-        assert process.poll() is None and time.time() < deadline, process.communicate()
-        time.sleep(0.05)
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == 143, out + err
-    assert f"terminated (SIGTERM); checkpoints are kept, continue with --resume --out {run}" in err
-    assert not [p for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]
-    latest = max((run / "checkpoints").glob("epoch-*"))
-    variables = latest / "variables.npz"
-    variables.write_bytes(variables.read_bytes()[: variables.stat().st_size // 2])
-    stale = run / "checkpoints" / ".epoch-000009-0123456789ab"
-    stale.mkdir()
-    out, err = fit("--resume", "--out", str(run)).communicate(timeout=600)
-    assert f"warning: {latest} is damaged" in err and "using the checkpoint before it" in err
-    assert f"removed {stale}" in out and not stale.exists()
-    assert f"epochs {int(latest.name[-6:])}..4" in out, out + err
-    assert json.loads((run / "results.json").read_text())["epochs"] == 4
 
 
 def test_a_run_that_never_trained_resumes_from_its_first_epoch(tmp_path, capsys):
@@ -324,6 +306,20 @@ def test_resume_with_more_epochs_extends_a_finished_run(finished, tmp_path, caps
     assert "extending the run from 1 to 2 epochs" in capsys.readouterr().out
     assert [r["epoch"] for r in metrics(copy)] == ["1", "2"]
     assert json.loads((copy / "config.json").read_text())["training"]["epochs"] == 2
+
+
+def test_finetune_continues_a_finished_run_with_the_papers_settings(finished, tmp_path):
+    base = tmp_path / "base"
+    shutil.copytree(finished, base)
+    assert main(["--finetune", "--epochs", "1", "--out", str(base)]) == 0
+    tuned = base / "finetune"
+    config = json.loads((tuned / "config.json").read_text())
+    t = config["training"]
+    assert (t["epochs"], t["mc_samples"], t["iw_samples"], t["warmup_epochs"]) == (2, 10, 10, 0)
+    assert (t["lr_decay_rate"], t["lr_decay_start"]) == (0.75, 1)
+    assert config["init_from"] == str(base.resolve())
+    assert [r["epoch"] for r in metrics(tuned)] == ["2"]  # continues after the base's epoch 1
+    assert json.loads((tuned / "results.json").read_text())["epochs"] == 2
 
 
 def test_a_failed_finetune_writes_nothing(finished, tmp_path, user_error):

@@ -25,7 +25,12 @@ if is_chief(STRATEGY):
             "mnist-sample",
             data,
             model={"latent_dims": (4, 2), "hidden_dims": (16, 8)},
-            training={"epochs": 1, "warmup_epochs": 1, "strategy": "multiworker"},
+            training={
+                "epochs": 1,
+                "warmup_epochs": 1,
+                "strategy": "multiworker",
+                "jit_compile": False,
+            },
             eval_every=0,
             unit_kl_examples=0,
             final_iw_samples=10,

@@ -61,9 +61,9 @@ def compiled_model(
     config: RunConfig, strategy: tf.distribute.Strategy | None = None
 ) -> HierarchicalVAE:
     """A new model for the run, built and compiled for training in the strategy's scope
-    (default: one device); its initial weights depend only on the run's seed. Under a
-    strategy XLA is off: TF 2.21 cannot compile the mirrored step (each replica's
-    variables live on its own device)."""
+    (default: one device), its optimizer's variables made; its initial weights depend only
+    on the run's seed. Under a strategy XLA is off: TF 2.21 cannot compile the mirrored step
+    (each replica's variables live on its own device)."""
     t = config.training
     strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(t.seed)
@@ -82,6 +82,9 @@ def compiled_model(
             and t.strategy == "default"
             and compiles_with_xla(config.model),
         )
+        # Keras would make them in the first compiled step, which tf.function then traces
+        # twice (once making variables, once using them): the same variables, made here
+        model.optimizer.build(model.trainable_variables)
     return model
 
 
@@ -201,7 +204,7 @@ def fit_run(
     strategy = strategy or make_strategy(t)
     check_batch_split(strategy, config)
     model = compiled_model(config, strategy)
-    with strategy.scope():  # restoring or receiving the state builds the optimizer's variables
+    with strategy.scope():
         epochs_done = 0 if run is None else _restore(model, run, config)
         if multi_worker:
             epochs_done = share_state(strategy, model, epochs_done)
