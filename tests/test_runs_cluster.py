@@ -31,8 +31,8 @@ SMALL_RUN = [
     "--warmup-epochs", "1", "--eval-every", "0", "--unit-kl-examples", "0",
     "--final-iw-samples", "10",
 ]  # fmt: skip
-# The chief's evaluations are XLA-compiled by default (a step under a strategy never is): in
-# the run that compares the cluster's numbers; the other checks skip that compilation
+# The chief's evaluations compile with XLA by default (a training step under a strategy never
+# does): kept in the run that compares the cluster's numbers, skipped in the other checks
 QUICK_RUN = [*SMALL_RUN, "--no-xla"]
 # What only the chief runs during training: validation is a collective pass; the test
 # bounds and the per-unit KL are the chief's alone.
