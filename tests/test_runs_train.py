@@ -34,7 +34,7 @@ def test_training_batches_are_stacks_of_k_batches_of_the_epoch():
 def test_a_run_is_finished_when_its_last_checkpoint_results_and_intact_model_exist(tmp_path):
     run = RunDir(tmp_path)
     model = ModelConfig(input_shape=(28, 28), latent_dims=(4,), hidden_dims=(8,))
-    config = RunConfig("mnist-sample", None, model, TrainingConfig(epochs=2, jit_compile=False))
+    config = RunConfig("mnist-sample", None, model, TrainingConfig(epochs=2))
     run.write_config(config)
     assert not is_finished(run, config)
     run.new_checkpoint(2, lambda folder: None)
