@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_lvae import HierarchicalVAE, ModelConfig, preset
+from tf_lvae import HierarchicalVAE, ModelConfig, bounds, preset
 from tf_lvae.optimizer import ClippedAdam
 
 SMALL = {"input_shape": (6, 6), "latent_dims": (5, 4, 3), "hidden_dims": (16, 12, 8)}
@@ -75,6 +75,28 @@ def test_iw_bound_is_above_the_elbo_and_grows_with_k(changes):
         ),
         rel=1e-6,
     )
+
+
+@pytest.mark.parametrize("changes", [VARIANTS[0], VARIANTS[2], VARIANTS[5], VARIANTS[6]])
+def test_the_chunked_bound_runs_the_upward_pass_once_for_all_its_chunks(changes, monkeypatch):
+    """The part of q(z | x) that depends on x alone (the ladder's whole deterministic pass,
+    the bottom-up VAE's first block) is computed once per batch, not once per chunk of
+    samples, and gives the numbers of recomputing it for every chunk."""
+    model = small_model(**changes)
+    x = grey_batch(8)
+    calls = []
+    upward = model.inference.upward
+    monkeypatch.setattr(
+        model.inference, "upward", lambda *args, **kw: calls.append(1) or upward(*args, **kw)
+    )
+    scored = model.score(x, 10, 2, seed=5)  # five chunks of two samples
+    assert len(calls) == 1
+    every_chunk = bounds.chunked_iw_bound(
+        lambda n, s: model.log_weights(x, n, seed=s), 10, 2, model._seed(5)
+    )
+    assert len(calls) == 1 + 5
+    np.testing.assert_array_equal(scored["log_likelihood"], every_chunk[0])
+    np.testing.assert_array_equal(scored["elbo"], every_chunk[1])
 
 
 @pytest.mark.parametrize("changes", VARIANTS)

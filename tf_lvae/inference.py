@@ -4,6 +4,10 @@ Both return one `LatentSample` per latent layer, bottom (z_1) to top, holding th
 sample, its posterior and its prior given the sample above. Rows are
 sample-major: with S samples of a batch of B examples, row s * B + b is sample s
 of example b (see `tile_samples`).
+
+Each computes in two steps, `call` being the one after the other: `upward`, the part
+that depends on x alone (once per example, [B, ...]), and `draw`, the S samples given it.
+The chunked IW bound runs `upward` once for all its chunks of samples.
 """
 
 from __future__ import annotations
@@ -65,6 +69,18 @@ class _InferenceNetwork(ModelConfigLayer):
         """(mean, variance) of the bottom-up Gaussian of `layer` (0-based) from its input h."""
         return self.up_heads[layer](self.up_mlps[layer](h, training=training), training=training)
 
+    def call(
+        self,
+        x: tf.Tensor,
+        generative: GenerativeNetwork,
+        num_samples: int = 1,
+        seed: tf.Tensor | None = None,
+        training: bool = False,
+    ) -> list[LatentSample]:
+        """x: [B, *data_shape]; seed: int32 [2], or None for posterior means instead of
+        samples."""
+        return self.draw(self.upward(x, training), generative, num_samples, seed, training)
+
 
 def layer_seeds(seed: tf.Tensor | None, num_layers: int) -> list:
     """num_layers independent stateless seeds (int32 [2] each) from one; Nones for None."""
@@ -77,29 +93,29 @@ def layer_seeds(seed: tf.Tensor | None, num_layers: int) -> list:
 class BottomUpInference(_InferenceNetwork):
     """q(z_1 | x) q(z_2 | z_1) ... q(z_L | z_{L-1}): each sample feeds the next layer."""
 
-    def call(
+    def upward(self, x: tf.Tensor, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+        """(mean, variance) of q(z_1 | x), each [B, *latent_shape(0)]."""
+        return self.up(0, x, training)
+
+    def draw(
         self,
-        x: tf.Tensor,
+        upward: tuple[tf.Tensor, tf.Tensor],
         generative: GenerativeNetwork,
         num_samples: int = 1,
         seed: tf.Tensor | None = None,
         training: bool = False,
     ) -> list[LatentSample]:
-        """x: [B, *data_shape]; seed: int32 [2], or None for posterior means instead of
-        samples."""
+        """num_samples samples of every layer given `upward(x)`; seed: int32 [2], or None
+        for posterior means instead of samples."""
         seeds = layer_seeds(seed, self.config.num_layers)
         zs, posteriors = [], []
-        h = x
         for i in range(self.config.num_layers):
-            mean, variance = self.up(i, h, training)
             if i == 0:
-                mean, variance = (
-                    tile_samples(mean, num_samples),
-                    tile_samples(variance, num_samples),
-                )
+                mean, variance = (tile_samples(t, num_samples) for t in upward)
+            else:
+                mean, variance = self.up(i, zs[-1], training)
             posteriors.append(diagonal_normal(mean, variance))
-            h = _draw(posteriors[-1], seeds[i])
-            zs.append(h)
+            zs.append(_draw(posteriors[-1], seeds[i]))
         priors = [
             diagonal_normal(*generative.prior(i, zs[i + 1], training)) for i in range(len(zs) - 1)
         ]
@@ -133,24 +149,30 @@ class LadderInference(_InferenceNetwork):
         for i, (mlp, head) in enumerate(zip(self.top_down_mlps, self.top_down_heads, strict=True)):
             build_connection(mlp, head, self.config.latent_shape(i + 1))
 
-    def call(
+    def upward(self, x: tf.Tensor, training: bool = False) -> list[tuple[tf.Tensor, tf.Tensor]]:
+        """The deterministic upward pass: (mean, variance) of every layer's bottom-up
+        Gaussian, bottom to top, each [B, *latent_shape(i)]."""
+        bottom_up = []
+        h = x
+        for i in range(self.config.num_layers):
+            mean, variance = self.up(i, h, training)
+            bottom_up.append((mean, variance))
+            h = mean  # the next block takes the bottom-up mean (eq. 14)
+        return bottom_up
+
+    def draw(
         self,
-        x: tf.Tensor,
+        upward: list[tuple[tf.Tensor, tf.Tensor]],
         generative: GenerativeNetwork,
         num_samples: int = 1,
         seed: tf.Tensor | None = None,
         training: bool = False,
     ) -> list[LatentSample]:
-        """x: [B, *data_shape]; seed: int32 [2], or None for posterior means instead of
-        samples."""
+        """The stochastic downward pass, num_samples samples given `upward(x)`; seed: int32
+        [2], or None for posterior means instead of samples."""
         num_layers = self.config.num_layers
         seeds = layer_seeds(seed, num_layers)
-        bottom_up = []
-        h = x
-        for i in range(num_layers):
-            mean, variance = self.up(i, h, training)
-            bottom_up.append((tile_samples(mean, num_samples), tile_samples(variance, num_samples)))
-            h = mean  # the next block takes the bottom-up mean (eq. 14)
+        bottom_up = [tuple(tile_samples(t, num_samples) for t in layer) for layer in upward]
         samples: list[LatentSample] = []
         z_above = None
         for i in reversed(range(num_layers)):

@@ -152,22 +152,22 @@ class HierarchicalVAE(keras.Model):
             training=training,
         )
 
-    def _log_px_and_samples(self, x, num_samples: int, seed: SeedLike, training: bool):
-        """(log p(x | z_1) [S * B], latent samples) for S posterior samples of each example."""
+    def _log_px_and_samples(self, x, num_samples: int, seed: SeedLike, training: bool, upward=None):
+        """(log p(x | z_1) [S * B], latent samples) for S posterior samples of each example.
+        upward: the inference's `upward(x)`, when already computed."""
         x_flat = self._flatten(x)
-        samples = self.inference(
-            x_flat,
-            generative=self.generative,
-            num_samples=num_samples,
-            seed=self._seed(seed),
-            training=training,
+        if upward is None:
+            upward = self.inference.upward(x_flat, training=training)
+        samples = self.inference.draw(
+            upward, self.generative, num_samples, self._seed(seed), training=training
         )
         likelihood = self.generative.likelihood(samples[0].z, training=training)
         return likelihood.log_prob(tile_samples(x_flat, num_samples)), samples
 
-    def log_weights(self, x, num_samples: int = 1, seed: SeedLike = None) -> tf.Tensor:
-        """log p(x, z) - log q(z | x) for num_samples posterior samples: [num_samples, B]."""
-        log_px, samples = self._log_px_and_samples(x, num_samples, seed, training=False)
+    def log_weights(self, x, num_samples: int = 1, seed: SeedLike = None, upward=None) -> tf.Tensor:
+        """log p(x, z) - log q(z | x) for num_samples posterior samples: [num_samples, B].
+        upward: the inference's `upward(x)`, when already computed."""
+        log_px, samples = self._log_px_and_samples(x, num_samples, seed, False, upward)
         return bounds.split_samples(log_px - tf.add_n(bounds.layer_kls(samples)), num_samples)
 
     def score(
@@ -181,14 +181,16 @@ class HierarchicalVAE(keras.Model):
 
         Returns {"log_likelihood": [B], "elbo": [B]} (the ELBO estimated from the same
         K samples). Samples are drawn chunk_size at a time: memory is bounded by
-        chunk_size * B rows whatever K is. K may be a scalar int tensor (see
+        chunk_size * B rows whatever K is; the inference's upward pass, which depends on x
+        alone, runs once for all the chunks. K may be a scalar int tensor (see
         `bounds.chunked_iw_bound`).
         """
+        upward = self.inference.upward(self._flatten(x))
         return dict(
             zip(
                 ("log_likelihood", "elbo"),
                 bounds.chunked_iw_bound(
-                    lambda n, s: self.log_weights(x, n, seed=s),
+                    lambda n, s: self.log_weights(x, n, seed=s, upward=upward),
                     num_samples,
                     chunk_size,
                     self._seed(seed),
