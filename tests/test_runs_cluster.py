@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.support.waiting import wait_for_checkpoint
 from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
 from tf_lvae.data import load_dataset
 from tf_lvae.runs import loopback as cluster
@@ -117,12 +118,13 @@ def stop_a_worker_after(folders: list[Path], command: list[str], epoch: int, kil
     the checkpoint of `epoch`, and checks that the other worker stops within a minute with
     an error that says to resume."""
     processes = cluster.start([*FIT, *command], folders)
-    checkpoint = folders[0] / "run" / "checkpoints" / f"epoch-{epoch:06d}"
     try:
-        deadline = time.monotonic() + 300
-        while not checkpoint.is_dir() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert checkpoint.is_dir(), cluster.log(folders[0], "err").read_text()[-2000:]
+        wait_for_checkpoint(
+            folders[0] / "run",
+            epoch,
+            processes[0],
+            lambda: cluster.log(folders[0], "err").read_text()[-2000:],
+        )
         processes[killed].send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         code = processes[1 - killed].wait(timeout=120)

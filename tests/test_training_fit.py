@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import keras
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.support.waiting import wait_for_checkpoint
 from tf_lvae.cli import run_command
 from tf_lvae.evaluation.batch_norm import batch_norm_layers
 from tf_lvae.runs.checkpoints import load_run_model
@@ -130,10 +130,7 @@ def test_a_two_epoch_run_shows_its_progress_and_fills_the_run_directory(tmp_path
 def signal_after_checkpoint(process: subprocess.Popen, run: Path, epoch: int, signum: int) -> str:
     """Sends `signum` to the training `process` once it has checkpointed `epoch` (so in the
     epoch after it, or writing its metrics); returns its stderr."""
-    deadline = time.time() + 300
-    while not (run / "checkpoints" / f"epoch-{epoch:06d}").exists():
-        assert process.poll() is None and time.time() < deadline, process.communicate()
-        time.sleep(0.05)
+    wait_for_checkpoint(run, epoch, process, lambda: str(process.communicate()))
     process.send_signal(signum)
     return process.communicate(timeout=120)[1]
 
