@@ -5,9 +5,9 @@ sample, its posterior and its prior given the sample above. Rows are
 sample-major: with S samples of a batch of B examples, row s * B + b is sample s
 of example b (see `tile_samples`).
 
-Each computes in two steps, `call` being the one after the other: `upward`, the part
-that depends on x alone (once per example, [B, ...]), and `draw`, the S samples given it.
-The chunked IW bound runs `upward` once for all its chunks of samples.
+Each computes in two steps, `call` being the one after the other: `upward`, the
+bottom-up Gaussians that depend on x alone (once per example), and `draw`, the S samples
+given them. The chunked IW bound runs `upward` once for all its chunks of samples.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from tf_lvae.generative import GenerativeNetwork, build_connection
 from tf_lvae.layers import ModelConfigLayer, precision_weighted_merge
 
 tfd = tfp.distributions
+
+# (mean, variance) of bottom-up Gaussians, bottom to top, each [B, *latent_shape(i)].
+Gaussians = list[tuple[tf.Tensor, tf.Tensor]]
 
 
 class LatentSample(NamedTuple):
@@ -69,6 +72,22 @@ class _InferenceNetwork(ModelConfigLayer):
         """(mean, variance) of the bottom-up Gaussian of `layer` (0-based) from its input h."""
         return self.up_heads[layer](self.up_mlps[layer](h, training=training), training=training)
 
+    def upward(self, x: tf.Tensor, training: bool = False) -> Gaussians:
+        """The bottom-up Gaussians that depend on x [B, *data_shape] alone."""
+        raise NotImplementedError
+
+    def draw(
+        self,
+        bottom_up: Gaussians,
+        generative: GenerativeNetwork,
+        num_samples: int = 1,
+        seed: tf.Tensor | None = None,
+        training: bool = False,
+    ) -> list[LatentSample]:
+        """num_samples samples of every layer given `upward(x)`; seed: int32 [2], or None
+        for posterior means instead of samples."""
+        raise NotImplementedError
+
     def call(
         self,
         x: tf.Tensor,
@@ -93,13 +112,13 @@ def layer_seeds(seed: tf.Tensor | None, num_layers: int) -> list:
 class BottomUpInference(_InferenceNetwork):
     """q(z_1 | x) q(z_2 | z_1) ... q(z_L | z_{L-1}): each sample feeds the next layer."""
 
-    def upward(self, x: tf.Tensor, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
-        """(mean, variance) of q(z_1 | x), each [B, *latent_shape(0)]."""
-        return self.up(0, x, training)
+    def upward(self, x: tf.Tensor, training: bool = False) -> Gaussians:
+        """[q(z_1 | x)]: the first layer's alone; the others depend on the samples."""
+        return [self.up(0, x, training)]
 
     def draw(
         self,
-        upward: tuple[tf.Tensor, tf.Tensor],
+        bottom_up: Gaussians,
         generative: GenerativeNetwork,
         num_samples: int = 1,
         seed: tf.Tensor | None = None,
@@ -111,7 +130,7 @@ class BottomUpInference(_InferenceNetwork):
         zs, posteriors = [], []
         for i in range(self.config.num_layers):
             if i == 0:
-                mean, variance = (tile_samples(t, num_samples) for t in upward)
+                mean, variance = (tile_samples(t, num_samples) for t in bottom_up[0])
             else:
                 mean, variance = self.up(i, zs[-1], training)
             posteriors.append(diagonal_normal(mean, variance))
@@ -149,9 +168,8 @@ class LadderInference(_InferenceNetwork):
         for i, (mlp, head) in enumerate(zip(self.top_down_mlps, self.top_down_heads, strict=True)):
             build_connection(mlp, head, self.config.latent_shape(i + 1))
 
-    def upward(self, x: tf.Tensor, training: bool = False) -> list[tuple[tf.Tensor, tf.Tensor]]:
-        """The deterministic upward pass: (mean, variance) of every layer's bottom-up
-        Gaussian, bottom to top, each [B, *latent_shape(i)]."""
+    def upward(self, x: tf.Tensor, training: bool = False) -> Gaussians:
+        """The deterministic upward pass: every layer's bottom-up Gaussian."""
         bottom_up = []
         h = x
         for i in range(self.config.num_layers):
@@ -162,7 +180,7 @@ class LadderInference(_InferenceNetwork):
 
     def draw(
         self,
-        upward: list[tuple[tf.Tensor, tf.Tensor]],
+        bottom_up: Gaussians,
         generative: GenerativeNetwork,
         num_samples: int = 1,
         seed: tf.Tensor | None = None,
@@ -172,18 +190,18 @@ class LadderInference(_InferenceNetwork):
         [2], or None for posterior means instead of samples."""
         num_layers = self.config.num_layers
         seeds = layer_seeds(seed, num_layers)
-        bottom_up = [tuple(tile_samples(t, num_samples) for t in layer) for layer in upward]
+        tiled = [tuple(tile_samples(t, num_samples) for t in layer) for layer in bottom_up]
         samples: list[LatentSample] = []
         z_above = None
         for i in reversed(range(num_layers)):
             if z_above is None:
-                posterior = diagonal_normal(*bottom_up[i])
+                posterior = diagonal_normal(*tiled[i])
                 z = _draw(posterior, seeds[i])
                 prior = standard_normal_like(z)
             else:
                 prior_params = generative.prior(i, z_above, training)
                 top_down = self._top_down(i, z_above, training) if self.top_down_mlps else None
-                merged = precision_weighted_merge(*(top_down or prior_params), *bottom_up[i])
+                merged = precision_weighted_merge(*(top_down or prior_params), *tiled[i])
                 posterior = diagonal_normal(*merged)
                 z = _draw(posterior, seeds[i])
                 prior = diagonal_normal(*prior_params)

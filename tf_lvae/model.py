@@ -16,6 +16,7 @@ from tf_lvae.config import PAPER_TEST_IW_SAMPLES, ModelConfig, TrainingConfig
 from tf_lvae.generative import GenerativeNetwork
 from tf_lvae.inference import (
     BottomUpInference,
+    Gaussians,
     LadderInference,
     LatentSample,
     layer_seeds,
@@ -152,22 +153,34 @@ class HierarchicalVAE(keras.Model):
             training=training,
         )
 
-    def _log_px_and_samples(self, x, num_samples: int, seed: SeedLike, training: bool, upward=None):
+    def _log_px_and_samples(
+        self,
+        x,
+        num_samples: int,
+        seed: SeedLike,
+        training: bool,
+        bottom_up: Gaussians | None = None,
+    ):
         """(log p(x | z_1) [S * B], latent samples) for S posterior samples of each example.
-        upward: the inference's `upward(x)`, when already computed."""
+        bottom_up: the inference's `upward(x)` when already computed, else computed here."""
         x_flat = self._flatten(x)
-        if upward is None:
-            upward = self.inference.upward(x_flat, training=training)
+        if bottom_up is None:
+            bottom_up = self.inference.upward(x_flat, training=training)
         samples = self.inference.draw(
-            upward, self.generative, num_samples, self._seed(seed), training=training
+            bottom_up, self.generative, num_samples, self._seed(seed), training=training
         )
         likelihood = self.generative.likelihood(samples[0].z, training=training)
         return likelihood.log_prob(tile_samples(x_flat, num_samples)), samples
 
-    def log_weights(self, x, num_samples: int = 1, seed: SeedLike = None, upward=None) -> tf.Tensor:
-        """log p(x, z) - log q(z | x) for num_samples posterior samples: [num_samples, B].
-        upward: the inference's `upward(x)`, when already computed."""
-        log_px, samples = self._log_px_and_samples(x, num_samples, seed, False, upward)
+    def log_weights(self, x, num_samples: int = 1, seed: SeedLike = None) -> tf.Tensor:
+        """log p(x, z) - log q(z | x) for num_samples posterior samples: [num_samples, B]."""
+        return self._log_weights(x, num_samples, seed)
+
+    def _log_weights(
+        self, x, num_samples: int, seed: SeedLike, bottom_up: Gaussians | None = None
+    ) -> tf.Tensor:
+        """`log_weights`, given the inference's `upward(x)` when already computed."""
+        log_px, samples = self._log_px_and_samples(x, num_samples, seed, False, bottom_up)
         return bounds.split_samples(log_px - tf.add_n(bounds.layer_kls(samples)), num_samples)
 
     def score(
@@ -185,12 +198,12 @@ class HierarchicalVAE(keras.Model):
         alone, runs once for all the chunks. K may be a scalar int tensor (see
         `bounds.chunked_iw_bound`).
         """
-        upward = self.inference.upward(self._flatten(x))
+        bottom_up = self.inference.upward(self._flatten(x))
         return dict(
             zip(
                 ("log_likelihood", "elbo"),
                 bounds.chunked_iw_bound(
-                    lambda n, s: self.log_weights(x, n, seed=s, upward=upward),
+                    lambda n, s: self._log_weights(x, n, s, bottom_up),
                     num_samples,
                     chunk_size,
                     self._seed(seed),

@@ -9,10 +9,14 @@ from pathlib import Path
 def wait_for_checkpoint(
     run: Path, epoch: int, process: subprocess.Popen, why: Callable[[], str], timeout: float = 300
 ) -> None:
-    """Returns once the run directory `run` holds the checkpoint of `epoch`; fails with
-    why() if `process` (the one writing it) ends or `timeout` seconds pass first."""
+    """Returns once the run directory `run` holds the checkpoint of `epoch`. If `process`
+    (the one writing it) ends first or `timeout` seconds pass, kills it and fails with why()."""
     checkpoint = run / "checkpoints" / f"epoch-{epoch:06d}"
     deadline = time.monotonic() + timeout
     while not checkpoint.is_dir():
-        assert process.poll() is None and time.monotonic() < deadline, why()
+        if process.poll() is not None or time.monotonic() > deadline:
+            if checkpoint.is_dir():  # written just before the process ended
+                return
+            process.kill()
+            raise AssertionError(why())
         time.sleep(0.05)
