@@ -49,7 +49,13 @@ def _draw(q: tfd.Normal, seed: tf.Tensor | None) -> tf.Tensor:
 
 
 class _InferenceNetwork(ModelConfigLayer):
-    """The bottom-up blocks shared by both kinds: up_mlps[i] -> up_heads[i] gives layer i."""
+    """The bottom-up blocks shared by both kinds: up_mlps[i] -> up_heads[i] gives layer i.
+
+    Each kind defines `upward(x, training) -> Gaussians`, the bottom-up Gaussians that
+    depend on x [B, *data_shape] alone, and `draw(bottom_up, generative, num_samples, seed,
+    training) -> list[LatentSample]`, the samples given them; `call` is the one after the
+    other.
+    """
 
     def __init__(self, config: ModelConfig, **kwargs):
         super().__init__(config, **kwargs)
@@ -71,22 +77,6 @@ class _InferenceNetwork(ModelConfigLayer):
     def up(self, layer: int, h: tf.Tensor, training: bool):
         """(mean, variance) of the bottom-up Gaussian of `layer` (0-based) from its input h."""
         return self.up_heads[layer](self.up_mlps[layer](h, training=training), training=training)
-
-    def upward(self, x: tf.Tensor, training: bool = False) -> Gaussians:
-        """The bottom-up Gaussians that depend on x [B, *data_shape] alone."""
-        raise NotImplementedError
-
-    def draw(
-        self,
-        bottom_up: Gaussians,
-        generative: GenerativeNetwork,
-        num_samples: int = 1,
-        seed: tf.Tensor | None = None,
-        training: bool = False,
-    ) -> list[LatentSample]:
-        """num_samples samples of every layer given `upward(x)`; seed: int32 [2], or None
-        for posterior means instead of samples."""
-        raise NotImplementedError
 
     def call(
         self,
@@ -124,8 +114,8 @@ class BottomUpInference(_InferenceNetwork):
         seed: tf.Tensor | None = None,
         training: bool = False,
     ) -> list[LatentSample]:
-        """num_samples samples of every layer given `upward(x)`; seed: int32 [2], or None
-        for posterior means instead of samples."""
+        """num_samples samples of every layer given `upward(x)`, each sample feeding the
+        next layer's block; seed: int32 [2], or None for posterior means instead of samples."""
         seeds = layer_seeds(seed, self.config.num_layers)
         zs, posteriors = [], []
         for i in range(self.config.num_layers):
