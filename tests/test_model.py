@@ -21,6 +21,9 @@ VARIANTS = [
 
 
 def small_model(seed=0, free_bits=0.0, free_bits_group="layer", **changes):
+    """A small model whose initial weights depend on `seed` alone, not on the tests that
+    ran before in the process."""
+    keras.utils.set_random_seed(seed)
     return HierarchicalVAE(
         ModelConfig(**{**SMALL, **changes}),
         seed=seed,
