@@ -4,7 +4,6 @@ real command says what it is about to do before TensorFlow starts."""
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -35,10 +34,9 @@ sys.exit(status)
 """
 
 
-def command(*argv: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, float]:
-    """(the finished `python -c PROBE MODULE ARGS...`, its wall time in seconds)."""
-    start = time.perf_counter()
-    done = subprocess.run(
+def command(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The finished `python -c PROBE MODULE ARGS...`."""
+    return subprocess.run(
         [sys.executable, "-c", PROBE, *argv],
         cwd=ROOT,
         capture_output=True,
@@ -46,23 +44,19 @@ def command(*argv: str, env: dict | None = None) -> tuple[subprocess.CompletedPr
         timeout=120,
         env=env,
     )
-    return done, time.perf_counter() - start
 
 
 @pytest.mark.parametrize("module", COMMANDS)
 def test_help_answers_at_once_without_tensorflow(module):
-    done, seconds = command(module, "--help")
+    done = command(module, "--help")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"usage: python -m {module}")
     assert done.stderr.strip() == "HEAVY []"  # no TensorFlow, Keras, TFP, tfds or matplotlib
-    # measured 0.17-0.21 s on a loaded 2-core machine (7-9 s before, with TensorFlow):
-    # a generous bound, the cause is checked above
-    assert seconds < 5, seconds
 
 
 @pytest.mark.parametrize("module", COMMANDS)
 def test_argument_errors_answer_at_once_without_tensorflow(module):
-    done, _ = command(module, "--no-such-option")
+    done = command(module, "--no-such-option")
     assert done.returncode == 2
     message, heavy = done.stderr.strip().splitlines()
     assert message.startswith(f"python -m {module}: error:") and "(see --help)" in message
@@ -72,7 +66,7 @@ def test_argument_errors_answer_at_once_without_tensorflow(module):
 def test_a_real_command_says_what_it_does_before_tensorflow_starts(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     missing = tmp_path / "missing.npz"
-    done, _ = command(
+    done = command(
         "training.fit", "--dataset", f"npz:{missing}", "--out", str(tmp_path / "run"), env=env
     )
     assert done.returncode == 2
