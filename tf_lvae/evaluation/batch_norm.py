@@ -118,7 +118,9 @@ def _recompute_in_chunks(
     try:
         while unset:
             # traced again for every depth: which layers are frozen is fixed in the graph
-            forward = tf.function(functools.partial(_forward, model), input_signature=signature)
+            forward = tf.function(
+                functools.partial(_forward, model), input_signature=signature, autograph=False
+            )
             ready, first = _ready_layers(forward, unset, chunks[0])
             for layer, (mean, variance) in zip(
                 ready, _pooled_moments(forward, ready, chunks, first), strict=True

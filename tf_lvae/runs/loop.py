@@ -73,7 +73,7 @@ def fit_in_loop(
             names[:] = list(results)
             return tf.stack([tf.cast(results[name], tf.float32) for name in names])
 
-        @tf.function
+        @tf.function(autograph=False)
         def run(batch):
             return strategy.reduce("MEAN", strategy.run(metrics_vector, args=(batch,)), axis=None)
 
