@@ -105,8 +105,9 @@ def test_killed_workers_stop_the_cluster_which_resumes_as_two_local_replicas_wou
 ):
     """The chief killed in epoch 2, then the other worker in epoch 4 of the resumed run: each
     time the survivor stops, and the same command with --resume goes on. The run ends with
-    the weights, metrics and numbers of one process that trained it uninterrupted on two
-    local replicas: 2 workers x 1 replica == 1 process x 2 replicas, bit for bit."""
+    the weights (bit for bit), metrics and test numbers (to 1e-5) of one process that
+    trained it uninterrupted on two local replicas: 2 workers x 1 replica == 1 process x 2
+    replicas."""
     folders = hosts(tmp_path)
     # with the chief's evaluations compiled by XLA, as by default (a training step under a
     # strategy never is)

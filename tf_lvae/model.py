@@ -298,8 +298,6 @@ class HierarchicalVAE(keras.Model):
             self._trackers[name].update_state(tf.where(finite, value, 0.0), sample_weight=weight)
         self._trackers["skipped_steps"].update_state(1.0 - weight)
 
-    # no AutoGraph inside Keras's compiled step, as in `evaluation.compiled`: the same graph
-    @tf.autograph.experimental.do_not_convert
     def train_step(self, data):
         """One optimizer step on a batch [B, *input_shape], or k steps, one per batch, on a
         stack of k batches [k, B, *input_shape] inside this one compiled call (the
@@ -366,7 +364,6 @@ class HierarchicalVAE(keras.Model):
             for variable in (layer.moving_mean, layer.moving_variance)
         ]
 
-    @tf.autograph.experimental.do_not_convert
     def test_step(self, data):
         loss, stats = self._objective(_features(data), 1, 1, 1.0, training=False)
         self._record(loss, stats, 1.0)
