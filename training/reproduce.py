@@ -35,7 +35,12 @@ from tf_lvae.cli import (
 )
 from tf_lvae.config import BATCH_NORM_CHOICES
 from tf_lvae.data.datasets import dataset_slug
-from tf_lvae.paper.experiments import EXPERIMENTS, get_experiment, get_variant
+from tf_lvae.paper.experiments import (
+    EXPERIMENTS,
+    get_experiment,
+    get_fine_tuning,
+    get_variant,
+)
 from tf_lvae.paper.settings import ReproduceSettings
 from tf_lvae.runs.run_dir import check_writable
 
@@ -88,6 +93,11 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("--layers", type=layer_list, help="only these depths, e.g. 5 or 1-3")
     p.add_argument("--variants", help="only these variants, e.g. VAE+BN+WU,LVAE+BN+WU")
+    p.add_argument(
+        "--fine-tunings",
+        help="table1: only these fine-tunings (after their trained runs), e.g. lr,iw10 "
+        "(lr, mc10, iw10, mc10-iw10)",
+    )
     p.add_argument("--out", help="folder of the runs and tables (default: runs/reproduce-DATASET)")
     p.add_argument(
         "--data-dir", default=GIVEN, help="folder with the dataset's files (see training.fit)"
@@ -124,6 +134,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     variants = (
         [get_variant(name.strip()) for name in args.variants.split(",")] if args.variants else None
     )
+    fine_tunings = (
+        [get_fine_tuning(name.strip()) for name in args.fine_tunings.split(",")]
+        if args.fine_tunings
+        else None
+    )
     settings = ReproduceSettings(**given_fields(args, ReproduceSettings))
     out = args.out or f"runs/reproduce-{dataset_slug(settings.dataset or experiment.dataset)}"
     check_writable(Path(out), "folder", "--out")
@@ -131,7 +146,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     with interruption_note(lambda: "rerun the same command to continue: finished runs are kept"):
         from tf_lvae.paper.runner import run_experiment  # TensorFlow starts here
 
-        run_experiment(experiment, out, settings, layers=args.layers, variants=variants)
+        run_experiment(
+            experiment,
+            out,
+            settings,
+            layers=args.layers,
+            variants=variants,
+            fine_tunings=fine_tunings,
+        )
     return 0
 
 

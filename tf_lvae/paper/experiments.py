@@ -192,6 +192,16 @@ def get_variant(name: str) -> Variant:
     raise ValueError(f"unknown variant {name!r}; choose from {', '.join(v.name for v in VARIANTS)}")
 
 
+def get_fine_tuning(name: str) -> FineTuning:
+    """Table 1's fine-tuning called `name` ("IW = 10") or by its slug ("iw10"), any case."""
+    for f in FINE_TUNINGS:
+        if name.lower().replace(" ", "") in (f.name.lower().replace(" ", ""), f.slug):
+            return f
+    raise ValueError(
+        f"unknown fine-tuning {name!r}; choose from {', '.join(f.slug for f in FINE_TUNINGS)}"
+    )
+
+
 def applicable(variant: Variant, layers: int) -> bool:
     """Whether the paper trains this variant at this depth: a 1-layer LVAE is a VAE."""
     return not (variant.kind == "lvae" and layers == 1)
@@ -210,9 +220,10 @@ def plan(
     experiment: Experiment,
     layers: Sequence[int] | None = None,
     variants: Sequence[Variant] | None = None,
+    fine_tunings: Sequence[FineTuning] | None = None,
 ) -> list[RunKey]:
-    """The runs of an experiment, or of a subset of its depths and variants, in table
-    order: each trained run, followed by its fine-tunings."""
+    """The runs of an experiment, or of a subset of its depths, variants and fine-tunings,
+    in table order: each trained run, followed by its fine-tunings."""
     layers = experiment.layers if layers is None else tuple(layers)
     outside = sorted(set(layers) - set(experiment.layers))
     if outside:
@@ -227,10 +238,17 @@ def plan(
             f"{experiment.name} has the variants {', '.join(v.name for v in experiment.variants)}"
             f"; {', '.join(others)} is not among them"
         )
+    chosen = experiment.fine_tunings if fine_tunings is None else tuple(fine_tunings)
+    others = [f.name for f in chosen if f not in experiment.fine_tunings]
+    if others:
+        held = ", ".join(f.name for f in experiment.fine_tunings) or "none"
+        raise ValueError(
+            f"{experiment.name} has the fine-tunings: {held}; {', '.join(others)} is not among them"
+        )
     return [
         RunKey(v, n, f)
         for n in sorted(set(layers))
         for v in variants
         if applicable(v, n)
-        for f in (None, *experiment.fine_tunings)
+        for f in (None, *chosen)
     ]

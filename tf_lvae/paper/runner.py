@@ -19,7 +19,7 @@ from typing import Any
 from tf_lvae.config import PAPER_NUM_LAYERS, EvaluationSettings, RunConfig
 from tf_lvae.data import DatasetArrays, load_dataset
 from tf_lvae.evaluation import figures
-from tf_lvae.paper.experiments import Experiment, RunKey, Variant, plan
+from tf_lvae.paper.experiments import Experiment, FineTuning, RunKey, Variant, plan
 from tf_lvae.paper.settings import (
     Budget,
     ReproduceSettings,
@@ -155,16 +155,17 @@ def run_experiment(
     layers: Sequence[int] | None = None,
     variants: Sequence[Variant] | None = None,
     print_fn: Callable = print,
+    fine_tunings: Sequence[FineTuning] | None = None,
 ) -> dict[str, Any]:
     """Trains (or resumes, or skips when finished) and evaluates the runs of the
-    experiment under `out` (all, or the given depths and variants), then writes
+    experiment under `out` (all, or the given depths, variants and fine-tunings), then writes
     OUT/EXPERIMENT.md (the table beside the paper's numbers), OUT/EXPERIMENT.json (every
     number) and, for log-likelihood experiments, OUT/EXPERIMENT.png (Fig. 3), with every
     run of the experiment under `out` that is evaluated with these settings (so that
     subsets run one after the other fill one table). Returns the JSON's content."""
     settings = settings or ReproduceSettings()
     out = Path(out)
-    selected = plan(experiment, layers, variants)
+    selected = plan(experiment, layers, variants, fine_tunings)
     fine_tuning_epochs(experiment, settings)  # checked before anything runs
     data = load_dataset(settings.dataset or experiment.dataset, settings.data_dir)
     evaluation = EvaluationSettings(
