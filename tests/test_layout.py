@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tf_lvae"
-SOURCE_DIRS = ("tf_lvae", "training", "export", "benchmarks", "tests")
+SOURCE_DIRS = ("tf_lvae", "training", "export", "benchmarks", "tools", "tests")
 ORDER = ("core", "data", "evaluation", "runs", "paper", "cli")
 
 

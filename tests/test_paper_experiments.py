@@ -61,8 +61,8 @@ def test_table1_fine_tunes_each_trained_run_after_it():
     assert PAPER_FINE_TUNED["VAE+BN+WU"]["iw10"] == -81.41
     with pytest.raises(ValueError, match=r"VAE\+BN is not among them"):
         plan(EXPERIMENTS["table1"], variants=[get_variant("VAE+BN")])
-    # A subset of the columns, by slug or name: each follows its trained run.
-    chosen = [get_fine_tuning("iw10"), get_fine_tuning("MC = 10, IW = 10")]
+    # A subset of the columns, by slug or name: each follows its trained run, in table order.
+    chosen = [get_fine_tuning("MC = 10, IW = 10"), get_fine_tuning("iw10")]
     runs = plan(EXPERIMENTS["table1"], variants=[get_variant("LVAE+BN+WU")], fine_tunings=chosen)
     assert [f and f.slug for _, _, f in runs] == [None, "iw10", "mc10-iw10"]
     with pytest.raises(ValueError, match="unknown fine-tuning 'IW = 5'"):

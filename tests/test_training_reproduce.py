@@ -77,7 +77,10 @@ def test_the_runner_skips_finished_runs_and_resumes_interrupted_ones(tmp_path, c
         (["--experiment", "table2", "--fine-tuning-epochs", "10"], "table2 has no fine-tuning"),
         (["--experiment", "table1", "--variants", "VAE"], "VAE is not among them"),
         (["--experiment", "table1", "--fine-tunings", "mc5"], "unknown fine-tuning 'mc5'"),
-        (["--experiment", "table2", "--fine-tunings", "lr"], "annealed lr is not among them"),
+        (
+            ["--experiment", "table2", "--fine-tunings", "lr"],
+            "table2 has no fine-tuning: drop --fine-tunings",
+        ),
     ],
 )
 def test_wrong_arguments_exit_2_with_one_line(argv, message, tmp_path, user_error):

@@ -37,9 +37,11 @@ from tf_lvae.config import BATCH_NORM_CHOICES
 from tf_lvae.data.datasets import dataset_slug
 from tf_lvae.paper.experiments import (
     EXPERIMENTS,
+    FINE_TUNINGS,
     get_experiment,
     get_fine_tuning,
     get_variant,
+    plan,
 )
 from tf_lvae.paper.settings import ReproduceSettings
 from tf_lvae.runs.run_dir import check_writable
@@ -95,8 +97,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--variants", help="only these variants, e.g. VAE+BN+WU,LVAE+BN+WU")
     p.add_argument(
         "--fine-tunings",
-        help="table1: only these fine-tunings (after their trained runs), e.g. lr,iw10 "
-        "(lr, mc10, iw10, mc10-iw10)",
+        help="table1: only these fine-tunings (after their trained runs), by slug: "
+        + ", ".join(f.slug for f in FINE_TUNINGS),
     )
     p.add_argument("--out", help="folder of the runs and tables (default: runs/reproduce-DATASET)")
     p.add_argument(
@@ -139,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.fine_tunings
         else None
     )
+    plan(experiment, args.layers, variants, fine_tunings)  # wrong choices fail before TensorFlow
     settings = ReproduceSettings(**given_fields(args, ReproduceSettings))
     out = args.out or f"runs/reproduce-{dataset_slug(settings.dataset or experiment.dataset)}"
     check_writable(Path(out), "folder", "--out")

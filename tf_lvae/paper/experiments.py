@@ -184,22 +184,24 @@ def get_experiment(name: str) -> Experiment:
     return EXPERIMENTS[name]
 
 
+def _named(items: Sequence, name: str, what: str):
+    """The item of `items` (each with .name and .slug) called `name` or by its slug, in any
+    case and spacing; raises ValueError listing the choices."""
+    key = name.lower().replace(" ", "")
+    for item in items:
+        if key in (item.name.lower().replace(" ", ""), item.slug):
+            return item
+    raise ValueError(f"unknown {what} {name!r}; choose from {', '.join(i.name for i in items)}")
+
+
 def get_variant(name: str) -> Variant:
-    """The variant called `name` ("VAE+BN") or by its slug ("vae-bn"), any case."""
-    for v in VARIANTS:
-        if name.lower() in (v.name.lower(), v.slug):
-            return v
-    raise ValueError(f"unknown variant {name!r}; choose from {', '.join(v.name for v in VARIANTS)}")
+    """The variant called `name` ("VAE+BN") or by its slug ("vae-bn")."""
+    return _named(VARIANTS, name, "variant")
 
 
 def get_fine_tuning(name: str) -> FineTuning:
-    """Table 1's fine-tuning called `name` ("IW = 10") or by its slug ("iw10"), any case."""
-    for f in FINE_TUNINGS:
-        if name.lower().replace(" ", "") in (f.name.lower().replace(" ", ""), f.slug):
-            return f
-    raise ValueError(
-        f"unknown fine-tuning {name!r}; choose from {', '.join(f.slug for f in FINE_TUNINGS)}"
-    )
+    """Table 1's fine-tuning called `name` ("IW = 10") or by its slug ("iw10")."""
+    return _named(FINE_TUNINGS, name, "fine-tuning")
 
 
 def applicable(variant: Variant, layers: int) -> bool:
@@ -238,13 +240,9 @@ def plan(
             f"{experiment.name} has the variants {', '.join(v.name for v in experiment.variants)}"
             f"; {', '.join(others)} is not among them"
         )
-    chosen = experiment.fine_tunings if fine_tunings is None else tuple(fine_tunings)
-    others = [f.name for f in chosen if f not in experiment.fine_tunings]
-    if others:
-        held = ", ".join(f.name for f in experiment.fine_tunings) or "none"
-        raise ValueError(
-            f"{experiment.name} has the fine-tunings: {held}; {', '.join(others)} is not among them"
-        )
+    if fine_tunings is not None and not experiment.fine_tunings:
+        raise ValueError(f"{experiment.name} has no fine-tuning: drop --fine-tunings")
+    chosen = [f for f in experiment.fine_tunings if fine_tunings is None or f in fine_tunings]
     return [
         RunKey(v, n, f)
         for n in sorted(set(layers))
