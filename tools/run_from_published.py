@@ -16,6 +16,7 @@ Usage (from the repository root):
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import shutil
 import sys
@@ -78,7 +79,11 @@ def run_from_published(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = ArgumentParser(prog="tools/run_from_published.py", description=__doc__)
+    parser = ArgumentParser(
+        prog="tools/run_from_published.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("published", help="a published model folder")
     parser.add_argument("run_dir", help="the run directory to write (new)")
     parser.add_argument("--data-dir", help="where this machine has the run's dataset")
