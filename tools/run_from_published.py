@@ -49,12 +49,12 @@ def run_from_published(
     the published folder; returns it. `data_dir` replaces the config's (where this machine
     has the data). Raises as `check_published`, and ValueError when the model file is
     damaged or holds another model than the folder's config.json."""
+    check_published(published, out)  # before TensorFlow starts
     import keras
 
     from tf_lvae.runs.checkpoints import own_model_file, save_checkpoint
     from tf_lvae.runs.train import compiled_model
 
-    check_published(published, out)
     source = RunDir(published)
     config = source.read_config()
     if not own_model_file(source, config):
@@ -88,7 +88,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("run_dir", help="the run directory to write (new)")
     parser.add_argument("--data-dir", help="where this machine has the run's dataset")
     args = parser.parse_args(argv)
-    check_published(args.published, args.run_dir)
     begin(f"rebuilding {args.run_dir} from {args.published}", verbose=False)
     run = run_from_published(args.published, args.run_dir, args.data_dir)
     print(f"{run.path}: a finished run with the published weights and a new optimizer")

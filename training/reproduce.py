@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from tf_lvae.cli import (
     ArgumentParser,
@@ -46,6 +47,8 @@ from tf_lvae.paper.experiments import (
 from tf_lvae.paper.settings import ReproduceSettings
 from tf_lvae.runs.run_dir import check_writable
 
+T = TypeVar("T")
+
 
 def layer_list(text: str) -> tuple[int, ...]:
     """argparse type: latent-layer counts such as 5, 1-3 or 1,3,5."""
@@ -59,6 +62,12 @@ def layer_list(text: str) -> tuple[int, ...]:
     if not layers:
         raise argparse.ArgumentTypeError(f"expected layers like 5, 1-3 or 1,3,5, got {text!r}")
     return tuple(sorted(set(layers)))
+
+
+def named_list(text: str | None, get: Callable[[str], T]) -> list[T] | None:
+    """The items a comma-separated option names, looked up with `get` (which raises
+    ValueError for an unknown name); None when the option was not given."""
+    return [get(name.strip()) for name in text.split(",")] if text else None
 
 
 GIVEN = argparse.SUPPRESS  # options not given keep ReproduceSettings' defaults
@@ -133,14 +142,8 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     experiment = get_experiment(args.experiment)
-    variants = (
-        [get_variant(name.strip()) for name in args.variants.split(",")] if args.variants else None
-    )
-    fine_tunings = (
-        [get_fine_tuning(name.strip()) for name in args.fine_tunings.split(",")]
-        if args.fine_tunings
-        else None
-    )
+    variants = named_list(args.variants, get_variant)
+    fine_tunings = named_list(args.fine_tunings, get_fine_tuning)
     plan(experiment, args.layers, variants, fine_tunings)  # wrong choices fail before TensorFlow
     settings = ReproduceSettings(**given_fields(args, ReproduceSettings))
     out = args.out or f"runs/reproduce-{dataset_slug(settings.dataset or experiment.dataset)}"
