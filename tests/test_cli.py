@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = (
     "training.fit",
     "training.evaluate",
+    "training.combine_evaluations",
     "training.plots",
     "training.reproduce",
     "export.saved_model",

@@ -30,6 +30,16 @@ def test_the_scores_are_the_models_on_each_batch_with_its_seed():
     assert scores["elbo"].shape == (23,) and np.all(scores["elbo"] <= scores["log_likelihood"])
 
 
+def test_a_part_from_a_batch_boundary_scores_what_the_whole_scores_there():
+    model, x = model_and_images()
+    evaluator = Evaluator(model, batch_size=10, jit_compile=False)
+    whole = evaluator.score(x, 7, seed=3)
+    part = evaluator.score(x[10:], 7, seed=3, first_batch=1)
+    for key, scores in part.items():
+        np.testing.assert_array_equal(scores, whole[key][10:])
+    assert not np.array_equal(evaluator.score(x[10:], 7, seed=3)["elbo"], whole["elbo"][10:])
+
+
 def test_the_report_holds_the_means_and_how_they_were_made():
     model, x = model_and_images()
     evaluator = Evaluator(model, batch_size=10, jit_compile=False)

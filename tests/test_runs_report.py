@@ -21,6 +21,8 @@ def test_settings_default_to_the_papers_protocol_and_are_validated():
         ({"split": "dev"}, "split must be one of"),
         ({"batch_norm": "none"}, "batch_norm must be one of"),
         ({"examples": 0}, "examples must be >= 1"),
+        ({"first_example": 250}, "must be a multiple of the batch size"),
+        ({"first_example": -500}, "must be a multiple of the batch size"),
     ):
         with pytest.raises(ValueError, match=message):
             EvaluationSettings(**changes)
@@ -30,6 +32,18 @@ def test_only_settings_that_change_the_numbers_decide_if_a_report_is_current():
     recorded = EvaluationSettings(seed=0).to_dict()
     assert EvaluationSettings(seed=0, batch_size=100, jit_compile=False).same_numbers(recorded)
     assert not EvaluationSettings(seed=0, iw_samples=10).same_numbers(recorded)
+    assert not EvaluationSettings(seed=0, first_example=500).same_numbers(recorded)
+    del recorded["first_example"]  # a report written before parts existed
+    assert EvaluationSettings(seed=0).same_numbers(recorded)
+
+
+def test_a_part_of_the_split_is_named_by_its_range():
+    assert EvaluationSettings().part_name == ""
+    assert EvaluationSettings(examples=200).part_name == "examples-0-200"
+    assert EvaluationSettings(first_example=5000, examples=2500).part_name == (
+        "examples-5000-7500"
+    )
+    assert EvaluationSettings(first_example=5000).part_name == "examples-5000-end"
 
 
 def test_latent_statistics_count_active_units_and_sum_the_layers():

@@ -88,6 +88,8 @@ def test_records_are_read_back_as_written(tmp_path):
     run.write_results({"test": {"log_likelihood": -90.0}})
     assert run.read_results() == {"test": {"log_likelihood": -90.0}}
     assert run.evaluation_path("train") == tmp_path / "evaluation-train.json"
+    part = run.evaluation_path("test", "examples-0-500")
+    assert part == tmp_path / "evaluation-test-examples-0-500.json"
     assert run.finetune.path == tmp_path / "finetune"
 
 

@@ -9,11 +9,12 @@ import keras
 import numpy as np
 import pytest
 
-from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
+from tf_lvae.config import EvaluationSettings, ModelConfig, RunConfig, TrainingConfig
 from tf_lvae.evaluation.batch_norm import batch_norm_layers
 from tf_lvae.runs.checkpoints import load_run_model
 from tf_lvae.runs.run_dir import RunDir
 from training import fit
+from training.combine_evaluations import main as combine
 from training.evaluate import main
 
 TINY = ["--dataset", "mnist-sample", "--latent-dims", "8,4", "--hidden-dims", "32,16"]
@@ -55,7 +56,9 @@ def test_the_report_holds_every_number_and_its_settings(run):
         "examples": None,
         "batch_size": 500,
         "jit_compile": False,
+        "first_example": 0,
     }
+    assert report["split_examples"] == 1000
     assert report["model"]["latent_dims"] == [8, 4] and report["epochs_trained"] == 1
     assert report["model_file"] == "model.keras"
     units = [np.array(u) for u in report["unit_kl_to_prior"]]
@@ -89,13 +92,41 @@ def test_the_report_says_which_batch_norm_statistics_were_used(run):
         np.testing.assert_array_equal(a.moving_mean.numpy(), b.moving_mean.numpy())
 
 
-def test_the_train_split_and_the_default_output_path(run, capsys):
+def test_the_train_split_and_the_default_output_path_of_a_part(run, capsys):
     assert main(["--run", str(run), "--no-xla", "--iw-samples", "2", "--split", "train",
                  "--examples", "200"]) == 0  # fmt: skip
-    report = json.loads((run / "evaluation-train.json").read_text())
+    report = json.loads((run / "evaluation-train-examples-0-200.json").read_text())
     assert report["split"] == "train" and report["examples"] == 200
+    assert report["split_examples"] == 5000
     out = capsys.readouterr().out
     assert "log-likelihood" in out and "active units per layer" in out
+
+
+def test_parts_of_the_split_combine_into_the_whole_evaluation(run, tmp_path, capsys):
+    common = ["--iw-samples", "20", "--batch-size", "250"]
+    whole = evaluate(run, *common)
+    for part in ("250:1000", "0:250"):
+        assert main(["--run", str(run), "--no-xla", *common, "--examples", part]) == 0
+    assert "after 1 epochs) on 750 test examples (250:1000)" in capsys.readouterr().out
+    parts = [run / f"evaluation-test-examples-{r}.json" for r in ("0-250", "250-1000")]
+    assert [json.loads(p.read_text())["examples"] for p in parts] == [250, 750]
+    out = tmp_path / "combined.json"
+    assert combine([*map(str, parts), "--out", str(out)]) == 0
+    combined = json.loads(out.read_text())
+    for key in ("log_likelihood", "elbo"):
+        assert combined[key] == pytest.approx(whole[key], rel=1e-6)
+    for key in ("unit_kl_to_prior", "unit_kl_to_standard_normal"):
+        for layer, reference in zip(combined[key], whole[key], strict=True):
+            np.testing.assert_allclose(layer, reference, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        combined["kl_to_prior"]["per_layer"], whole["kl_to_prior"]["per_layer"], rtol=1e-5
+    )
+    assert combined["active_units"] == whole["active_units"]
+    assert combined["settings"] == whole["settings"] and combined["examples"] == 1000
+    assert [p["examples"] for p in combined["combined_from"]] == ["0:250", "250:1000"]
+    assert {k for k in whole if k != "seconds"} <= set(combined)
+    whole_settings = EvaluationSettings(**{**whole["settings"], "batch_size": 500})
+    assert whole_settings.same_numbers(combined["settings"])  # the runner would reuse it
 
 
 def test_an_unfinished_run_is_evaluated_from_its_latest_checkpoint(run, tmp_path):
@@ -124,6 +155,10 @@ def untrained_run(path) -> RunDir:
         (["--iw-samples", "5"], "the following arguments are required: --run"),
         (["--run", "{run}", "--out", "{tmp}"], "is a folder; give a file name to --out"),
         (["--run", "{run}", "--out", "/proc/tf_lvae/r.json"], "cannot write to /proc/tf_lvae"),
+        (["--run", "{run}", "--examples", "300:500"], "must be a multiple of the batch size"),
+        (["--run", "{run}", "--examples", "500:300"], "END must be greater than START"),
+        (["--run", "{run}", "--examples", "a:300"], "expected an integer, got 'a'"),
+        (["--run", "{run}", "--examples", "500:1500"], "reach past the 1,000 test examples"),
     ],
 )
 def test_wrong_input_exits_2_with_one_line(argv, message, run, tmp_path, user_error):

@@ -610,7 +610,10 @@ class EvaluationSettings:
         latest checkpoint).
       seed: seed of the posterior samples and of the fresh binarization; None: the
         run's training seed.
-      examples: evaluate the first this many examples of the split; None: all.
+      first_example, examples: evaluate this many examples of the split (None: all) from
+        first_example on, a multiple of batch_size: a part draws the samples the whole
+        split's evaluation draws for those examples, so parts combine into it exactly
+        (`runs.report_parts`).
       batch_size, jit_compile: speed only (examples per compiled call, XLA).
     """
 
@@ -621,6 +624,7 @@ class EvaluationSettings:
     examples: int | None = None
     batch_size: int = 500
     jit_compile: bool = True
+    first_example: int = 0
 
     def __post_init__(self) -> None:
         if self.iw_samples < 1:
@@ -634,11 +638,27 @@ class EvaluationSettings:
             )
         if self.examples is not None and self.examples < 1:
             raise ValueError(f"examples must be >= 1, got {self.examples}")
+        if self.first_example < 0 or self.first_example % self.batch_size:
+            raise ValueError(
+                f"the first example ({self.first_example}) must be a multiple of the batch "
+                f"size ({self.batch_size}), so that the part draws what the whole split's "
+                "evaluation draws for it"
+            )
+
+    @property
+    def part_name(self) -> str:
+        """'' for the whole split, else 'examples-START-END' (END exclusive, or 'end')."""
+        if self.first_example == 0 and self.examples is None:
+            return ""
+        end = "end" if self.examples is None else self.first_example + self.examples
+        return f"examples-{self.first_example}-{end}"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def same_numbers(self, recorded: dict[str, Any]) -> bool:
-        """Whether settings recorded in a report give the same numbers as these."""
+        """Whether settings recorded in a report give the same numbers as these (a report
+        written before first_example existed evaluated from the first example on)."""
+        recorded = {"first_example": 0, **recorded}
         mine = {k: v for k, v in self.to_dict().items() if k not in _EVALUATION_SPEED_ONLY}
         return all(recorded.get(k) == v for k, v in mine.items())

@@ -1,8 +1,10 @@
 """python -m training.evaluate: the test log-likelihood and latent statistics of a trained run.
 
-Writes a JSON report (default RUN_DIR/evaluation-SPLIT.json) holding:
+Writes a JSON report (default RUN_DIR/evaluation-SPLIT.json; evaluation-SPLIT-examples-
+START-END.json for a part, which `training.combine_evaluations` joins) holding:
   log_likelihood, elbo, iw_samples, examples, split   the IW bound with K samples and the
                                     ELBO (the K = 1 bound, estimated from the same samples)
+  split_examples                    the examples of the whole split
   batch_norm_statistics             {"used": moving | recomputed | none, "description", ...}
   active_units                      {"threshold": 0.01, "per_layer": [L], "total"}
   kl_to_prior, kl_to_standard_normal    {"per_layer": [L], ...}: KL(q || p), KL(q || N(0, I))
@@ -26,6 +28,7 @@ from tf_lvae.cli import (
     begin,
     default_of,
     given_fields,
+    non_negative_int,
     positive_int,
     run_command,
 )
@@ -34,6 +37,21 @@ from tf_lvae.errors import TrainingFailed
 from tf_lvae.runs.run_dir import RunDir, check_writable, write_json
 
 GIVEN = argparse.SUPPRESS  # options not given keep EvaluationSettings' defaults
+
+
+def example_range(text: str) -> tuple[int, int | None]:
+    """argparse type of --examples: 'N' or 'START:END' or 'START:' -> (first example, count
+    or None for all to the end)."""
+    start, colon, end = text.partition(":")
+    if not colon:
+        return 0, positive_int(text)
+    first = non_negative_int(start)
+    if not end:
+        return first, None
+    last = non_negative_int(end)
+    if last <= first:
+        raise argparse.ArgumentTypeError(f"{text!r} is empty: END must be greater than START")
+    return first, last - first
 
 
 def build_parser() -> ArgumentParser:
@@ -55,7 +73,15 @@ def build_parser() -> ArgumentParser:
         "authors evaluated (default; a finished run's model.keras holds them), or the "
         "moving averages of training (from the latest checkpoint)",
     )
-    p.add_argument("--examples", type=positive_int, default=GIVEN, help="only the first N examples")
+    p.add_argument(
+        "--examples",
+        dest="example_range",
+        type=example_range,
+        help="N: only the first N examples; START:END (or START:): a part of the split, "
+        "START a multiple of --batch-size, which draws the samples the whole split's "
+        "evaluation draws there, so that parts combine exactly "
+        "(python -m training.combine_evaluations)",
+    )
     p.add_argument("--seed", type=int, default=GIVEN, help="sampling seed (default: the run's)")
     p.add_argument(
         "--batch-size",
@@ -71,12 +97,17 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = EvaluationSettings(**given_fields(args, EvaluationSettings))
+    fields = given_fields(args, EvaluationSettings)
+    if args.example_range:
+        fields["first_example"], fields["examples"] = args.example_range
+    settings = EvaluationSettings(**fields)
     run = RunDir(args.run)
-    out = Path(args.out) if args.out else run.evaluation_path(settings.split)
+    out = Path(args.out) if args.out else run.evaluation_path(settings.split, settings.part_name)
     check_writable(out, "file", "--out")
     begin(
-        f"evaluating {run.path}: {settings.split} split, K = {settings.iw_samples}, "
+        f"evaluating {run.path}: {settings.split} split"
+        + (f" ({settings.part_name})" if settings.part_name else "")
+        + f", K = {settings.iw_samples}, "
         f"{settings.batch_norm} batch-norm statistics",
         args.verbose,
     )

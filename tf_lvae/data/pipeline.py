@@ -105,10 +105,11 @@ def eval_dataset(x: np.ndarray, *, batch_size: int) -> tf.data.Dataset:
 
 
 def seeded_batches(
-    x: np.ndarray, batch_size: int, seed: int
+    x: np.ndarray, batch_size: int, seed: int, first_batch: int = 0
 ) -> Iterator[tuple[tf.Tensor, tf.Tensor]]:
     """Yields (batch, its stateless seed, int32 [2]) over x in order (`eval_dataset`); the
-    seed of batch i is folded from (seed, 0) and i, so it depends only on seed and i."""
+    seed of batch i is folded from (seed, 0) and first_batch + i, so it depends only on seed
+    and the batch's place: x[first_batch * batch_size:] draws what the whole x draws there."""
     base = tf.constant([seed, 0], tf.int32)
-    for i, batch in enumerate(eval_dataset(x, batch_size=batch_size)):
+    for i, batch in enumerate(eval_dataset(x, batch_size=batch_size), start=first_batch):
         yield batch, tf.random.experimental.stateless_fold_in(base, i)

@@ -58,9 +58,12 @@ def mean_unit_kls(
     batch_size: int = 500,
     seed: int = 0,
     samples: int = UNIT_KL_SAMPLES,
+    first_batch: int = 0,
 ) -> UnitKLs:
     """Every unit's KL to its prior and to N(0, I), averaged over the examples x [M, ...]
-    and `samples` joint posterior samples of each; batch norm in inference mode.
+    and `samples` joint posterior samples of each; batch norm in inference mode. x's
+    batches draw as batches first_batch, first_batch + 1, ... of a larger set
+    (`seeded_batches`).
 
     KL to the prior: log q(z_i,k | .) - log p(z_i,k | z_{i+1}) at the joint sample of all
     layers (docs/method.md §4), the authors' estimator. It is unbiased for both kinds and
@@ -73,7 +76,7 @@ def mean_unit_kls(
         raise ValueError("mean_unit_kls needs at least one example.")
     fn = compiled(model, ("unit_kl", samples), _unit_kl_sums(model, samples))
     totals = None
-    for batch, batch_seed in seeded_batches(x, batch_size, seed):
+    for batch, batch_seed in seeded_batches(x, batch_size, seed, first_batch):
         sums = fn(batch, batch_seed)
         totals = sums if totals is None else tf.nest.map_structure(tf.add, totals, sums)
     prior, standard = ([t.numpy() / (len(x) * samples) for t in part] for part in totals)

@@ -39,10 +39,17 @@ class Evaluator:
         self.chunk_rows = iw_chunk_rows(model.model_config)
 
     def score(
-        self, x: np.ndarray, num_samples: int, seed: int = 0, verbose: int = 0
+        self,
+        x: np.ndarray,
+        num_samples: int,
+        seed: int = 0,
+        verbose: int = 0,
+        first_batch: int = 0,
     ) -> dict[str, np.ndarray]:
         """Per-example IW log-likelihood (K = num_samples) and ELBO of x [M, ...]:
-        {"log_likelihood": [M], "elbo": [M]}. verbose=1 shows progress with an ETA."""
+        {"log_likelihood": [M], "elbo": [M]}. verbose=1 shows progress with an ETA.
+        x's batches draw as batches first_batch, first_batch + 1, ... of a larger set
+        (`seeded_batches`), so the parts of a set score as the whole does."""
         chunk = iw_chunk_size(num_samples, self.batch_size, self.chunk_rows)
         fn = compiled(
             self.model,
@@ -52,7 +59,7 @@ class Evaluator:
         )
         progress = Progress(len(x), "example", verbose)
         out: dict[str, list[np.ndarray]] = {"log_likelihood": [], "elbo": []}
-        for batch, batch_seed in seeded_batches(x, self.batch_size, seed):
+        for batch, batch_seed in seeded_batches(x, self.batch_size, seed, first_batch):
             result = fn(batch, batch_seed)
             for key in out:
                 out[key].append(result[key].numpy())
@@ -81,12 +88,14 @@ def log_likelihood_report(
     seed: int = 0,
     verbose: int = 0,
     dequantize_levels: int | None = None,
+    first_batch: int = 0,
 ) -> dict[str, float]:
     """Dataset means of the IW bound and the ELBO, with K, the example count and the time;
     for dequantized data x = (k + u) / dequantize_levels, also `bits_per_dim`, the upper
-    bound on the bits per dimension of the integers k (`bits_per_dim`), and the scale."""
+    bound on the bits per dimension of the integers k (`bits_per_dim`), and the scale.
+    first_batch: as in `Evaluator.score`."""
     start = time.perf_counter()
-    scores = evaluator.score(x, num_samples, seed=seed, verbose=verbose)
+    scores = evaluator.score(x, num_samples, seed, verbose, first_batch)
     report = {key: float(np.mean(value)) for key, value in scores.items()}
     if dequantize_levels is not None:
         dims = math.prod(x.shape[1:])

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tf_lvae.config import EvaluationSettings
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.splits import load_run_data, split_images
@@ -82,20 +84,23 @@ def evaluate_run(
     seed = config.training.seed if settings.seed is None else settings.seed
     settings = dataclasses.replace(settings, seed=seed)
     x = split_images(data, settings.split, config.validation, config.training.seed)
-    x = x[: settings.examples]
+    split_examples = len(x)
+    x = examples_of(x, settings)
     print_fn(
         f"evaluating {run.path} ({config.model.kind}, {config.model.num_layers}-layer, "
-        f"{model_file} after {trained.epochs} epochs) on {len(x):,} {settings.split} examples"
+        f"{model_file} after {trained.epochs} epochs) on {examples_text(len(x), settings)}"
     )
     model = trained.model
     batch_norm = set_batch_norm_statistics(model, data, config, settings.batch_norm, seed, print_fn)
     print_fn(f"log-likelihood: IW bound with K = {settings.iw_samples}")
     evaluator = Evaluator(model, settings.batch_size, settings.jit_compile)
+    first_batch = settings.first_example // settings.batch_size
     bound = log_likelihood_report(
-        evaluator, x, settings.iw_samples, seed, verbose, data.dequantize_levels
+        evaluator, x, settings.iw_samples, seed, verbose, data.dequantize_levels, first_batch
     )
     kl_start = time.perf_counter()
-    latent = latent_statistics(mean_unit_kls(model, x, settings.batch_size, seed))
+    kls = mean_unit_kls(model, x, settings.batch_size, seed, first_batch=first_batch)
+    latent = latent_statistics(kls)
     report = {
         "run_dir": str(run.path.resolve()),
         "model_file": model_file,
@@ -104,6 +109,7 @@ def evaluate_run(
         "data_source": data.source,
         "split": settings.split,
         "examples": len(x),
+        "split_examples": split_examples,
         "log_likelihood": bound["log_likelihood"],
         "elbo": bound["elbo"],
         **{k: bound[k] for k in ("bits_per_dim", "dequantization_scale") if k in bound},
@@ -122,6 +128,27 @@ def evaluate_run(
     }
     print_fn(summary(report))
     return report
+
+
+def examples_of(x: np.ndarray, settings: EvaluationSettings) -> np.ndarray:
+    """The examples of the split x [N, ...] that `settings` evaluate. Raises ValueError
+    (a one-line error from the command) when they reach past its end."""
+    start = settings.first_example
+    end = len(x) if settings.examples is None else start + settings.examples
+    if end > len(x):
+        raise ValueError(
+            f"examples {start}:{end} reach past the {len(x):,} {settings.split} examples; "
+            f"the last part is {start}:{len(x)}"
+        )
+    return x[start:end]
+
+
+def examples_text(count: int, settings: EvaluationSettings) -> str:
+    """'N SPLIT examples', with their range when they are a part of the split."""
+    text = f"{count:,} {settings.split} examples"
+    if settings.first_example:
+        text += f" ({settings.first_example}:{settings.first_example + count})"
+    return text
 
 
 def summary(report: dict[str, Any]) -> str:

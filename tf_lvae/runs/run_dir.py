@@ -144,9 +144,11 @@ class RunDir:
         """The run directory of this run's fine-tuning, RUN_DIR/finetune."""
         return RunDir(self.path / "finetune")
 
-    def evaluation_path(self, split: str = "test") -> Path:
-        """Where `training.evaluate` writes its report by default: evaluation-SPLIT.json."""
-        return self.path / f"evaluation-{split}.json"
+    def evaluation_path(self, split: str = "test", part: str = "") -> Path:
+        """Where `training.evaluate` writes its report by default: evaluation-SPLIT.json, or
+        evaluation-SPLIT-PART.json for a part of the split (`EvaluationSettings.part_name`)."""
+        name = "-".join(filter(None, ("evaluation", split, part)))
+        return self.path / f"{name}.json"
 
     def exists(self) -> bool:
         return self.config_path.is_file()
