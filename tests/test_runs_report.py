@@ -40,9 +40,7 @@ def test_only_settings_that_change_the_numbers_decide_if_a_report_is_current():
 def test_a_part_of_the_split_is_named_by_its_range():
     assert EvaluationSettings().part_name == ""
     assert EvaluationSettings(examples=200).part_name == "examples-0-200"
-    assert EvaluationSettings(first_example=5000, examples=2500).part_name == (
-        "examples-5000-7500"
-    )
+    assert EvaluationSettings(first_example=5000, examples=2500).part_name == ("examples-5000-7500")
     assert EvaluationSettings(first_example=5000).part_name == "examples-5000-end"
 
 

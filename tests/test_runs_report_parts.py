@@ -8,12 +8,15 @@ from tf_lvae.runs.report_parts import combine_reports
 from training.combine_evaluations import main
 
 
-def part(first: int, count: int, log_likelihood: float, **changes) -> dict:
+def part(first: int, count: int, log_likelihood: float | None, **changes) -> dict:
     """A minimal report of examples first:first + count of a 100-example split."""
     settings = {"iw_samples": 10, "split": "test", "batch_norm": "recomputed", "seed": 0}
     settings |= {"examples": count, "batch_size": 25, "jit_compile": True, "first_example": first}
     return {
         "run_dir": "/runs/a",
+        "data_source": "MNIST IDX files",
+        "weights_sha256": "ab12",
+        "split_sha256": "cd34",
         "model_file": "model.keras",
         "epochs_trained": 5,
         "dataset": "mnist",
@@ -24,7 +27,7 @@ def part(first: int, count: int, log_likelihood: float, **changes) -> dict:
         "training": {"seed": 0},
         "examples": count,
         "log_likelihood": log_likelihood,
-        "elbo": log_likelihood - 4.0,
+        "elbo": None if log_likelihood is None else log_likelihood - 4.0,
         "batch_norm_statistics": {"used": "recomputed", "seed": 0, "seconds": 3.0},
         "unit_kl_to_prior": [[0.5, 0.004 * first], [2.0]],
         "unit_kl_to_standard_normal": [[1.0, 1.0], [2.0]],
@@ -51,10 +54,13 @@ def test_the_means_are_weighted_by_the_examples_of_each_part():
     [
         ([part(0, 50, -1.0), part(75, 25, -1.0)], "examples 50:75 are missing"),
         ([part(0, 50, -1.0), part(25, 75, -1.0)], "examples 25:50 are scored twice"),
+        ([part(0, 100, -1.0), part(25, 25, -1.0)], "examples 25:50 are scored twice"),
         ([part(25, 75, -1.0)], "examples 0:25 are missing"),
         ([part(0, 50, -1.0)], "examples 50:100 are missing"),
         ([part(0, 50, -1.0), part(50, 50, -1.0, iw_samples=5)], "their iw_samples differ"),
         ([part(0, 50, -1.0), part(50, 50, -1.0, epochs_trained=6)], "epochs_trained differ"),
+        ([part(0, 50, -1.0), part(50, 50, -1.0, weights_sha256="ef")], "weights_sha256 differ"),
+        ([part(0, 50, -1.0), part(50, 50, -1.0, split_sha256="ef")], "split_sha256 differ"),
         (
             [part(0, 50, -1.0), part(50, 50, -1.0, batch_norm_statistics={"used": "moving"})],
             "batch_norm_statistics differ",
@@ -66,19 +72,23 @@ def test_parts_that_are_not_one_whole_evaluation_are_refused(parts, message):
         combine_reports(parts)
 
 
-def test_a_seed_or_batch_size_that_differs_is_named():
+def test_a_seed_batch_size_or_xla_that_differs_is_named():
     other = part(50, 50, -1.0)
-    other["settings"] = {**other["settings"], "seed": 1, "batch_size": 50}
-    with pytest.raises(ValueError, match=r"settings\.batch_size, settings\.seed differ"):
+    other["settings"] |= {"seed": 1, "batch_size": 50, "jit_compile": False}
+    message = r"settings\.batch_size, settings\.jit_compile, settings\.seed differ"
+    with pytest.raises(ValueError, match=message):
         combine_reports([part(0, 50, -1.0), other])
 
 
 def test_the_command_refuses_files_that_are_not_part_reports(tmp_path, user_error):
     (tmp_path / "not.json").write_text("{")
-    (tmp_path / "old.json").write_text(json.dumps({"log_likelihood": -80.0}))
+    old = {k: v for k, v in part(0, 50, -1.0).items() if k not in ("split_sha256", "seconds")}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "nan.json").write_text(json.dumps(part(0, 50, None)))
     user_error(main, [str(tmp_path / "missing.json")], "missing.json does not exist")
     user_error(main, [str(tmp_path / "not.json")], "not.json is not a JSON report")
-    user_error(main, [str(tmp_path / "old.json")], "it has no split_examples")
+    user_error(main, [str(tmp_path / "old.json")], "it has no split_sha256, seconds")
+    user_error(main, [str(tmp_path / "nan.json")], "nan.json records a log-likelihood or ELBO")
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     first.write_text(json.dumps(part(0, 50, -1.0)))
     second.write_text(json.dumps(part(75, 25, -1.0)))

@@ -124,6 +124,7 @@ def test_parts_of_the_split_combine_into_the_whole_evaluation(run, tmp_path, cap
     assert combined["active_units"] == whole["active_units"]
     assert combined["settings"] == whole["settings"] and combined["examples"] == 1000
     assert [p["examples"] for p in combined["combined_from"]] == ["0:250", "250:1000"]
+    assert combined["weights_sha256"] == whole["weights_sha256"]
     assert {k for k in whole if k != "seconds"} <= set(combined)
     whole_settings = EvaluationSettings(**{**whole["settings"], "batch_size": 500})
     assert whole_settings.same_numbers(combined["settings"])  # the runner would reuse it
@@ -159,6 +160,7 @@ def untrained_run(path) -> RunDir:
         (["--run", "{run}", "--examples", "500:300"], "END must be greater than START"),
         (["--run", "{run}", "--examples", "a:300"], "expected an integer, got 'a'"),
         (["--run", "{run}", "--examples", "500:1500"], "reach past the 1,000 test examples"),
+        (["--run", "{run}", "--examples", "1000:"], "(1000) must be below the 1,000 test"),
     ],
 )
 def test_wrong_input_exits_2_with_one_line(argv, message, run, tmp_path, user_error):

@@ -611,10 +611,12 @@ class EvaluationSettings:
       seed: seed of the posterior samples and of the fresh binarization; None: the
         run's training seed.
       first_example, examples: evaluate this many examples of the split (None: all) from
-        first_example on, a multiple of batch_size: a part draws the samples the whole
-        split's evaluation draws for those examples, so parts combine into it exactly
+        first_example on, a multiple of batch_size. A part that also ends on a multiple
+        of batch_size (or at the split's end) draws the samples the whole split's
+        evaluation draws for its examples, so parts combine into it exactly
         (`runs.report_parts`).
-      batch_size, jit_compile: speed only (examples per compiled call, XLA).
+      batch_size, jit_compile: speed only (examples per compiled call, XLA); the draws
+        depend on them, so the parts of one evaluation share them.
     """
 
     iw_samples: int = PAPER_TEST_IW_SAMPLES
@@ -638,6 +640,8 @@ class EvaluationSettings:
             )
         if self.examples is not None and self.examples < 1:
             raise ValueError(f"examples must be >= 1, got {self.examples}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.first_example < 0 or self.first_example % self.batch_size:
             raise ValueError(
                 f"the first example ({self.first_example}) must be a multiple of the batch "

@@ -13,9 +13,11 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tf_lvae.cli import ArgumentParser, add_verbose, begin, run_command
-from tf_lvae.runs.run_dir import check_writable, write_json
+from tf_lvae.runs.report_parts import REQUIRED, combine_reports
+from tf_lvae.runs.run_dir import RunDir, check_writable, write_json
 
 
 def build_parser() -> ArgumentParser:
@@ -30,18 +32,24 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-def read_part(path: Path) -> dict:
-    """A part's report; ValueError naming the file when it is not one."""
+def read_part(path: Path) -> dict[str, Any]:
+    """A part's report; ValueError naming the file when it is not one or cannot combine."""
     try:
         report = json.loads(path.read_text())
     except FileNotFoundError:
         raise ValueError(f"{path} does not exist") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{path} is not a JSON report ({error})") from None
-    if not isinstance(report, dict) or "split_examples" not in report:
+    missing = [key for key in REQUIRED if key not in report] if isinstance(report, dict) else []
+    if not isinstance(report, dict) or missing:
         raise ValueError(
             f"{path} is not a report of `python -m training.evaluate --examples START:END` "
-            "(it has no split_examples)"
+            f"of this version (it has no {', '.join(missing) or 'fields'})"
+        )
+    if not all(isinstance(report[key], float) for key in ("log_likelihood", "elbo")):
+        raise ValueError(
+            f"{path} records a log-likelihood or ELBO that is not finite; this part cannot "
+            "be combined (evaluate the model again once it is fixed)"
         )
     return report
 
@@ -49,13 +57,12 @@ def read_part(path: Path) -> dict:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     parts = [read_part(path) for path in args.parts]
-    out = args.out or args.parts[0].parent / f"evaluation-{parts[0]['split']}.json"
+    out = args.out or RunDir(args.parts[0].parent).evaluation_path(parts[0]["split"])
     check_writable(out, "file", "--out")
     begin(f"combining {len(parts)} evaluation reports into {out}", args.verbose)
-    from tf_lvae.runs.report import summary  # TensorFlow starts here
-    from tf_lvae.runs.report_parts import combine_reports
+    report = combine_reports(parts)  # TensorFlow starts once the parts are checked
+    from tf_lvae.runs.report import summary
 
-    report = combine_reports(parts)
     write_json(out, report)
     print(summary(report))
     print(f"-> {out}")

@@ -39,7 +39,7 @@ from tf_lvae.runs.run_dir import RunDir, check_writable, write_json
 GIVEN = argparse.SUPPRESS  # options not given keep EvaluationSettings' defaults
 
 
-def example_range(text: str) -> tuple[int, int | None]:
+def parse_example_range(text: str) -> tuple[int, int | None]:
     """argparse type of --examples: 'N' or 'START:END' or 'START:' -> (first example, count
     or None for all to the end)."""
     start, colon, end = text.partition(":")
@@ -76,11 +76,11 @@ def build_parser() -> ArgumentParser:
     p.add_argument(
         "--examples",
         dest="example_range",
-        type=example_range,
-        help="N: only the first N examples; START:END (or START:): a part of the split, "
-        "START a multiple of --batch-size, which draws the samples the whole split's "
-        "evaluation draws there, so that parts combine exactly "
-        "(python -m training.combine_evaluations)",
+        type=parse_example_range,
+        help="N: only the first N examples; START:END (or START: to the end): a part of the "
+        "split, START and END multiples of --batch-size (END may be the split's end), which "
+        "draws the samples the whole split's evaluation draws there, so that parts combine "
+        "exactly (python -m training.combine_evaluations)",
     )
     p.add_argument("--seed", type=int, default=GIVEN, help="sampling seed (default: the run's)")
     p.add_argument(

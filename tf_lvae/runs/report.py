@@ -10,8 +10,9 @@ to N(0, I), and their layer totals (Fig. 6a).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def evaluate_run(
     seed = config.training.seed if settings.seed is None else settings.seed
     settings = dataclasses.replace(settings, seed=seed)
     x = split_images(data, settings.split, config.validation, config.training.seed)
-    split_examples = len(x)
+    split_examples, split_sha256 = len(x), digest([x])
     x = examples_of(x, settings)
     print_fn(
         f"evaluating {run.path} ({config.model.kind}, {config.model.num_layers}-layer, "
@@ -110,6 +111,8 @@ def evaluate_run(
         "split": settings.split,
         "examples": len(x),
         "split_examples": split_examples,
+        "split_sha256": split_sha256,
+        "weights_sha256": digest(v.numpy() for v in model.variables),
         "log_likelihood": bound["log_likelihood"],
         "elbo": bound["elbo"],
         **{k: bound[k] for k in ("bits_per_dim", "dequantization_scale") if k in bound},
@@ -135,12 +138,25 @@ def examples_of(x: np.ndarray, settings: EvaluationSettings) -> np.ndarray:
     (a one-line error from the command) when they reach past its end."""
     start = settings.first_example
     end = len(x) if settings.examples is None else start + settings.examples
+    if start >= len(x):
+        raise ValueError(
+            f"the first example ({start}) must be below the {len(x):,} {settings.split} examples"
+        )
     if end > len(x):
         raise ValueError(
             f"examples {start}:{end} reach past the {len(x):,} {settings.split} examples; "
             f"the last part is {start}:{len(x)}"
         )
     return x[start:end]
+
+
+def digest(arrays: Iterable[np.ndarray]) -> str:
+    """sha256 of the arrays' bytes, in order: the same weights or images give the same
+    digest on every machine."""
+    sha = hashlib.sha256()
+    for array in arrays:
+        sha.update(np.ascontiguousarray(array).tobytes())
+    return sha.hexdigest()
 
 
 def examples_text(count: int, settings: EvaluationSettings) -> str:

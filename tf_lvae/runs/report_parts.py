@@ -5,6 +5,8 @@ draws, for each of its examples, the samples the whole split's evaluation draws 
 (`data.pipeline.seeded_batches`). Its means are means over its examples, so the example-
 weighted means of the parts are the whole evaluation's numbers, up to float rounding: the
 IW bound, the ELBO, every unit's KL, and from those the active units and the layer KLs.
+
+Light: the checks run before TensorFlow starts (the latent statistics import it).
 """
 
 from __future__ import annotations
@@ -13,18 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from tf_lvae.evaluation.analysis import UnitKLs
-from tf_lvae.runs.report import latent_statistics
-
-# What every part must share: the model evaluated and how (settings apart from the range).
-_SHARED = ("model_file", "epochs_trained", "dataset", "split", "split_examples", "iw_samples")
-_SHARED += ("model", "training")
-_RANGE_SETTINGS = ("first_example", "examples", "jit_compile")
+# What every part must share: the weights and images evaluated, and how (the settings apart
+# from the range; XLA's random numbers differ from the kernels' without it).
+_SHARED = ("weights_sha256", "split_sha256", "split_examples", "model_file", "epochs_trained")
+_SHARED += ("dataset", "split", "iw_samples", "model", "training")
+_RANGE_SETTINGS = ("first_example", "examples")
 _MEANS = ("log_likelihood", "elbo", "bits_per_dim")
 _UNIT_KEYS = ("unit_kl_to_prior", "unit_kl_to_standard_normal")
+REQUIRED = (*_SHARED, "examples", "log_likelihood", "elbo", *_UNIT_KEYS, "seconds", "settings")
+REQUIRED += ("batch_norm_statistics", "run_dir", "data_source")
 
 
-def example_range(report: dict[str, Any]) -> tuple[int, int]:
+def part_range(report: dict[str, Any]) -> tuple[int, int]:
     """(first, end) of the examples a report scored, end exclusive."""
     first = report["settings"].get("first_example", 0)
     return first, first + report["examples"]
@@ -39,7 +41,7 @@ def combine_reports(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """
     if not parts:
         raise ValueError("give the reports of the parts to combine")
-    parts = sorted(parts, key=example_range)
+    parts = sorted(parts, key=part_range)
     _check_one_evaluation(parts)
     _check_coverage(parts)
     weights = np.array([part["examples"] for part in parts], np.float64)
@@ -50,29 +52,31 @@ def combine_reports(parts: list[dict[str, Any]]) -> dict[str, Any]:
         for key in _MEANS
         if key in first
     }
+    from tf_lvae.evaluation.analysis import UnitKLs  # TensorFlow starts here
+    from tf_lvae.runs.report import latent_statistics
+
     kls = UnitKLs(*(_unit_means(parts, weights, key) for key in _UNIT_KEYS))
-    seconds = {
-        key: round(sum(part["seconds"][key] for part in parts), 1) for key in first["seconds"]
-    }
+    seconds = {key: round(sum(p["seconds"][key] for p in parts), 1) for key in first["seconds"]}
+    batch_norm = {**first["batch_norm_statistics"], "seconds": seconds["batch_norm"]}
     return {
         **first,
         "examples": first["split_examples"],
         **means,
-        "batch_norm_statistics": {
-            **first["batch_norm_statistics"],
-            "seconds": seconds["batch_norm"],
-        },
+        "batch_norm_statistics": batch_norm,
         **latent_statistics(kls),
         "seconds": seconds,
         "settings": {**first["settings"], "first_example": 0, "examples": None},
-        "combined_from": [
-            {
-                "examples": "{}:{}".format(*example_range(part)),
-                "run_dir": part["run_dir"],
-                "seconds": part["seconds"]["total"],
-            }
-            for part in parts
-        ],
+        "combined_from": [_part_record(part) for part in parts],
+    }
+
+
+def _part_record(part: dict[str, Any]) -> dict[str, Any]:
+    """Where and from what a part was evaluated, for the combined report."""
+    return {
+        "examples": "{}:{}".format(*part_range(part)),
+        "run_dir": part["run_dir"],
+        "data_source": part["data_source"],
+        "seconds": part["seconds"]["total"],
     }
 
 
@@ -86,6 +90,7 @@ def _unit_means(parts: list[dict[str, Any]], weights: np.ndarray, key: str) -> l
 
 
 def _check_one_evaluation(parts: list[dict[str, Any]]) -> None:
+    """Raises ValueError naming what differs when a part is not of the first's evaluation."""
     first = parts[0]
     for part in parts[1:]:
         differing = [key for key in _SHARED if part.get(key) != first.get(key)]
@@ -99,7 +104,7 @@ def _check_one_evaluation(parts: list[dict[str, Any]]) -> None:
             differing.append("batch_norm_statistics")
         if differing:
             raise ValueError(
-                f"the parts {example_range(first)} and {example_range(part)} are not of one "
+                f"the parts {part_range(first)} and {part_range(part)} are not of one "
                 f"evaluation: their {', '.join(sorted(differing))} differ"
             )
 
@@ -112,12 +117,15 @@ def _batch_norm(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_coverage(parts: list[dict[str, Any]]) -> None:
+    """Raises ValueError naming the examples missing or scored twice by the parts, sorted
+    by their first example."""
     end = 0
     for part in parts:
-        first, last = example_range(part)
-        if first != end:
-            what = "are scored twice" if first < end else "are missing"
-            raise ValueError(f"examples {min(first, end)}:{max(first, end)} {what}")
+        first, last = part_range(part)
+        if first < end:
+            raise ValueError(f"examples {first}:{min(end, last)} are scored twice")
+        if first > end:
+            raise ValueError(f"examples {end}:{first} are missing")
         end = last
     total = parts[0]["split_examples"]
     if end != total:

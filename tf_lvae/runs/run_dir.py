@@ -9,7 +9,8 @@ RUN_DIR/
   tensorboard/            TensorBoard event files
   model.keras             the final model, batch-norm statistics recomputed (docs/method.md §4)
   results.json            the final test log-likelihood (IW bound) and ELBO
-  evaluation-SPLIT.json   reports of `python -m training.evaluate` (runs.report)
+  evaluation-SPLIT.json   reports of `python -m training.evaluate` (runs.report); of a part
+                          of the split: evaluation-SPLIT-examples-START-END.json
   plots/                  figures written by `python -m training.plots`
   finetune/               the paper's fine-tuning of the finished run: a run directory
   finetune-SLUG/          Table 1's fine-tunings (training.reproduce --experiment table1)
