@@ -423,7 +423,7 @@ def test_a_convolutional_run_trains_resumes_evaluates_plots_and_exports(tmp_path
         assert record["layer_1"].shape == (2, 8, 8, 4) and record["layer_2"].shape == (2, 4, 4, 3)
 
     assert evaluate(["--run", str(reference), "--iw-samples", "10", "--examples", "100"]) == 0
-    report = json.loads((reference / "evaluation-test.json").read_text())
+    report = json.loads((reference / "evaluation-test-examples-0-100.json").read_text())
     assert len(report["active_units"]["channels_per_layer"]) == 2
     assert report["active_units"]["total"] <= 8 * 8 * 4 + 4 * 4 * 3
     assert np.shape(report["unit_kl_to_prior"][0]) == (8, 8, 4)
