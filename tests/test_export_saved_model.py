@@ -377,14 +377,21 @@ def test_a_k_above_the_limits_is_refused_at_export(exports, tmp_path, capsys):
 
 def test_memory_stays_flat_for_a_large_batch_at_the_limit(exports, tmp_path):
     """10,000 MNIST-sized images at K = 100 (1,000,000 samples) on the paper's model: the
-    chunks hold at most 10,000 rows (the batch), so the serving process stays far below 8 GiB."""
+    chunks hold at most 10,000 rows (the batch), so K = 100 needs no more memory than K = 1
+    on the same images. Unchunked, the logits alone would take 1,000,000 x 784 x 4 B = 3 GB.
+    The increase is measured in one process (its peak after K = 1, then after K = 100), not
+    the absolute peak, which depends on the machine's allocator and TensorFlow's threads."""
     x = images(10_000, 1, (28, 28))
     responses = run_client(
-        [request("large", exports["paper"], body("score", {"x": x, "num_samples": 100}))],
+        [
+            request(name, exports["paper"], body("score", {"x": x, "num_samples": k}))
+            for name, k in (("one", 1), ("large", 100))
+        ],
         tmp_path,
     )
     assert len(responses["large"]["outputs"]["log_likelihood"]) == 10_000
-    assert responses["max_rss_mib"] < 3 * 1024
+    peaks = responses["max_rss_mib"]
+    assert peaks["large"] - peaks["one"] < 512
 
 
 def test_versions_are_numbered_and_never_overwritten(exports, capsys):

@@ -14,7 +14,8 @@ values are converted to the signature's dtypes as the server does. A body may al
 only: a Session converts what it is fed to the input's dtype). RESPONSES_JSON gets {name:
 response} shaped like the server's, {"outputs": ...} (unnamed when there is one output)
 or {"error": message}, "signatures": {export_dir: {signature: {"inputs": {name: dtype},
-"outputs": [names]}}}, and "max_rss_mib", the process's peak resident memory.
+"outputs": [names]}}}, and "max_rss_mib": {name: the process's peak resident memory after
+that request} (requests run in their order).
 """
 
 import json
@@ -103,9 +104,12 @@ def main(requests_path: str, responses_path: str, *mode: str) -> None:
         requests = json.load(f)
     paths = dict.fromkeys(r["export_dir"] for r in requests)
     loaded = {path: loader(path) for path in paths}
-    responses = {r["name"]: predict(loaded[r["export_dir"]], r["body"]) for r in requests}
+    responses, peaks = {}, {}
+    for r in requests:
+        responses[r["name"]] = predict(loaded[r["export_dir"]], r["body"])
+        peaks[r["name"]] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     responses["signatures"] = {path: model.describe() for path, model in loaded.items()}
-    responses["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    responses["max_rss_mib"] = peaks
     with open(responses_path, "w") as f:
         json.dump(responses, f)
 
