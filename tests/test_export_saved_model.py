@@ -19,7 +19,7 @@ import pytest
 import tensorflow as tf
 
 from export.saved_model import main
-from tf_lvae import HierarchicalVAE, ModelConfig, TrainingConfig, preset
+from tf_lvae import HierarchicalVAE, ModelConfig, TrainingConfig
 from tf_lvae.cli import run_command
 from tf_lvae.config import RunConfig
 from tf_lvae.runs.checkpoints import save_checkpoint
@@ -29,6 +29,9 @@ REPO = Path(__file__).resolve().parents[1]
 CLIENT = Path(__file__).parent / "support" / "serving_client.py"
 DOCS = REPO / "docs" / "serving.md"
 CONFIG = ModelConfig(input_shape=(6, 6), latent_dims=(5, 4, 3), hidden_dims=(16, 12, 8))
+# MNIST-sized images for the docs' requests and the memory test: the 784 logits per sample
+# are what would take the memory, unchunked; narrow layers keep its export quick
+MNIST_CONFIG = ModelConfig(input_shape=(28, 28), latent_dims=(4, 3, 2), hidden_dims=(16, 12, 8))
 CONV_CONFIG = ModelConfig(
     input_shape=(6, 6),
     architecture="conv",
@@ -173,8 +176,8 @@ def conv_model() -> HierarchicalVAE:
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory, model, conv_model) -> dict[str, Path]:
     """Exports by the CLI: the tiny model (finished run), the same from a checkpoint of an
-    unfinished run (version 3), a tiny convolutional model, and the paper's 5-layer MNIST
-    model (for the docs)."""
+    unfinished run (version 3), a tiny convolutional model, and an untrained MNIST-sized
+    model (for the docs' requests)."""
     tmp = tmp_path_factory.mktemp("export")
     settings = ["--num-samples", str(NUM_SAMPLES), "--chunk-size", str(CHUNK_SIZE)]
     settings += ["--score-seed", str(SCORE_SEED)]
@@ -182,13 +185,13 @@ def exports(tmp_path_factory, model, conv_model) -> dict[str, Path]:
     assert export(make_run(tmp / "conv", conv_model).path, tmp / "conv", *settings) == 0
     unfinished = make_run(tmp / "unfinished", model, finished=False)
     assert export(unfinished.path, tmp / "unfinished-export", "--version", "3") == 0
-    paper = HierarchicalVAE(preset("mnist", 5).model, seed=0)
-    assert export(make_run(tmp / "paper", paper).path, tmp / "paper-export") == 0
+    mnist = HierarchicalVAE(MNIST_CONFIG, seed=0)
+    assert export(make_run(tmp / "mnist", mnist).path, tmp / "mnist-export") == 0
     return {
         "tiny": tmp / "tiny" / "1",
         "unfinished": tmp / "unfinished-export" / "3",
         "conv": tmp / "conv" / "1",
-        "paper": tmp / "paper-export" / "1",
+        "mnist": tmp / "mnist-export" / "1",
     }
 
 
@@ -213,7 +216,7 @@ def responses(exports, tmp_path_factory) -> dict:
             *tiny_requests(exports),
             request("unfinished", exports["unfinished"], body("encode", {"x": X})),
             *(request(f"conv_{name}", exports["conv"], body(*REQUESTS[name])) for name in CONV),
-            *(request(f"docs_{i}", exports["paper"], b) for i, b in enumerate(docs_bodies())),
+            *(request(f"docs_{i}", exports["mnist"], b) for i, b in enumerate(docs_bodies())),
         ],
         tmp_path_factory.mktemp("client"),
     )
@@ -376,15 +379,15 @@ def test_a_k_above_the_limits_is_refused_at_export(exports, tmp_path, capsys):
 
 
 def test_memory_stays_flat_for_a_large_batch_at_the_limit(exports, tmp_path):
-    """10,000 MNIST-sized images at K = 100 (1,000,000 samples) on the paper's model: the
-    chunks hold at most 10,000 rows (the batch), so K = 100 needs no more memory than K = 1
-    on the same images. Unchunked, the logits alone would take 1,000,000 x 784 x 4 B = 3 GB.
-    The increase is measured in one process (its peak after K = 1, then after K = 100), not
-    the absolute peak, which depends on the machine's allocator and TensorFlow's threads."""
+    """10,000 MNIST-sized images at K = 100 (1,000,000 samples): the chunks hold at most
+    10,000 rows (the batch), so K = 100 needs no more memory than K = 1 on the same images.
+    Unchunked, the logits alone would take 1,000,000 x 784 x 4 B = 3 GB. The increase is
+    measured in one process (its peak after K = 1, then after K = 100), not the absolute
+    peak, which depends on the machine's allocator and TensorFlow's threads."""
     x = images(10_000, 1, (28, 28))
     responses = run_client(
         [
-            request(name, exports["paper"], body("score", {"x": x, "num_samples": k}))
+            request(name, exports["mnist"], body("score", {"x": x, "num_samples": k}))
             for name, k in (("one", 1), ("large", 100))
         ],
         tmp_path,

@@ -54,7 +54,8 @@ def test_the_tensorboard_images_change_no_number_of_the_run(tmp_path, monkeypatc
     from tf_lvae.runs.checkpoints import load_run_model
     from training.fit import main
 
-    argv = ["--dataset", "mnist-sample", "--layers", "2", "--epochs", "2", "--no-xla"]
+    argv = ["--dataset", "mnist-sample", "--latent-dims", "8,4", "--hidden-dims", "64,32"]
+    argv += ["--epochs", "2", "--no-xla"]
     argv += ["--monitor-every", "1", "--unit-kl-examples", "50", "--final-iw-samples", "5"]
     assert main([*argv, "--out", str(tmp_path / "with")]) == 0
     monkeypatch.setattr(TensorBoardImages, "on_epoch_end", lambda self, epoch, logs=None: None)
