@@ -8,7 +8,7 @@ import shutil
 
 import numpy as np
 
-from tf_lvae.data import load_dataset
+from tests.support.small_sample import small_sample
 from tf_lvae.paper.experiments import EXPERIMENTS, FineTuning, get_variant
 from tf_lvae.paper.runner import run_experiment
 from tf_lvae.paper.settings import ReproduceSettings
@@ -24,13 +24,10 @@ SMALL_TABLE1 = dataclasses.replace(
 
 
 def small_settings(folder) -> ReproduceSettings:
-    sample = load_dataset("mnist-sample")
-    data = folder / "small.npz"
-    np.savez(data, x_train=sample.x_train[:512], x_test=sample.x_test[:100])
     return ReproduceSettings(
         epochs=2,
         fine_tuning_epochs=(10,),
-        dataset=f"npz:{data}",
+        dataset=small_sample(folder / "small.npz"),
         iw_samples=3,
         eval_iw_samples=2,
         unit_kl_examples=20,

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.support.small_sample import small_sample
 from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
 from tf_lvae.runs.run_dir import RunDir
 
@@ -86,6 +87,7 @@ def fit_in_one_process(*argvs: list[str]) -> tuple[list[int], str, str]:
 def test_a_mirrored_run_trains_and_resumes_exactly(tmp_path):
     mirrored = ["--strategy", "mirrored", "--devices", "CPU:0,CPU:1", "--sync-batch-norm"]
     options = [*TINY, "--warmup-epochs", "1", *mirrored]  # --epochs below replaces TINY's
+    options += ["--dataset", small_sample(tmp_path / "small.npz", train=1024)]  # 4 steps
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     statuses, output, err = fit_in_one_process(
         [*options, "--epochs", "2", "--out", str(straight)],
