@@ -175,23 +175,25 @@ def conv_model() -> HierarchicalVAE:
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory, model, conv_model) -> dict[str, Path]:
-    """Exports by the CLI: the tiny model (finished run), the same from a checkpoint of an
-    unfinished run (version 3), a tiny convolutional model, and an untrained MNIST-sized
-    model (for the docs' requests)."""
+    """Exports by the CLI: the tiny model (finished run), a tiny convolutional model, the
+    tiny model from a checkpoint of an unfinished run (version 3, limits of 5 examples and
+    5 samples), then, into the same folder without --version, an untrained MNIST-sized
+    model (for the docs' requests): it becomes version 4."""
     tmp = tmp_path_factory.mktemp("export")
     settings = ["--num-samples", str(NUM_SAMPLES), "--chunk-size", str(CHUNK_SIZE)]
     settings += ["--score-seed", str(SCORE_SEED)]
     assert export(make_run(tmp / "run", model).path, tmp / "tiny", *settings) == 0
     assert export(make_run(tmp / "conv", conv_model).path, tmp / "conv", *settings) == 0
     unfinished = make_run(tmp / "unfinished", model, finished=False)
-    assert export(unfinished.path, tmp / "unfinished-export", "--version", "3") == 0
+    limits = ["--max-batch", "5", "--max-samples", "5"]
+    assert export(unfinished.path, tmp / "versions", "--version", "3", *limits) == 0
     mnist = HierarchicalVAE(MNIST_CONFIG, seed=0)
-    assert export(make_run(tmp / "mnist", mnist).path, tmp / "mnist-export") == 0
+    assert export(make_run(tmp / "mnist", mnist).path, tmp / "versions") == 0
     return {
         "tiny": tmp / "tiny" / "1",
-        "unfinished": tmp / "unfinished-export" / "3",
+        "unfinished": tmp / "versions" / "3",
         "conv": tmp / "conv" / "1",
-        "mnist": tmp / "mnist-export" / "1",
+        "mnist": tmp / "versions" / "4",
     }
 
 
@@ -369,13 +371,13 @@ def test_the_export_records_its_settings_and_limits(exports):
     assert record["source"].endswith("run") and record["model"]["latent_dims"] == [5, 4, 3]
 
 
-def test_a_k_above_the_limits_is_refused_at_export(exports, tmp_path, capsys):
+def test_a_k_above_the_limits_is_refused_and_chosen_limits_are_recorded(exports, tmp_path, capsys):
     run = exports["unfinished"].parents[1] / "unfinished"
     assert export(run, tmp_path / "x", "--num-samples", "1000000000") == 2
     assert "above the export's max_score_samples" in capsys.readouterr().err
-    assert export(run, tmp_path / "y", "--max-batch", "2", "--max-samples", "5") == 0
-    record = json.loads((tmp_path / "y" / "1" / "assets.extra" / "tf_lvae.json").read_text())
-    assert (record["limits"]["max_batch"], record["limits"]["max_samples"]) == (2, 5)
+    assert not (tmp_path / "x" / "1").exists()
+    record = json.loads((exports["unfinished"] / "assets.extra" / "tf_lvae.json").read_text())
+    assert (record["limits"]["max_batch"], record["limits"]["max_samples"]) == (5, 5)
 
 
 def test_memory_stays_flat_for_a_large_batch_at_the_limit(exports, tmp_path):
@@ -400,9 +402,7 @@ def test_memory_stays_flat_for_a_large_batch_at_the_limit(exports, tmp_path):
 def test_versions_are_numbered_and_never_overwritten(exports, capsys):
     base = exports["unfinished"].parent
     run = exports["unfinished"].parents[1] / "unfinished"
-    assert export(run, base) == 0
     assert sorted(p.name for p in base.iterdir()) == ["3", "4"]
-    capsys.readouterr()
     assert export(run, base, "--version", "3") == 2
     expected = f"error: {base / '3'} already exists; choose another --version\n"
     assert capsys.readouterr().err == expected
