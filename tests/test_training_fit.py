@@ -414,9 +414,15 @@ def test_a_convolutional_run_trains_resumes_evaluates_plots_and_exports(tmp_path
     conv = ["--dataset", f"npz:{small_digits(tmp_path / 'digits.npz')}", *CONV]
     reference, resumed = tmp_path / "reference", tmp_path / "resumed"
     assert main([*conv, "--epochs", "2", "--out", str(reference)]) == 0
-    assert main([*conv, "--epochs", "1", "--out", str(resumed)]) == 0
-    assert main(["--resume", "--epochs", "2", "--out", str(resumed)]) == 0
+    shutil.copytree(reference, resumed)  # the same run, as if stopped in its second epoch
+    for name in ("model.keras", "results.json"):
+        (resumed / name).unlink()
+    shutil.rmtree(resumed / "checkpoints" / "epoch-000002")
+    assert main(["--resume", "--out", str(resumed)]) == 0
+    assert f"epochs 2..2 into {resumed}" in capsys.readouterr().out
     assert metrics(resumed) == metrics(reference)
+    with np.load(resumed / "unit_kl.npz") as record:
+        assert record["epochs"].tolist() == [1, 2]
     config = json.loads((reference / "config.json").read_text())
     assert config["model"]["architecture"] == "conv" and config["training"]["free_bits"] == 0.1
     with np.load(reference / "unit_kl.npz") as record:
