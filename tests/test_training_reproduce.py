@@ -5,23 +5,25 @@ import shutil
 
 import pytest
 
+from tests.support.small_sample import small_sample
 from tf_lvae.cli import run_command
 from training.reproduce import main
 
-QUICK = ["--dataset", "mnist-sample", "--epochs", "2", "--iw-samples", "3", "--no-xla"]
+QUICK = ["--epochs", "2", "--iw-samples", "3", "--no-xla"]
 QUICK += ["--eval-iw-samples", "2", "--unit-kl-examples", "50"]
 
 
-def reproduce(out, *args, capsys=None) -> str:
-    argv = ["--experiment", "figure3", *QUICK, "--layers", "1-2"]
-    argv += ["--variants", "VAE,LVAE+BN+WU", "--out", str(out), *args]
+def reproduce(out, dataset: str, capsys) -> str:
+    argv = ["--experiment", "figure3", *QUICK, "--dataset", dataset, "--layers", "1-2"]
+    argv += ["--variants", "VAE,LVAE+BN+WU", "--out", str(out)]
     assert run_command(main, argv) == 0
-    return capsys.readouterr().out if capsys else ""
+    return capsys.readouterr().out
 
 
 def test_the_runner_skips_finished_runs_and_resumes_interrupted_ones(tmp_path, capsys):
     out = tmp_path / "reproduce"
-    reproduce(out, capsys=capsys)
+    dataset = small_sample(tmp_path / "small.npz", train=1024)
+    reproduce(out, dataset, capsys)
     runs = ["vae_1-layers", "vae_2-layers", "lvae-bn-wu_2-layers"]
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted(runs)
     first = json.loads((out / "figure3.json").read_text())
@@ -46,7 +48,7 @@ def test_the_runner_skips_finished_runs_and_resumes_interrupted_ones(tmp_path, c
     finished = out / "vae_1-layers" / "evaluation-test.json"
     before = finished.stat().st_mtime_ns
 
-    log = reproduce(out, capsys=capsys)
+    log = reproduce(out, dataset, capsys)
     assert f"{out / 'vae_1-layers'} is finished" in log
     assert f"{out / 'vae_2-layers'} is finished" in log
     assert f"epochs 2..2 into {interrupted}" in log
@@ -58,7 +60,8 @@ def test_the_runner_skips_finished_runs_and_resumes_interrupted_ones(tmp_path, c
     assert json.loads((interrupted / "evaluation-test.json").read_text())["epochs_trained"] == 2
 
     # Another budget in the same folder is refused rather than mixed.
-    argv = ["--experiment", "figure3", *QUICK, "--layers", "1", "--variants", "VAE"]
+    argv = ["--experiment", "figure3", *QUICK, "--dataset", dataset, "--layers", "1"]
+    argv += ["--variants", "VAE"]
     assert run_command(main, [*argv, "--epochs", "3", "--out", str(out)]) == 2
     assert "holds a run with other settings (training.epochs: 2 -> 3" in capsys.readouterr().err
 
