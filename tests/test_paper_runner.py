@@ -4,11 +4,11 @@ tests/test_training_reproduce.py)."""
 
 import dataclasses
 import json
-import shutil
 
 import numpy as np
 
 from tests.support.small_sample import small_sample
+from tests.support.stopped_run import stop_in_last_epoch
 from tf_lvae.paper.experiments import EXPERIMENTS, FineTuning, get_variant
 from tf_lvae.paper.runner import run_experiment
 from tf_lvae.paper.settings import ReproduceSettings
@@ -64,9 +64,7 @@ def test_fine_tunings_continue_the_trained_run_and_resume(tmp_path):
     assert "| IW = 2 (10 of the paper's 2000 more epochs) | not run (–) |" in table
 
     # Interrupted in its last epoch: the rerun trains that epoch only and skips the rest.
-    (iw2.path / "results.json").unlink()
-    (iw2.path / "evaluation-test.json").unlink()
-    shutil.rmtree(iw2.checkpoint_dir / "epoch-000012")
+    stop_in_last_epoch(iw2.path, "results.json", "evaluation-test.json")
     lines.clear()
     second = run_experiment(SMALL_TABLE1, out, settings, variants=lvae, print_fn=lines.append)
     assert f"{base.path} is finished; its results are in {base.results_path}" in lines

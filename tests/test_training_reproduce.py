@@ -1,11 +1,11 @@
 """python -m training.reproduce: a resumable runner of the paper's experiments, and its errors."""
 
 import json
-import shutil
 
 import pytest
 
 from tests.support.small_sample import small_sample
+from tests.support.stopped_run import stop_in_last_epoch
 from tf_lvae.cli import run_command
 from training.reproduce import main
 
@@ -42,9 +42,7 @@ def test_the_runner_skips_finished_runs_and_resumes_interrupted_ones(tmp_path, c
 
     # Interrupt the LVAE in its second epoch: only the first checkpoint remains.
     interrupted = out / "lvae-bn-wu_2-layers"
-    for name in ("model.keras", "results.json", "evaluation-test.json"):
-        (interrupted / name).unlink()
-    shutil.rmtree(interrupted / "checkpoints" / "epoch-000002")
+    stop_in_last_epoch(interrupted, "model.keras", "results.json", "evaluation-test.json")
     finished = out / "vae_1-layers" / "evaluation-test.json"
     before = finished.stat().st_mtime_ns
 
