@@ -73,8 +73,8 @@ TINY += ["--final-iw-samples", "2", "--no-xla"]
 
 def fit_in_one_process(*argvs: list[str]) -> tuple[list[int], str, str]:
     """Runs training.fit with each argv in turn in one fresh process (the CPU splits once,
-    into as many logical devices as the first argv names CPUs); returns the exit statuses,
-    stdout and stderr."""
+    into as many logical devices as the first run's devices name CPUs: its --devices, or on
+    --resume its saved config's); returns the exit statuses, stdout and stderr."""
     done = subprocess.run(
         [sys.executable, "-c", COMMANDS, json.dumps(argvs)],
         cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600,
