@@ -53,6 +53,19 @@ def test_the_bound_curves_show_the_settled_bounds_not_the_first_epochs(monkeypat
     assert -92 < low < -90 and -85 < high < -84
 
 
+def test_the_depth_curves_give_both_budgets(monkeypatch):
+    drawn = []
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.append(fig) or path)
+    ours = {"VAE": {1: -86.5, 2: -85.3}, "LVAE+BN+WU": {2: -84.0, 5: -83.0}}
+    figures.depth_curves(ours, {"LVAE+BN+WU": {5: -81.87}}, "x", epochs=200, paper_epochs=2000)
+    legend = [text.get_text() for text in drawn[0].axes[0].get_legend().get_texts()]
+    assert legend == [
+        "VAE, 200 epochs",
+        "LVAE+BN+WU, 200 epochs",
+        "LVAE+BN+WU, the paper, 2000 epochs",
+    ]
+
+
 def white_fraction(path) -> float:
     image = matplotlib.image.imread(path)[..., :3]
     return float(np.mean(np.all(image > 0.99, axis=-1)))

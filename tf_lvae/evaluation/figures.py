@@ -237,9 +237,13 @@ def depth_curves(
     paper: Mapping[str, Mapping[int, float]],
     path: str | Path,
     title: str = "",
+    *,
+    epochs: int,
+    paper_epochs: int,
 ) -> Path:
     """Fig. 3: the test log-likelihood against the number of latent layers, one line per
-    model variant (ours), with the paper's values as open markers of the same colour.
+    model variant (ours, trained `epochs` epochs), with the paper's values (after
+    `paper_epochs`) as open markers of the same colour; the legend gives both budgets.
 
     results, paper: variant -> {layers: value}.
     """
@@ -247,7 +251,8 @@ def depth_curves(
     for i, (variant, values) in enumerate(results.items()):
         colour = f"C{i}"
         layers = sorted(values)
-        ax.plot(layers, [values[n] for n in layers], "o-", color=colour, label=variant)
+        label = f"{variant}, {epochs} epochs"
+        ax.plot(layers, [values[n] for n in layers], "o-", color=colour, label=label)
         theirs = paper.get(variant, {})
         if theirs:
             ax.plot(
@@ -256,7 +261,7 @@ def depth_curves(
                 "s--",
                 color=colour,
                 markerfacecolor="none",
-                label=f"{variant} (paper)",
+                label=f"{variant}, the paper, {paper_epochs} epochs",
             )
     ax.set_xlabel("latent layers")
     ax.set_ylabel("test log-likelihood (nats)")

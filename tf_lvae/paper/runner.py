@@ -206,11 +206,14 @@ def run_experiment(
     write_atomic(out / f"{experiment.name}.md", lambda tmp: tmp.write_text(table))
     print_fn(table)
     if experiment.table == "log_likelihood":
+        budget = summary["budget"]
         figures.depth_curves(
             _by_depth(results),
             experiment.paper_log_likelihood,
             out / f"{experiment.name}.png",
             experiment.title,
+            epochs=budget["epochs"],
+            paper_epochs=budget["paper_epochs"],
         )
     print_fn(f"-> {out / experiment.name}.md, .json")
     return summary
