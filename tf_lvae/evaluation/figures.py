@@ -267,6 +267,6 @@ def depth_curves(
     ax.set_ylabel("test log-likelihood (nats)")
     ax.set_title(title, fontsize="medium")
     ax.set_xticks(sorted({n for values in (*results.values(), *paper.values()) for n in values}))
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))  # beside the axes
     ax.grid(alpha=0.3)
     return _save(fig, path)
