@@ -28,6 +28,6 @@ setup(
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.18"],
-        "dev": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.6"],
+        "dev": ["pytest>=8", "pytest-xdist>=3.8", "ruff>=0.6"],
     },
 )
