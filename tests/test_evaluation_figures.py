@@ -42,9 +42,15 @@ def test_grey_and_colour_examples_tile_into_one_image_or_a_png_in_memory():
         figures.as_images(np.zeros((2, 3, 3, 2)))
 
 
-def test_the_bound_curves_show_the_settled_bounds_not_the_first_epochs(monkeypatch, tmp_path):
-    drawn = []
-    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.append(fig) or path)
+@pytest.fixture
+def drawn(monkeypatch) -> list:
+    """The figures the figure functions draw, kept open instead of being saved."""
+    figures_drawn = []
+    monkeypatch.setattr(figures, "_save", lambda fig, path: figures_drawn.append(fig) or path)
+    return figures_drawn
+
+
+def test_the_bound_curves_show_the_settled_bounds_not_the_first_epochs(drawn):
     epoch = np.arange(1, 101, dtype=float)
     elbo = -90.0 - 500.0 * np.exp(-epoch)  # -274 at epoch 1, -90 from epoch 10 on
     test_ll = np.where(epoch % 50 == 0, -85.0, np.nan)
@@ -53,9 +59,7 @@ def test_the_bound_curves_show_the_settled_bounds_not_the_first_epochs(monkeypat
     assert -92 < low < -90 and -85 < high < -84
 
 
-def test_the_depth_curves_give_both_budgets(monkeypatch):
-    drawn = []
-    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.append(fig) or path)
+def test_the_depth_curves_give_both_budgets(drawn):
     ours = {"VAE": {1: -86.5, 2: -85.3}, "LVAE+BN+WU": {2: -84.0, 5: -83.0}}
     figures.depth_curves(ours, {"LVAE+BN+WU": {5: -81.87}}, "x", epochs=200, paper_epochs=2000)
     legend = [text.get_text() for text in drawn[0].axes[0].get_legend().get_texts()]
