@@ -1,12 +1,14 @@
 """Training on a cluster: two MultiWorkerMirroredStrategy workers on loopback, each a
 process with its own working folder (as on separate hosts), started by
 `tf_lvae.runs.loopback`. The same command runs on both; only the chief (worker 0)
-writes the run directory."""
+writes the run directory. Its reference is one process training on two local replicas
+(MirroredStrategy), whose own exact resume is checked here too, from the same run."""
 
 import csv
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.support.stopped_run import stop_in_last_epoch
 from tests.support.waiting import wait_for_checkpoint
 from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
 from tf_lvae.data import load_dataset
@@ -38,6 +41,9 @@ CHIEF_EXTRAS = [
     "--unit-kl-examples", "50",
 ]  # fmt: skip
 FIT = ["-m", "training.fit", "--out", "run", "--strategy", "multiworker"]
+# with the chief's evaluations compiled by XLA, as by default (a training step under a
+# strategy never is)
+OPTIONS = [*SMALL_RUN, *CHIEF_EXTRAS, "--sync-batch-norm", "--epochs", "4"]
 LAST_CHECKPOINT = "checkpoints/epoch-000004/variables.npz"
 
 
@@ -53,6 +59,50 @@ def fit_on_two_devices(out: Path, *options: str) -> subprocess.CompletedProcess:
         cwd=cluster.REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def two_replicas(tmp_path_factory) -> Path:
+    """The run of OPTIONS trained uninterrupted by one process on two local replicas."""
+    run = tmp_path_factory.mktemp("two_replicas") / "run"
+    done = fit_on_two_devices(run, *OPTIONS)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "2 replicas" in done.stdout
+    return run
+
+
+def assert_same_run(run: Path, reference: Path) -> None:
+    """`run` ends with the weights (bit for bit), the metrics and the test numbers (to 1e-5)
+    of `reference`."""
+    got, expected = np.load(run / LAST_CHECKPOINT), np.load(reference / LAST_CHECKPOINT)
+    for name in expected.files:
+        np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+    scores = [json.loads((r / "results.json").read_text()) for r in (run, reference)]
+    assert scores[0]["epochs"] == 4
+    for key in ("log_likelihood", "elbo"):
+        assert scores[0]["test"][key] == pytest.approx(scores[1]["test"][key], rel=1e-6)
+    rows, expected_rows = (
+        list(csv.DictReader((r / "metrics.csv").open())) for r in (run, reference)
+    )
+    assert len(rows) == 4 and rows[0].keys() == expected_rows[0].keys()
+    assert {"val_elbo", "test_log_likelihood", "skipped_steps"} <= rows[0].keys()
+    for got_row, expected_row in zip(rows, expected_rows, strict=True):  # all logged values
+        assert [float(v) for v in got_row.values()] == pytest.approx(
+            [float(v) for v in expected_row.values()], rel=1e-5, nan_ok=True
+        )
+
+
+def test_a_mirrored_run_resumes_exactly_in_a_fresh_process(two_replicas, tmp_path):
+    resumed = tmp_path / "resumed"
+    shutil.copytree(two_replicas, resumed)
+    stop_in_last_epoch(resumed, "model.keras", "results.json")
+    done = fit_on_two_devices(resumed, "--resume")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "2 replicas" in done.stdout and f"epochs 4..4 into {resumed}" in done.stdout
+    assert_same_run(resumed, two_replicas)
+    config = json.loads((resumed / "config.json").read_text())
+    assert config["training"]["strategy"] == "mirrored"
+    assert config["model"]["synchronized_batch_norm"] is True
 
 
 def run_cluster(folders: list[Path], *options: str) -> None:
@@ -101,18 +151,14 @@ def stop_a_worker_after(folders: list[Path], command: list[str], epoch: int, kil
 
 
 def test_killed_workers_stop_the_cluster_which_resumes_as_two_local_replicas_would_train(
-    tmp_path,
+    tmp_path, two_replicas
 ):
     """The chief killed in epoch 2, then the other worker in epoch 4 of the resumed run: each
-    time the survivor stops, and the same command with --resume goes on. The run ends with
-    the weights (bit for bit), metrics and test numbers (to 1e-5) of one process that
-    trained it uninterrupted on two local replicas: 2 workers x 1 replica == 1 process x 2
-    replicas."""
+    time the survivor stops, and the same command with --resume goes on. The run ends as
+    the one process that trained it uninterrupted on two local replicas: 2 workers x 1
+    replica == 1 process x 2 replicas."""
     folders = hosts(tmp_path)
-    # with the chief's evaluations compiled by XLA, as by default (a training step under a
-    # strategy never is)
-    options = [*SMALL_RUN, *CHIEF_EXTRAS, "--sync-batch-norm"]
-    stop_a_worker_after(folders, [*options, "--epochs", "4"], 1, killed=0)
+    stop_a_worker_after(folders, OPTIONS, 1, killed=0)
     stop_a_worker_after(folders, ["--resume"], 3, killed=1)
     assert re.search(r"epochs [23]\.\.4", cluster.log(folders[0], "out").read_text())
     run_cluster(folders, "--resume")
@@ -121,25 +167,7 @@ def test_killed_workers_stop_the_cluster_which_resumes_as_two_local_replicas_wou
     assert sorted(os.listdir(folders[1])) == []  # the other worker wrote nothing
     run = folders[0] / "run"
     assert (run / "model.keras").is_file() and (run / "unit_kl.npz").is_file()
-    mirrored = tmp_path / "mirrored"
-    done = fit_on_two_devices(mirrored, *options, "--epochs", "4")
-    assert done.returncode == 0, done.stderr[-2000:]
-    resumed, local = np.load(run / LAST_CHECKPOINT), np.load(mirrored / LAST_CHECKPOINT)
-    for name in local.files:
-        np.testing.assert_array_equal(resumed[name], local[name], err_msg=name)
-    scores = [json.loads((r / "results.json").read_text()) for r in (run, mirrored)]
-    assert scores[0]["epochs"] == 4
-    for key in ("log_likelihood", "elbo"):
-        assert scores[0]["test"][key] == pytest.approx(scores[1]["test"][key], rel=1e-6)
-    cluster_rows, local_rows = (
-        list(csv.DictReader((r / "metrics.csv").open())) for r in (run, mirrored)
-    )
-    assert len(cluster_rows) == 4 and cluster_rows[0].keys() == local_rows[0].keys()
-    assert {"val_elbo", "test_log_likelihood", "skipped_steps"} <= cluster_rows[0].keys()
-    for got, expected in zip(cluster_rows, local_rows, strict=True):  # all the logged values
-        assert [float(v) for v in got.values()] == pytest.approx(
-            [float(v) for v in expected.values()], rel=1e-5, nan_ok=True
-        )
+    assert_same_run(run, two_replicas)
 
 
 def test_a_worker_takes_its_replicas_slices_of_every_global_batch():

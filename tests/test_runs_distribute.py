@@ -1,4 +1,6 @@
-"""Training under tf.distribute: a mirrored step is the one-device step; fit and resume.
+"""Training under tf.distribute: a mirrored step is the one-device step; fit's checks of
+devices and of the batch split (a mirrored run's exact resume is in test_runs_cluster.py,
+where its run is the cluster's reference).
 
 Each check runs in a fresh process, which splits the CPU into 2 logical devices before
 TensorFlow starts (the suite's own process has started it already)."""
@@ -6,16 +8,12 @@ TensorFlow starts (the suite's own process has started it already)."""
 import dataclasses
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.support.small_sample import small_sample
-from tests.support.stopped_run import stop_in_last_epoch
 from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
 from tf_lvae.runs.run_dir import RunDir
 
@@ -84,28 +82,6 @@ def fit_in_one_process(*argvs: list[str]) -> tuple[list[int], str, str]:
     ]
     assert len(statuses) == len(argvs), done.stderr[-3000:]
     return statuses, done.stdout, done.stderr
-
-
-def test_a_mirrored_run_trains_and_resumes_exactly(tmp_path):
-    mirrored = ["--strategy", "mirrored", "--devices", "CPU:0,CPU:1", "--sync-batch-norm"]
-    options = [*TINY, "--warmup-epochs", "1", *mirrored]  # --epochs below replaces TINY's
-    options += ["--dataset", small_sample(tmp_path / "small.npz", train=1024)]  # 4 steps
-    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    statuses, output, err = fit_in_one_process([*options, "--epochs", "2", "--out", str(straight)])
-    assert statuses == [0], err[-3000:]
-    assert "2 replicas" in output
-    shutil.copytree(straight, resumed)
-    stop_in_last_epoch(resumed, "model.keras", "results.json")
-    statuses, output, err = fit_in_one_process(["--resume", "--out", str(resumed)])
-    assert statuses == [0], err[-3000:]
-    assert "2 replicas" in output and f"epochs 2..2 into {resumed}" in output
-    last = "checkpoints/epoch-000002/variables.npz"
-    weights = [np.load(run / last) for run in (straight, resumed)]
-    for name in weights[0].files:
-        np.testing.assert_array_equal(weights[0][name], weights[1][name], err_msg=name)
-    config = json.loads((straight / "config.json").read_text())
-    assert config["training"]["strategy"] == "mirrored"
-    assert config["model"]["synchronized_batch_norm"] is True
 
 
 def test_devices_that_do_not_exist_are_refused_before_anything_is_written(tmp_path):
