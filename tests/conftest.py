@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 # The files that take longest (pytest --durations=0, this project's 2-core machine), longest
-# first: they start first, so that the two worker processes (pytest.ini: one file each at a
+# first: they start first, so that the worker processes (pytest.ini: one file each at a
 # time) end together on the short files instead of one waiting for the other's long file.
 SLOWEST_FILES = (
     "test_training_fit.py",
