@@ -45,17 +45,18 @@ FIT = ["-m", "training.fit", "--out", "run", "--strategy", "multiworker"]
 # strategy never is)
 OPTIONS = [*SMALL_RUN, *CHIEF_EXTRAS, "--sync-batch-norm", "--epochs", "4"]
 LAST_CHECKPOINT = "checkpoints/epoch-000004/variables.npz"
+TWO_DEVICES = ["--strategy", "mirrored", "--devices", "CPU:0,CPU:1"]
 
 
 def hosts(tmp_path: Path) -> list[Path]:
     return [tmp_path / "host0", tmp_path / "host1"]
 
 
-def fit_on_two_devices(out: Path, *options: str) -> subprocess.CompletedProcess:
-    """training.fit in one process over 2 logical CPU devices (MirroredStrategy)."""
+def fit_in_a_process(out: Path, *options: str) -> subprocess.CompletedProcess:
+    """training.fit in a fresh process (with TWO_DEVICES among the options: one process
+    over 2 logical CPU devices, MirroredStrategy)."""
     return subprocess.run(
-        [sys.executable, "-m", "training.fit", "--out", str(out), *options,
-         "--strategy", "mirrored", "--devices", "CPU:0,CPU:1"],
+        [sys.executable, "-m", "training.fit", "--out", str(out), *options],
         cwd=cluster.REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
@@ -65,7 +66,7 @@ def fit_on_two_devices(out: Path, *options: str) -> subprocess.CompletedProcess:
 def two_replicas(tmp_path_factory) -> Path:
     """The run of OPTIONS trained uninterrupted by one process on two local replicas."""
     run = tmp_path_factory.mktemp("two_replicas") / "run"
-    done = fit_on_two_devices(run, *OPTIONS)
+    done = fit_in_a_process(run, *OPTIONS, *TWO_DEVICES)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "2 replicas" in done.stdout
     return run
@@ -96,7 +97,7 @@ def test_a_mirrored_run_resumes_exactly_in_a_fresh_process(two_replicas, tmp_pat
     resumed = tmp_path / "resumed"
     shutil.copytree(two_replicas, resumed)
     stop_in_last_epoch(resumed, "model.keras", "results.json")
-    done = fit_on_two_devices(resumed, "--resume")
+    done = fit_in_a_process(resumed, "--resume")  # the devices of its config.json
     assert done.returncode == 0, done.stderr[-2000:]
     assert "2 replicas" in done.stdout and f"epochs 4..4 into {resumed}" in done.stdout
     assert_same_run(resumed, two_replicas)
@@ -248,7 +249,7 @@ def test_non_finite_steps_are_counted_once_and_stop_the_cluster(tmp_path):
     assert "another worker of the cluster stopped" in worker_err
     assert "its own output says why" in worker_err and "Traceback" not in worker_err
     assert not (folders[0] / "run" / "checkpoints").exists()
-    mirrored = fit_on_two_devices(tmp_path / "mirrored", *diverging)
+    mirrored = fit_in_a_process(tmp_path / "mirrored", *diverging, *TWO_DEVICES)
     skipped = [
         re.search(r"^epoch 1/2 .*\| (skipped steps \d+)", text, re.MULTILINE)
         for text in (cluster.log(folders[0], "out").read_text(), mirrored.stdout)
