@@ -1,8 +1,20 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and one XLA compilation cache for the whole session."""
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Many tests compile the same small models with XLA, each in a fresh process (training.fit,
+# cluster workers, export clients). TensorFlow can keep compiled executables on disk, keyed
+# by the computation's fingerprint: set here, before any test imports TensorFlow, so that
+# pytest-xdist's workers and every process the tests start inherit it and compile each
+# computation once. A user's own TF_XLA_FLAGS are kept (no cache then).
+if "TF_XLA_FLAGS" not in os.environ:
+    XLA_CACHE = tempfile.mkdtemp(prefix="tf_lvae-tests-xla-")
+    os.environ["TF_XLA_FLAGS"] = f"--tf_xla_persistent_cache_directory={XLA_CACHE}"
 
 # The files that take longest (pytest --durations=0, this project's 2-core machine), longest
 # first: they start first, so that the worker processes (pytest.ini: one file each at a
@@ -50,3 +62,10 @@ def user_error(capsys):
         assert len(err.strip().splitlines()) == 1, err
 
     return check
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Removes the session's XLA cache (in the process that made it: pytest-xdist's workers
+    inherit TF_XLA_FLAGS, so they do not make one)."""
+    if "XLA_CACHE" in globals():
+        shutil.rmtree(XLA_CACHE, ignore_errors=True)
