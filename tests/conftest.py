@@ -1,4 +1,4 @@
-"""Shared pytest fixtures, and one XLA compilation cache for the whole session."""
+"""Shared pytest fixtures, and an XLA compilation cache for the tests' processes."""
 
 import os
 import shutil
@@ -6,15 +6,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
-# Many tests compile the same small models with XLA, each in a fresh process (training.fit,
-# cluster workers, export clients). TensorFlow can keep compiled executables on disk, keyed
-# by the computation's fingerprint: set here, before any test imports TensorFlow, so that
-# pytest-xdist's workers and every process the tests start inherit it and compile each
-# computation once. A user's own TF_XLA_FLAGS are kept (no cache then).
-if "TF_XLA_FLAGS" not in os.environ:
-    XLA_CACHE = tempfile.mkdtemp(prefix="tf_lvae-tests-xla-")
-    os.environ["TF_XLA_FLAGS"] = f"--tf_xla_persistent_cache_directory={XLA_CACHE}"
 
 # The files that take longest (pytest --durations=0, this project's 2-core machine), longest
 # first: they start first, so that the worker processes (pytest.ini: one file each at a
@@ -64,8 +55,25 @@ def user_error(capsys):
     return check
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Gives the tests of this process an XLA compilation cache, a temporary folder in
+    TF_XLA_FLAGS, so that the many fresh processes they start to compile the same small
+    models (training.fit, cluster workers, export clients) inherit it and compile each
+    computation once; TensorFlow keys the compiled executables by the computation's
+    fingerprint. Each pytest-xdist worker gets its own (TensorFlow writes a cache file in
+    place, so a process of another worker could read one half written); the controller,
+    which runs no test, none; a user's own TF_XLA_FLAGS are kept (no cache then). Set
+    before any test module imports TensorFlow."""
+    global XLA_CACHE
+    controller = "PYTEST_XDIST_WORKER" not in os.environ and config.getoption("numprocesses")
+    if "TF_XLA_FLAGS" in os.environ or controller:
+        return
+    XLA_CACHE = tempfile.mkdtemp(prefix="tf_lvae-tests-xla-")
+    os.environ["TF_XLA_FLAGS"] = f"--tf_xla_persistent_cache_directory={XLA_CACHE}"
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Removes the session's XLA cache (in the process that made it: pytest-xdist's workers
-    inherit TF_XLA_FLAGS, so they do not make one)."""
+    """Removes this process's XLA cache (`pytest_configure`), if it made one."""
     if "XLA_CACHE" in globals():
         shutil.rmtree(XLA_CACHE, ignore_errors=True)
+        del os.environ["TF_XLA_FLAGS"]
