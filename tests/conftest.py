@@ -55,6 +55,9 @@ def user_error(capsys):
     return check
 
 
+XLA_CACHE: str | None = None  # this process's XLA cache folder, if `pytest_configure` made one
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Gives the tests of this process an XLA compilation cache, a temporary folder in
     TF_XLA_FLAGS, so that the many fresh processes they start to compile the same small
@@ -74,6 +77,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Removes this process's XLA cache (`pytest_configure`), if it made one."""
-    if "XLA_CACHE" in globals():
+    if XLA_CACHE:
         shutil.rmtree(XLA_CACHE, ignore_errors=True)
         del os.environ["TF_XLA_FLAGS"]
