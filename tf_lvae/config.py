@@ -21,6 +21,11 @@ TOP_DOWN = ("separate", "shared")
 KL_ESTIMATORS = ("mc", "analytic")
 STRATEGIES = ("default", "mirrored", "multiworker")
 FREE_BITS_GROUPS = ("layer", "channel")
+# What an 8-bit grey value is divided by before it is binarized: 255 (values 0..1, the
+# tfds and torchvision convention) or 256 (the authors' MNIST: the LISA lab's mnist.pkl.gz
+# stores byte/256, so a pixel of 255 is 1 only 255 times in 256; docs/method.md §5).
+PIXEL_SCALES = (255, 256)
+AUTHORS_PIXEL_SCALE = 256
 SPLITS = ("test", "train", "validation")  # the splits of a run's data that can be evaluated
 # The batch-norm statistics of an evaluation: recomputed from one pass over the training set
 # (the authors'), or the moving averages of training (docs/method.md §4).
@@ -528,6 +533,10 @@ class RunConfig:
       dequantize: with a Gaussian likelihood on integer-valued data (8-bit images), add
         uniform noise to the integers, afresh every epoch in training and once for
         evaluation (docs/method.md §5); False: the values as stored.
+      pixel_scale: 8-bit images binarized for a Bernoulli likelihood are drawn from
+        byte / pixel_scale: 255 (the tfds and torchvision convention) or 256 (the authors'
+        MNIST, `AUTHORS_PIXEL_SCALE`), in training, in every evaluation and in the
+        batch-norm pass alike (`tf_lvae.data.splits.load_run_data`).
     """
 
     dataset: str
@@ -543,6 +552,7 @@ class RunConfig:
     init_from: str | None = None
     dequantize: bool = True
     image_size: tuple[int, int] | None = None
+    pixel_scale: int = PIXEL_SCALES[0]
 
     def __post_init__(self) -> None:
         if self.image_size is not None:
@@ -571,6 +581,10 @@ class RunConfig:
                 isinstance(value, int) and value >= low,
                 f"{name} must be an integer >= {low}, got {value!r}.",
             )
+        _require(
+            type(self.pixel_scale) is int and self.pixel_scale in PIXEL_SCALES,
+            f"pixel_scale must be one of {PIXEL_SCALES}, got {self.pixel_scale!r}.",
+        )
         _require(
             not self.model.batch_norm or self.training.batch_size >= 2,
             "batch norm needs batches of 2 or more examples: on one it subtracts the "

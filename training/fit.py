@@ -32,11 +32,13 @@ from tf_lvae.cli import (
 )
 from tf_lvae.config import (
     ARCHITECTURES,
+    AUTHORS_PIXEL_SCALE,
     CLUSTER_TIMEOUT,
     CONV_RESIDUAL_BLOCKS,
     FINETUNE_EPOCHS,
     FREE_BITS_GROUPS,
     PAPER_NUM_LAYERS,
+    PIXEL_SCALES,
     STRATEGIES,
     ModelConfig,
     RunConfig,
@@ -63,6 +65,15 @@ def build_parser() -> ArgumentParser:
         help="folder: datasets: resize every image to H x W (N: N x N)",
     )
     p.add_argument("--data-dir", help="folder with the original files or a tfds data_dir")
+    p.add_argument(
+        "--pixel-scale",
+        type=int,
+        choices=PIXEL_SCALES,
+        default=GIVEN,
+        help="binarized 8-bit images (mnist): draw each pixel from byte/255 (default; the "
+        f"tfds and torchvision convention) or byte/{AUTHORS_PIXEL_SCALE} (the authors' MNIST, "
+        "as training.reproduce)",
+    )
     p.add_argument(
         "--download",
         action="store_true",

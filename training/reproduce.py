@@ -34,7 +34,7 @@ from tf_lvae.cli import (
     positive_int,
     run_command,
 )
-from tf_lvae.config import BATCH_NORM_CHOICES
+from tf_lvae.config import AUTHORS_PIXEL_SCALE, BATCH_NORM_CHOICES, PIXEL_SCALES
 from tf_lvae.data.datasets import dataset_slug
 from tf_lvae.paper.experiments import (
     EXPERIMENTS,
@@ -124,6 +124,14 @@ def build_parser() -> ArgumentParser:
         help="batch-norm statistics of the evaluation (default: recomputed, as the authors)",
     )
     p.add_argument("--seed", type=non_negative_int, default=GIVEN, help="default 0")
+    p.add_argument(
+        "--pixel-scale",
+        type=int,
+        choices=PIXEL_SCALES,
+        default=GIVEN,
+        help=f"binarized 8-bit images: draw each pixel from byte/{AUTHORS_PIXEL_SCALE} (the "
+        "authors' MNIST, the default for the MNIST experiments) or byte/255",
+    )
     p.add_argument(
         "--eval-every", type=positive_int, default=GIVEN, help="test IW bound every N epochs"
     )

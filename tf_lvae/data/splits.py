@@ -14,8 +14,8 @@ import numbers
 
 import numpy as np
 
-from tf_lvae.config import SPLITS, RunConfig
-from tf_lvae.data.arrays import DatasetArrays
+from tf_lvae.config import PIXEL_SCALES, SPLITS, RunConfig
+from tf_lvae.data.arrays import EIGHT_BIT_LEVELS, DatasetArrays
 from tf_lvae.data.sources import load_dataset
 
 TEST_BINARIZATION_SEED = 0
@@ -24,8 +24,9 @@ TEST_BINARIZATION_SEED = 0
 def load_run_data(config: RunConfig, data: DatasetArrays | None = None) -> DatasetArrays:
     """The run's dataset (`data`, or loaded from the config), checked against the model's
     input shape, with the draws of its images set by the model's likelihood: binarized
-    (afresh every epoch, once for evaluation) only for a Bernoulli likelihood; uniformly
-    dequantized for a Gaussian one on integer values unless the run turns it off."""
+    (afresh every epoch, once for evaluation) only for a Bernoulli likelihood, from
+    byte / config.pixel_scale (`on_pixel_scale`); uniformly dequantized for a Gaussian one
+    on integer values unless the run turns it off."""
     if data is None:
         data = load_dataset(config.dataset, config.data_dir, image_size=config.image_size)
     if data.image_shape != config.model.input_shape:
@@ -33,11 +34,50 @@ def load_run_data(config: RunConfig, data: DatasetArrays | None = None) -> Datas
             f"the {config.dataset} images are {data.image_shape} but the model expects "
             f"{config.model.input_shape}; build the model with input_shape={data.image_shape}."
         )
+    check_pixel_scale(config, data)
     gaussian = config.model.likelihood == "gaussian"
-    return dataclasses.replace(
+    data = dataclasses.replace(
         data,
         binarize=data.binarize and not gaussian,
         dequantize=config.dequantize and gaussian and data.levels is not None,
+    )
+    return on_pixel_scale(data, config.pixel_scale)
+
+
+def binarizes_bytes(data: DatasetArrays, likelihood: str) -> bool:
+    """Whether a model with `likelihood` binarizes 8-bit grey values of `data`: the images a
+    pixel scale applies to."""
+    return data.binarize and likelihood == "bernoulli" and data.levels == EIGHT_BIT_LEVELS
+
+
+def check_pixel_scale(config: RunConfig, data: DatasetArrays) -> None:
+    """Raises ValueError when the run's pixel scale is not 255 and its images are not 8-bit
+    grey values binarized for a Bernoulli likelihood (`binarizes_bytes`)."""
+    if config.pixel_scale != PIXEL_SCALES[0] and not binarizes_bytes(data, config.model.likelihood):
+        raise ValueError(
+            f"pixel scale {config.pixel_scale} (--pixel-scale) divides 8-bit grey values "
+            f"before they are binarized, but the {config.dataset} images are not 8-bit values "
+            f"binarized for a {config.model.likelihood} likelihood; leave the scale at "
+            f"{PIXEL_SCALES[0]}"
+        )
+
+
+def on_pixel_scale(data: DatasetArrays, scale: int) -> DatasetArrays:
+    """`data` with its 8-bit grey values k / 255 as k / `scale`, exactly (float32); the same
+    object for 255. Only for data that `binarizes_bytes`: the values are then binarization
+    probabilities, no longer levels k / (levels - 1), and `levels` becomes None."""
+    if scale == PIXEL_SCALES[0]:
+        return data
+
+    def rescaled(x: np.ndarray) -> np.ndarray:
+        return np.round(x * np.float32(EIGHT_BIT_LEVELS - 1)) / np.float32(scale)
+
+    return dataclasses.replace(
+        data,
+        x_train=rescaled(data.x_train),
+        x_test=rescaled(data.x_test),
+        levels=None,
+        source=f"{data.source}; grey values byte/{scale}",
     )
 
 

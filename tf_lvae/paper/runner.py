@@ -16,8 +16,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tf_lvae.config import PAPER_NUM_LAYERS, EvaluationSettings, RunConfig
+from tf_lvae.config import (
+    AUTHORS_PIXEL_SCALE,
+    PAPER_NUM_LAYERS,
+    PIXEL_SCALES,
+    EvaluationSettings,
+    RunConfig,
+)
 from tf_lvae.data import DatasetArrays, load_dataset
+from tf_lvae.data.splits import binarizes_bytes
 from tf_lvae.evaluation import figures
 from tf_lvae.paper.experiments import Experiment, FineTuning, RunKey, Variant, plan
 from tf_lvae.paper.settings import (
@@ -64,8 +71,12 @@ def variant_run_config(
     settings: ReproduceSettings,
 ) -> RunConfig:
     """The run of `variant` with `layers` latent layers: the paper's preset for the
-    experiment's dataset, the variant's batch norm and warm-up, the budget's epochs."""
+    experiment's dataset, the variant's batch norm and warm-up, the budget's epochs, the
+    authors' pixel scale where it applies unless the settings name one."""
     budget = Budget.of(experiment, settings.epochs)
+    pixel_scale = settings.pixel_scale or (
+        AUTHORS_PIXEL_SCALE if binarizes_bytes(data, data.likelihood) else PIXEL_SCALES[0]
+    )
     return configure_run(
         settings.dataset or experiment.dataset,
         data,
@@ -84,6 +95,7 @@ def variant_run_config(
         eval_iw_samples=settings.eval_iw_samples,
         final_iw_samples=settings.eval_iw_samples,
         unit_kl_examples=settings.unit_kl_examples,
+        pixel_scale=pixel_scale,
     )
 
 

@@ -47,6 +47,8 @@ class ReproduceSettings:
       fine_tuning_epochs: the epochs of each of the experiment's fine-tunings (Table 1's
         columns, in order), or one number for all; None: the paper's 2000. Multiples of 10:
         the learning rate falls every tenth of them, the paper's schedule at any budget.
+      pixel_scale: what binarized 8-bit grey values are divided by (`RunConfig.pixel_scale`);
+        None: the authors' 256 where it applies (MNIST), else 255.
       jit_compile: speed only (XLA).
     """
 
@@ -60,6 +62,7 @@ class ReproduceSettings:
     eval_iw_samples: int = 100
     unit_kl_examples: int = 1000
     fine_tuning_epochs: tuple[int, ...] | None = None
+    pixel_scale: int | None = None
     jit_compile: bool = True
 
 

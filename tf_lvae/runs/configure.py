@@ -9,7 +9,7 @@ from typing import Any
 from tf_lvae.config import PAPER_NUM_LAYERS, ModelConfig, RunConfig, preset
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.datasets import preset_for
-from tf_lvae.data.splits import validation_count
+from tf_lvae.data.splits import check_pixel_scale, validation_count
 
 
 def continued_config(saved: RunConfig, changes: dict[str, Any]) -> tuple[RunConfig, list[str]]:
@@ -71,8 +71,8 @@ def configure_run(
     data's image shape and likelihood, then the `model` and `training` changes (None values
     are left at the preset's; latent_dims alone take the preset's widths and strides for
     as many layers) and the other RunConfig fields in `run` (data_dir, validation, ...).
-    Raises ValueError when a setting is invalid or the batch is larger than the training
-    set."""
+    Raises ValueError when a setting is invalid, the pixel scale does not apply to the
+    data or the batch is larger than the training set."""
     model = {k: v for k, v in (model or {}).items() if v is not None}
     name = preset_for(dataset) if preset_name is None else preset_name
     architecture = model.get("architecture", "mlp")
@@ -98,7 +98,9 @@ def configure_run(
             f"training examples of {data.name}"
             + (" left after the validation split" if run.get("validation") else "")
         )
-    return RunConfig(dataset, data_dir, model_config, training_config, **run)
+    config = RunConfig(dataset, data_dir, model_config, training_config, **run)
+    check_pixel_scale(config, data)
+    return config
 
 
 def _preset_sizes(full: ModelConfig, model: dict[str, Any]) -> dict[str, Any]:
