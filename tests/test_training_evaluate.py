@@ -57,8 +57,10 @@ def test_the_report_holds_every_number_and_its_settings(run):
         "batch_size": 500,
         "jit_compile": False,
         "first_example": 0,
+        "pixel_scale": None,
     }
     assert report["split_examples"] == 1000
+    assert report["model_sha256"] == saved and report["pixel_scale"] == 255
     assert report["model"]["latent_dims"] == [8, 4] and report["epochs_trained"] == 1
     assert report["model_file"] == "model.keras"
     units = [np.array(u) for u in report["unit_kl_to_prior"]]
@@ -83,6 +85,7 @@ def test_the_report_says_which_batch_norm_statistics_were_used(run):
     assert moving["batch_norm_statistics"]["used"] == "moving"
     assert recomputed["batch_norm_statistics"]["used"] == "recomputed"
     assert moving["model_file"].startswith("checkpoints/epoch-")  # the moving averages
+    assert moving["model_sha256"] == digest(run / moving["model_file"] / "variables.npz")
     assert moving["examples"] == recomputed["examples"] == 300
     assert moving["log_likelihood"] != recomputed["log_likelihood"]
     assert moving["elbo"] == pytest.approx(moving["log_likelihood"], rel=1e-6)  # K = 1
@@ -178,3 +181,20 @@ def test_a_truncated_final_model_is_named_and_resume_rebuilds_it(run, tmp_path, 
     assert fit.main(["--resume", "--out", str(copy)]) == 0
     assert RunDir(copy).model_file_intact()
     assert evaluate(copy, "--iw-samples", "1", "--examples", "50")["examples"] == 50
+
+
+def test_another_pixel_scale_is_its_own_report_with_its_own_batch_norm_pass(run, capsys):
+    common = ["--run", str(run), "--no-xla", "--iw-samples", "2", "--examples", "500"]
+    assert main([*common, "--pixel-scale", "255"]) == 0  # the run's own: its usual report
+    own = json.loads((run / "evaluation-test-examples-0-500.json").read_text())
+    assert main([*common, "--pixel-scale", "256"]) == 0
+    authors = json.loads((run / "evaluation-test-pixel-scale-256-examples-0-500.json").read_text())
+    assert "(pixel-scale-256-examples-0-500)" in capsys.readouterr().out
+    assert (own["pixel_scale"], authors["pixel_scale"]) == (255, 256)
+    assert authors["settings"]["pixel_scale"] == 256 and own["settings"]["pixel_scale"] is None
+    assert own["batch_norm_statistics"]["description"].endswith("stored with the model")
+    recomputed = authors["batch_norm_statistics"]
+    assert recomputed["pixel_scale"] == 256 and recomputed["seconds"] > 0  # not the stored
+    assert "binarized afresh from byte/256" in recomputed["description"]
+    assert authors["split_sha256"] != own["split_sha256"]  # other test images
+    assert authors["model_sha256"] == own["model_sha256"]

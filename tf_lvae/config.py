@@ -612,6 +612,11 @@ class RunConfig:
 _EVALUATION_SPEED_ONLY = ("batch_size", "jit_compile")
 
 
+def pixel_scale_name(pixel_scale: int | None) -> str:
+    """'pixel-scale-N' for an evaluation at another pixel scale than its run's, else ''."""
+    return "" if pixel_scale is None else f"pixel-scale-{pixel_scale}"
+
+
 @dataclass(frozen=True)
 class EvaluationSettings:
     """How a run is evaluated.
@@ -631,6 +636,9 @@ class EvaluationSettings:
         (`runs.report_parts`).
       batch_size, jit_compile: speed only (examples per compiled call, XLA); the draws
         depend on them, so the parts of one evaluation share them.
+      pixel_scale: evaluate on binarized 8-bit images drawn from byte / pixel_scale, the
+        batch-norm statistics recomputed from training images drawn the same way
+        (`RunConfig.pixel_scale`); None: the run's own.
     """
 
     iw_samples: int = PAPER_TEST_IW_SAMPLES
@@ -641,8 +649,11 @@ class EvaluationSettings:
     batch_size: int = 500
     jit_compile: bool = True
     first_example: int = 0
+    pixel_scale: int | None = None
 
     def __post_init__(self) -> None:
+        if self.pixel_scale is not None and self.pixel_scale not in PIXEL_SCALES:
+            raise ValueError(f"pixel_scale must be one of {PIXEL_SCALES}, got {self.pixel_scale}")
         if self.iw_samples < 1:
             raise ValueError(f"the number of IW samples K must be >= 1, got {self.iw_samples}")
         if self.split not in SPLITS:
@@ -670,6 +681,12 @@ class EvaluationSettings:
             return ""
         end = "end" if self.examples is None else self.first_example + self.examples
         return f"examples-{self.first_example}-{end}"
+
+    @property
+    def report_name(self) -> str:
+        """What names the report beside its split: `pixel_scale_name`, then `part_name`,
+        joined by '-' ('' for the whole split at the run's own pixel scale)."""
+        return "-".join(filter(None, (pixel_scale_name(self.pixel_scale), self.part_name)))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

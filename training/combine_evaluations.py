@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tf_lvae.cli import ArgumentParser, add_verbose, begin, run_command
+from tf_lvae.config import pixel_scale_name
 from tf_lvae.runs.report_parts import REQUIRED, combine_reports
 from tf_lvae.runs.run_dir import RunDir, check_writable, write_json
 
@@ -26,7 +27,11 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("parts", nargs="+", type=Path, help="reports of training.evaluate")
     p.add_argument(
-        "--out", type=Path, help="report file (default: FIRST_PART_FOLDER/evaluation-SPLIT.json)"
+        "--out",
+        type=Path,
+        help="report file (default: FIRST_PART_FOLDER/evaluation-SPLIT.json, or "
+        "evaluation-SPLIT-pixel-scale-N.json for parts evaluated at another pixel scale than "
+        "their run's)",
     )
     add_verbose(p)
     return p
@@ -57,7 +62,8 @@ def read_part(path: Path) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     parts = [read_part(path) for path in args.parts]
-    out = args.out or RunDir(args.parts[0].parent).evaluation_path(parts[0]["split"])
+    scale = pixel_scale_name(parts[0]["settings"].get("pixel_scale"))
+    out = args.out or RunDir(args.parts[0].parent).evaluation_path(parts[0]["split"], scale)
     check_writable(out, "file", "--out")
     begin(f"combining {len(parts)} evaluation reports into {out}", args.verbose)
     report = combine_reports(parts)  # TensorFlow starts once the parts are checked

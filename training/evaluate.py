@@ -1,7 +1,8 @@
 """python -m training.evaluate: the test log-likelihood and latent statistics of a trained run.
 
 Writes a JSON report (default RUN_DIR/evaluation-SPLIT.json; evaluation-SPLIT-examples-
-START-END.json for a part, which `training.combine_evaluations` joins) holding:
+START-END.json for a part, which `training.combine_evaluations` joins; -pixel-scale-N
+before -examples at another pixel scale than the run's) holding:
   log_likelihood, elbo, iw_samples, examples, split   the IW bound with K samples and the
                                     ELBO (the K = 1 bound, estimated from the same samples)
   split_examples                    the examples of the whole split
@@ -11,6 +12,9 @@ START-END.json for a part, which `training.combine_evaluations` joins) holding:
   unit_kl_to_prior, unit_kl_to_standard_normal    per layer, the mean KL of every unit
   seconds                           batch_norm, log_likelihood, unit_kl, total
   settings, model, training, run_dir, model_file, epochs_trained, dataset, data_source
+  model_sha256, weights_sha256      sha256 of the model file scored (a checkpoint's
+                                    variables.npz), and of its weights as scored
+  pixel_scale                       binarized 8-bit images were drawn from byte/pixel_scale
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from tf_lvae.cli import (
     positive_int,
     run_command,
 )
-from tf_lvae.config import BATCH_NORM_CHOICES, SPLITS, EvaluationSettings
+from tf_lvae.config import BATCH_NORM_CHOICES, PIXEL_SCALES, SPLITS, EvaluationSettings
 from tf_lvae.errors import TrainingFailed
 from tf_lvae.runs.run_dir import RunDir, check_writable, write_json
 
@@ -84,6 +88,15 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=GIVEN, help="sampling seed (default: the run's)")
     p.add_argument(
+        "--pixel-scale",
+        type=int,
+        choices=PIXEL_SCALES,
+        default=GIVEN,
+        help="binarized 8-bit images: score images drawn from byte/N, with batch-norm "
+        "statistics recomputed from training images drawn so (default: the run's own scale); "
+        "another scale than the run's writes evaluation-SPLIT-pixel-scale-N.json",
+    )
+    p.add_argument(
         "--batch-size",
         type=positive_int,
         default=GIVEN,
@@ -100,13 +113,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     fields = given_fields(args, EvaluationSettings)
     if args.example_range:
         fields["first_example"], fields["examples"] = args.example_range
-    settings = EvaluationSettings(**fields)
     run = RunDir(args.run)
-    out = Path(args.out) if args.out else run.evaluation_path(settings.split, settings.part_name)
+    if run.exists() and fields.get("pixel_scale") == run.read_config().pixel_scale:
+        del fields["pixel_scale"]  # the run's own scale: its usual report
+    settings = EvaluationSettings(**fields)
+    out = Path(args.out) if args.out else run.evaluation_path(settings.split, settings.report_name)
     check_writable(out, "file", "--out")
     begin(
         f"evaluating {run.path}: {settings.split} split"
-        + (f" ({settings.part_name})" if settings.part_name else "")
+        + (f" ({settings.report_name})" if settings.report_name else "")
         + f", K = {settings.iw_samples}, "
         f"{settings.batch_norm} batch-norm statistics",
         args.verbose,

@@ -6,7 +6,15 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from tf_lvae.data import image_folder, mnist_idx, npz_source, omniglot, smallnorb, tfds_source
+from tf_lvae.data import (
+    image_folder,
+    mnist_idx,
+    mnist_pickle,
+    npz_source,
+    omniglot,
+    smallnorb,
+    tfds_source,
+)
 from tf_lvae.data.arrays import DatasetArrays, DatasetError
 from tf_lvae.data.datasets import DATASET_NAMES, DATASETS, FOLDER_PREFIX, NPZ_PREFIX
 
@@ -14,7 +22,9 @@ _FILE_HINTS = {
     "mnist": (
         "the MNIST IDX files "
         + ", ".join(mnist_idx.IDX_FILES.values())
-        + " (each plain or .gz, from http://yann.lecun.com/exdb/mnist/)"
+        + " (each plain or .gz, from http://yann.lecun.com/exdb/mnist/), or the authors' "
+        + mnist_pickle.PICKLE_FILES[0]
+        + " (the LISA lab's, deeplearning.net)"
     ),
     "omniglot": (
         f"{omniglot.CHARDATA_FILE} (Burda et al.'s 28x28 split, from the IWAE repository "
@@ -48,8 +58,12 @@ def _read_complete(
 
 
 def _mnist_files(folder: Path) -> DatasetArrays | None:
-    """Returns MNIST from the IDX files in ``folder``, or None if there are none."""
-    return _read_complete(mnist_idx.find_idx_files(folder), folder, mnist_idx.read_mnist)
+    """Returns MNIST from the IDX files in ``folder``, else from mnist.pkl.gz, else None."""
+    found = _read_complete(mnist_idx.find_idx_files(folder), folder, mnist_idx.read_mnist)
+    if found is not None:
+        return found
+    pickled = mnist_pickle.find_pickle(folder)
+    return None if pickled is None else mnist_pickle.read_mnist_pickle(pickled)
 
 
 def _omniglot_files(folder: Path) -> DatasetArrays | None:

@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_lvae.architecture import batch_norm_chunk_rows
-from tf_lvae.config import BATCH_NORM_CHOICES, RunConfig
+from tf_lvae.config import BATCH_NORM_CHOICES, PIXEL_SCALES, RunConfig
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.splits import split_examples, training_images
 from tf_lvae.model import HierarchicalVAE
@@ -41,12 +41,17 @@ def batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalizatio
 
 
 def recompute_batch_norm_statistics(
-    model: HierarchicalVAE, x: np.ndarray, seed: int = 0, chunk_rows: int | None = None
+    model: HierarchicalVAE,
+    x: np.ndarray,
+    seed: int = 0,
+    chunk_rows: int | None = None,
+    pixel_scale: int = PIXEL_SCALES[0],
 ) -> int:
     """Sets every batch-norm layer's moving mean and variance to the population statistics
     of its inputs over x [N, *input_shape], from a pass in training mode with one
     posterior sample per example (drawn with `seed`). Returns the number of layers set,
-    and records what it did in `model.batch_norm_statistics` (saved with the model).
+    and records what it did in `model.batch_norm_statistics` (saved with the model), with
+    the `pixel_scale` x was binarized from (`RunConfig.pixel_scale`).
 
     chunk_rows None (or >= N): one pass in one batch, as the authors did. Otherwise chunks
     of chunk_rows examples, one pass over them for each depth of batch-norm layers; chunk k
@@ -75,14 +80,22 @@ def recompute_batch_norm_statistics(
     finally:
         for layer, momentum in zip(layers, momenta, strict=True):
             layer.momentum = momentum
-    model.batch_norm_statistics = statistics_record(len(x), seed, chunk_rows)
+    model.batch_norm_statistics = statistics_record(len(x), seed, chunk_rows, pixel_scale)
     return len(layers)
 
 
-def statistics_record(examples: int, seed: int, chunk_rows: int | None) -> dict[str, int]:
-    """What `recompute_batch_norm_statistics` leaves in `model.batch_norm_statistics`."""
+def statistics_record(
+    examples: int, seed: int, chunk_rows: int | None, pixel_scale: int = PIXEL_SCALES[0]
+) -> dict[str, int]:
+    """What `recompute_batch_norm_statistics` leaves in `model.batch_norm_statistics`; the
+    pixel scale only when it is not 255, so that the records of models saved before it
+    existed still match theirs."""
     record = {"recomputed_from": examples, "seed": int(seed)}
-    return record if chunk_rows is None else {**record, "chunk_rows": int(chunk_rows)}
+    if chunk_rows is not None:
+        record["chunk_rows"] = int(chunk_rows)
+    if pixel_scale != PIXEL_SCALES[0]:
+        record["pixel_scale"] = int(pixel_scale)
+    return record
 
 
 def several_chunks(chunk_rows: int | None, examples: int) -> int | None:
@@ -225,7 +238,9 @@ def set_batch_norm_statistics(
         raise ValueError(f"batch-norm statistics must be one of {BATCH_NORM_CHOICES}: {choice!r}")
     x_train = split_examples(data, "train", config.validation, config.training.seed)
     fresh = (
-        f", binarized afresh (seed {seed})"
+        f", binarized afresh from byte/{config.pixel_scale} (seed {seed})"
+        if data.binarize and config.pixel_scale != PIXEL_SCALES[0]
+        else f", binarized afresh (seed {seed})"
         if data.binarize
         else f", dequantized afresh (seed {seed})"
         if data.dequantize
@@ -237,14 +252,19 @@ def set_batch_norm_statistics(
         f"recomputed from {passes} the {len(x_train):,} training images{fresh}, "
         "as the authors evaluated"
     )
-    record = {"used": "recomputed", "training_examples": len(x_train), "seed": int(seed)}
+    stored = statistics_record(len(x_train), seed, chunk_rows, config.pixel_scale)
+    record = {
+        "used": "recomputed",
+        "training_examples": len(x_train),
+        **{key: value for key, value in stored.items() if key != "recomputed_from"},
+    }
     if chunk_rows is not None:
         description += f" (chunks of {chunk_rows:,}, one pass per depth of layers)"
-        record["chunk_rows"] = chunk_rows
-    if model.batch_norm_statistics == statistics_record(len(x_train), seed, chunk_rows):
+    if model.batch_norm_statistics == stored:
         return {**record, "description": f"{description}, stored with the model", "seconds": 0.0}
     start = time.perf_counter()
-    recompute_batch_norm_statistics(model, training_images(data, x_train, seed), seed, chunk_rows)
+    x = training_images(data, x_train, seed)
+    recompute_batch_norm_statistics(model, x, seed, chunk_rows, config.pixel_scale)
     seconds = round(time.perf_counter() - start, 1)
     print_fn(f"batch-norm statistics {description} ({seconds} s)")
     return {**record, "description": description, "seconds": seconds}

@@ -10,6 +10,7 @@ learning rate follows from the epoch through the schedules.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -243,6 +244,16 @@ def load_trained_model(run: RunDir, which: str = "final") -> TrainedModel:
             "Train it again with a lower learning rate (--lr)"
         )
     return TrainedModel(model, path, epochs)
+
+
+def model_file_sha256(path: Path) -> str:
+    """sha256 of the bytes of a model file (model.keras) or, for a checkpoint folder, of its
+    variables.npz: what ties an evaluation to the file it scored."""
+    sha = hashlib.sha256()
+    with open(path / VARIABLES if path.is_dir() else path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
 
 
 def load_run_model(run_dir: str | Path, which: str = "final") -> HierarchicalVAE:

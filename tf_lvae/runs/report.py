@@ -31,7 +31,7 @@ from tf_lvae.evaluation.analysis import (
 )
 from tf_lvae.evaluation.batch_norm import set_batch_norm_statistics
 from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report, test_numbers
-from tf_lvae.runs.checkpoints import load_trained_model
+from tf_lvae.runs.checkpoints import load_trained_model, model_file_sha256
 from tf_lvae.runs.run_dir import RunDir
 
 
@@ -79,6 +79,8 @@ def evaluate_run(
     start = time.perf_counter()
     run = RunDir(run_dir)
     config = run.read_config()
+    if settings.pixel_scale is not None:
+        config = dataclasses.replace(config, pixel_scale=settings.pixel_scale)
     trained = load_trained_model(run, "latest" if settings.batch_norm == "moving" else "final")
     model_file = str(trained.path.relative_to(run.path))
     data = load_run_data(config, data)
@@ -105,9 +107,11 @@ def evaluate_run(
     report = {
         "run_dir": str(run.path.resolve()),
         "model_file": model_file,
+        "model_sha256": model_file_sha256(trained.path),
         "epochs_trained": trained.epochs,
         "dataset": data.name,
         "data_source": data.source,
+        "pixel_scale": config.pixel_scale,
         "split": settings.split,
         "examples": len(x),
         "split_examples": split_examples,

@@ -19,6 +19,8 @@ import numpy as np
 # from the range; XLA's random numbers differ from the kernels' without it).
 _SHARED = ("weights_sha256", "split_sha256", "split_examples", "model_file", "epochs_trained")
 _SHARED += ("dataset", "split", "iw_samples", "model", "training")
+# Shared too, where recorded: reports written before them have neither.
+_SHARED_WHEN_RECORDED = ("model_sha256", "pixel_scale")
 _RANGE_SETTINGS = ("first_example", "examples")
 _MEANS = ("log_likelihood", "elbo", "bits_per_dim")
 _UNIT_KEYS = ("unit_kl_to_prior", "unit_kl_to_standard_normal")
@@ -93,7 +95,8 @@ def _check_one_evaluation(parts: list[dict[str, Any]]) -> None:
     """Raises ValueError naming what differs when a part is not of the first's evaluation."""
     first = parts[0]
     for part in parts[1:]:
-        differing = [key for key in _SHARED if part.get(key) != first.get(key)]
+        shared = (*_SHARED, *_SHARED_WHEN_RECORDED)
+        differing = [key for key in shared if part.get(key) != first.get(key)]
         differing += [
             f"settings.{key}"
             for key in first["settings"].keys() | part["settings"].keys()
