@@ -6,12 +6,15 @@ import dataclasses
 import json
 
 import numpy as np
+import pytest
 
 from tests.support.small_sample import small_sample
 from tests.support.stopped_run import stop_in_last_epoch
-from tf_lvae.paper.experiments import EXPERIMENTS, FineTuning, get_variant
-from tf_lvae.paper.runner import run_experiment
-from tf_lvae.paper.settings import ReproduceSettings
+from tf_lvae.data import load_dataset
+from tf_lvae.paper.experiments import EXPERIMENTS, FineTuning, RunKey, get_variant
+from tf_lvae.paper.runner import pixel_scale, run_config, run_experiment
+from tf_lvae.paper.settings import Budget, ReproduceSettings
+from tf_lvae.paper.tables import markdown
 from tf_lvae.runs.run_dir import RunDir
 
 # Table 1 in small: 2-layer models, two cheap fine-tunings of 10 epochs after 2 of training,
@@ -72,3 +75,25 @@ def test_fine_tunings_continue_the_trained_run_and_resume(tmp_path):
     assert second["runs"][:2] == first["runs"][:2]
     report = json.loads((iw2.path / "evaluation-test.json").read_text())
     assert report["epochs_trained"] == 12
+
+
+def test_the_mnist_experiments_binarize_from_the_authors_pixel_scale_by_default(tmp_path):
+    key = RunKey(get_variant("VAE+BN+WU"), 5)
+    mnist = load_dataset("mnist-sample")  # 8-bit grey values, binarized
+    binary = dataclasses.replace(mnist, levels=None)  # binary images (as OMNIGLOT)
+    experiment = EXPERIMENTS["table2"]
+
+    def scales(data, **settings):
+        settings = ReproduceSettings(**settings)
+        config = run_config(experiment, key, data, settings, tmp_path)
+        return config.pixel_scale, pixel_scale(settings, data)
+
+    assert scales(mnist) == (256, 256)
+    assert scales(mnist, pixel_scale=255) == (255, 255)
+    assert scales(binary) == (255, None)
+    with pytest.raises(ValueError, match="leave the scale at 255"):
+        scales(binary, pixel_scale=256)
+    summary = {"runs": [], "budget": dataclasses.asdict(Budget.of(experiment, 2000))}
+    summary.update(settings=dataclasses.asdict(ReproduceSettings()), dataset="mnist")
+    summary.update(data_source="IDX", test_examples=10000, pixel_scale=256)
+    assert "binarized from byte/256 (the authors' MNIST)" in markdown(experiment, summary)

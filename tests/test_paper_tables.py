@@ -61,6 +61,24 @@ def test_the_fine_tuning_table_gives_each_rows_budget():
     both = "| MC = 10, IW = 10 (10 of the paper's 2000 more epochs) | not run (−81.30) |"
     assert f"{both} not run (−81.20) |" in lines
     assert any("the learning rate × 0.75 every tenth" in line for line in lines)
+    assert any("Adam's state at the start not recorded by these runs" in line for line in lines)
+
+
+def test_the_fine_tuning_table_says_what_the_runs_record_of_adams_state():
+    def said(*steps):
+        runs = [{"variant": "VAE+BN+WU", "layers": 5, "fine_tuning": None, "log_likelihood": -82}]
+        runs += [
+            {"variant": "VAE+BN+WU", "layers": 5, "fine_tuning": slug, "log_likelihood": -81,
+             "started_from": {"run": "base", "epochs": 2000, "optimizer_steps": n}}
+            for slug, n in zip(("lr", "mc10"), steps, strict=True)
+        ]  # fmt: skip
+        summary = fake_summary("table1", runs)
+        summary["fine_tuning_epochs"] = {"lr": 200, "mc10": 40, "iw10": 40, "mc10-iw10": 10}
+        return markdown(EXPERIMENTS["table1"], summary)
+
+    assert "with a new Adam optimizer" in said(0, 0) and "Adam's state" not in said(0, 0)
+    assert "with Adam's state (its moments and step count)" in said(468000, 468000)
+    assert "continued in some runs, new in others" in said(0, 468000)
 
 
 def test_dequantized_models_report_bits_per_dim_beside_the_log_likelihood():

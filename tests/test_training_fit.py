@@ -325,7 +325,11 @@ def test_finetune_continues_a_finished_run_with_the_papers_settings(finished, tm
     assert (t["lr_decay_rate"], t["lr_decay_start"]) == (0.75, 1)
     assert config["init_from"] == str(base.resolve())
     assert [r["epoch"] for r in metrics(tuned)] == ["2"]  # continues after the base's epoch 1
-    assert json.loads((tuned / "results.json").read_text())["epochs"] == 2
+    results = json.loads((tuned / "results.json").read_text())
+    assert results["epochs"] == 2
+    # it records that it took the base's Adam state: the steps of the base's one epoch
+    assert results["started_from"] == {"run": str(base.resolve()), "epochs": 1,
+                                       "optimizer_steps": 19}  # fmt: skip
 
 
 def test_a_failed_finetune_writes_nothing(finished, tmp_path, user_error):

@@ -63,6 +63,15 @@ def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def pixel_scale(settings: ReproduceSettings, data: DatasetArrays) -> int | None:
+    """What the experiment's runs divide the data's 8-bit grey values by before binarizing
+    them: the settings' scale, else the authors' 256; None where the data are not 8-bit
+    values binarized."""
+    if not binarizes_bytes(data, data.likelihood):
+        return None
+    return settings.pixel_scale or AUTHORS_PIXEL_SCALE
+
+
 def variant_run_config(
     experiment: Experiment,
     variant: Variant,
@@ -74,9 +83,6 @@ def variant_run_config(
     experiment's dataset, the variant's batch norm and warm-up, the budget's epochs, the
     authors' pixel scale where it applies unless the settings name one."""
     budget = Budget.of(experiment, settings.epochs)
-    pixel_scale = settings.pixel_scale or (
-        AUTHORS_PIXEL_SCALE if binarizes_bytes(data, data.likelihood) else PIXEL_SCALES[0]
-    )
     return configure_run(
         settings.dataset or experiment.dataset,
         data,
@@ -95,7 +101,8 @@ def variant_run_config(
         eval_iw_samples=settings.eval_iw_samples,
         final_iw_samples=settings.eval_iw_samples,
         unit_kl_examples=settings.unit_kl_examples,
-        pixel_scale=pixel_scale,
+        # a scale given for data that are not binarized 8-bit values: refused there
+        pixel_scale=settings.pixel_scale or pixel_scale(settings, data) or PIXEL_SCALES[0],
     )
 
 
@@ -211,6 +218,7 @@ def run_experiment(
         "dataset": data.name,
         "data_source": data.source,
         "test_examples": len(data.x_test),
+        "pixel_scale": pixel_scale(settings, data),
         "runs": results,
     }
     write_json(out / f"{experiment.name}.json", summary)
@@ -263,6 +271,7 @@ def _result(
         "iw_samples": report["iw_samples"],
         "examples": report["examples"],
         "batch_norm_statistics": report["batch_norm_statistics"]["used"],
+        "started_from": run.read_start(),
         "paper_log_likelihood": paper_ll,
         "paper_active_units": (
             list(paper_units) if paper_units and layers == PAPER_NUM_LAYERS else None

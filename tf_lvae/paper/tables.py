@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tf_lvae.config import PAPER_LATENT_DIMS, PAPER_NUM_LAYERS, PAPER_TEST_IW_SAMPLES, preset
+from tf_lvae.config import (
+    AUTHORS_PIXEL_SCALE,
+    PAPER_LATENT_DIMS,
+    PAPER_NUM_LAYERS,
+    PAPER_TEST_IW_SAMPLES,
+    preset,
+)
 from tf_lvae.paper.experiments import (
     PAPER_ACTIVE_TOTALS,
     PAPER_FINE_TUNING_EPOCHS,
@@ -68,7 +74,8 @@ def _settings_lines(experiment: Experiment, summary: dict[str, Any]) -> list[str
         f"rate {training.learning_rate}, batch {training.batch_size}, one sample per example.",
         f"- Test log-likelihood: the IW bound with K = {s['iw_samples']} (the paper: "
         f"{PAPER_TEST_IW_SAMPLES}) on the {summary['test_examples']:,} test examples of "
-        f"{summary['dataset']} ({summary['data_source']}); batch-norm statistics {bn}; "
+        f"{summary['dataset']} ({summary['data_source']}){_pixels(summary)}; batch-norm "
+        f"statistics {bn}; "
         f"seed {s['seed']}.",
         "- Each cell: ours (the paper's). –: not reported by the paper; n/a: a 1-layer LVAE "
         "is a VAE; not run: not part of this reproduction.",
@@ -78,13 +85,38 @@ def _settings_lines(experiment: Experiment, summary: dict[str, Any]) -> list[str
     if experiment.fine_tunings:
         lines.insert(
             2,
-            "- Fine-tuning (each row below the first): the trained run continued from its last "
-            "checkpoint (weights and Adam's state) with β = 1, the learning rate × 0.75 every "
-            f"tenth of the fine-tuning's epochs (the paper: {PAPER_FINE_TUNING_EPOCHS} epochs, "
-            "every 200) and the row's samples per example in the objective. Reduced budgets "
-            "are the machine time this reproduction had; each row says its own.",
+            "- Fine-tuning (each row below the first): the trained run continued from the "
+            f"weights of its last checkpoint, {_optimizer_at_start(summary)}, with β = 1, the "
+            "learning rate × 0.75 every tenth of the fine-tuning's epochs (the paper: "
+            f"{PAPER_FINE_TUNING_EPOCHS} epochs, every 200) and the row's samples per example "
+            "in the objective. Reduced budgets are the machine time this reproduction had; "
+            "each row says its own.",
         )
     return lines
+
+
+def _pixels(summary: dict[str, Any]) -> str:
+    """How the grey values were binarized, where the summary records it."""
+    scale = summary.get("pixel_scale")
+    if scale is None:
+        return ""
+    whose = "the authors' MNIST" if scale == AUTHORS_PIXEL_SCALE else "the tfds convention"
+    return f", binarized from byte/{scale} ({whose})"
+
+
+def _optimizer_at_start(summary: dict[str, Any]) -> str:
+    """What the fine-tunings' records say of Adam's state at their start (`started_from`)."""
+    starts = [r.get("started_from") for r in summary["runs"] if r["fine_tuning"]]
+    steps = {None if start is None else start["optimizer_steps"] > 0 for start in starts}
+    if steps == {True}:
+        return "with Adam's state (its moments and step count)"
+    if steps == {False}:
+        return "with a new Adam optimizer (that checkpoint held none: moments and step count zero)"
+    if steps == {None} or not steps:
+        return (
+            "Adam's state at the start not recorded by these runs (made before tf_lvae recorded it)"
+        )
+    return "Adam's state continued in some runs, new in others (each run's started_from.json)"
 
 
 def _active_unit_rows(

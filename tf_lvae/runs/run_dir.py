@@ -138,6 +138,7 @@ class RunDir:
         self.tensorboard_dir = self.path / "tensorboard"
         self.model_path = self.path / "model.keras"
         self.results_path = self.path / "results.json"
+        self.start_path = self.path / "started_from.json"
         self.plots_dir = self.path / "plots"
 
     @property
@@ -254,6 +255,17 @@ class RunDir:
 
     def write_results(self, results: dict[str, Any]) -> None:
         write_json(self.results_path, results)
+
+    def write_start(self, run: str, epochs: int, optimizer_steps: int) -> None:
+        """Records where a run that starts from another one (a fine-tuning) started: that
+        run, its epochs, and the optimizer steps its checkpoint held (0: a new Adam)."""
+        record = {"run": run, "epochs": epochs, "optimizer_steps": optimizer_steps}
+        write_json(self.start_path, record)
+
+    def read_start(self) -> dict[str, Any] | None:
+        """The record of `write_start`, or None (a run started from nothing, or one made
+        before tf_lvae recorded it)."""
+        return json.loads(self.start_path.read_text()) if self.start_path.is_file() else None
 
     def read_metric_rows(self) -> list[dict[str, str]]:
         """metrics.csv as written: one dict per epoch, values as text ("" where missing)."""

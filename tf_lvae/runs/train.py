@@ -115,13 +115,15 @@ def training_batches(
 
 def _restore(model: HierarchicalVAE, run: RunDir, config: RunConfig) -> int:
     """Restores the latest checkpoint of this run, else of the run it starts from
-    (fine-tuning); returns the epochs already done."""
+    (fine-tuning: recorded with `RunDir.write_start`); returns the epochs already done."""
     latest = latest_intact_checkpoint(run)
     if latest is not None:
         return restore_checkpoint(model, latest[1])
     if config.init_from is None:
         return 0
-    return restore_checkpoint(model, final_checkpoint(RunDir(config.init_from)))
+    epochs = restore_checkpoint(model, final_checkpoint(RunDir(config.init_from)))
+    run.write_start(config.init_from, epochs, int(model.optimizer.iterations.numpy()))
+    return epochs
 
 
 def _callbacks(
@@ -353,6 +355,9 @@ def train_run(
     model = fit_run(run, config, data, print_fn, extra_callbacks, strategy)
     batch_norm = save_final_model(run, config, model, data, print_fn)
     results = final_results(config, model, data, batch_norm, print_fn)
+    start = run.read_start()
+    if start is not None:
+        results["started_from"] = start
     if not all(np.isfinite(results["test"][key]) for key in ("log_likelihood", "elbo")):
         raise TrainingFailed(
             f"the final test log-likelihood of {run.path} is {results['test']['log_likelihood']}"
