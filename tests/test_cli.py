@@ -27,7 +27,7 @@ import runpy, sys
 sys.argv = sys.argv[1:]
 status = 0
 try:
-    runpy.run_module(sys.argv[0], run_name="__main__")
+    runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
 except SystemExit as exit_:
     status = exit_.code
 print("HEAVY", [m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)
@@ -97,3 +97,15 @@ def test_the_export_help_states_the_librarys_chunk_size():
     from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE
 
     assert f"(default: {DEFAULT_IW_CHUNK_SIZE}," in " ".join(build_parser().format_help().split())
+
+
+def test_importing_the_package_registers_its_keras_classes_for_load_model():
+    """As every Keras package: `import tf_lvae` is all keras.saving.load_model needs (the
+    commands above stay light all the same)."""
+    model = ROOT / "docs/results/mnist-2000-epochs/vae-bn-wu/model.keras"
+    load = f"import tf_lvae, keras; print(type(keras.saving.load_model({str(model)!r})).__name__)"
+    done = subprocess.run(
+        [sys.executable, "-c", load], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "HierarchicalVAE"
