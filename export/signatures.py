@@ -12,6 +12,7 @@ from export.limits import ServingLimits
 from tf_lvae.architecture import iw_chunk_rows
 from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE
 from tf_lvae.config import PAPER_TEST_IW_SAMPLES
+from tf_lvae.examples import value_range
 from tf_lvae.model import HierarchicalVAE
 
 
@@ -102,9 +103,8 @@ def signatures(
     memory is bounded for every request within the limits.
     """
     config = model.model_config
-    x = Input(
-        "x", tf.float32, (None, *config.input_shape), low=0, high=1, max_batch=limits.max_batch
-    )
+    low, high = value_range(config)
+    x = Input("x", tf.float32, (None, *config.input_shape), low, high, max_batch=limits.max_batch)
     k = Input("num_samples", tf.int32, (), low=1, high=limits.max_score_samples)
     count = Input("num_samples", tf.int32, (), low=1, high=limits.max_samples)
     from_layer = Input("from_layer", tf.int32, (), low=1, high=config.num_layers)

@@ -9,10 +9,12 @@ model (inference.py). `train_step` maximizes the β-scaled bound of bounds.py;
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tf_lvae import bounds
 from tf_lvae.config import PAPER_TEST_IW_SAMPLES, ModelConfig, TrainingConfig
+from tf_lvae.examples import check_examples, checked, checked_dataset
 from tf_lvae.generative import GenerativeNetwork
 from tf_lvae.inference import (
     BottomUpInference,
@@ -104,10 +106,14 @@ class HierarchicalVAE(keras.Model):
         return list(self._trackers.values())
 
     def get_metrics_result(self):
-        """The metrics' values. Read across replicas (Keras's `fit` does so for an epoch's
-        logs) a Sum is summed over them: `skipped_steps`, which every replica counts for
-        the same steps, is divided back by the replica count."""
+        """The metrics' values: NaN for a mean over no finite step (an epoch whose every
+        step was skipped has no ELBO). Read across replicas (Keras's `fit` does so for an
+        epoch's logs) a Sum is summed over them: `skipped_steps`, which every replica counts
+        for the same steps, is divided back by the replica count."""
         results = super().get_metrics_result()
+        for name, tracker in self._trackers.items():  # no finite step: no value, not 0
+            if isinstance(tracker, keras.metrics.Mean):
+                results[name] = tf.where(tracker.count > 0, results[name], float("nan"))
         replicas = self.distribute_strategy.num_replicas_in_sync
         if replicas > 1 and several_replicas() is None:  # not inside one replica's step
             results["skipped_steps"] = results["skipped_steps"] / replicas
@@ -146,7 +152,7 @@ class HierarchicalVAE(keras.Model):
         """
         seed = None if deterministic else self._seed(seed)
         return self.inference(
-            self._flatten(x),
+            self._flatten(checked(x, self.model_config)),
             generative=self.generative,
             num_samples=num_samples,
             seed=seed,
@@ -174,7 +180,7 @@ class HierarchicalVAE(keras.Model):
 
     def log_weights(self, x, num_samples: int = 1, seed: SeedLike = None) -> tf.Tensor:
         """log p(x, z) - log q(z | x) for num_samples posterior samples: [num_samples, B]."""
-        return self._log_weights(x, num_samples, seed)
+        return self._log_weights(checked(x, self.model_config), num_samples, seed)
 
     def _log_weights(
         self, x, num_samples: int, seed: SeedLike, bottom_up: Gaussians | None = None
@@ -198,6 +204,7 @@ class HierarchicalVAE(keras.Model):
         alone, runs once for all the chunks. K may be a scalar int tensor (see
         `bounds.chunked_iw_bound`).
         """
+        x = checked(x, self.model_config)
         bottom_up = self.inference.upward(self._flatten(x))
         return dict(
             zip(
@@ -297,6 +304,16 @@ class HierarchicalVAE(keras.Model):
             value = tf.cast(value, tf.float32)
             self._trackers[name].update_state(tf.where(finite, value, 0.0), sample_weight=weight)
         self._trackers["skipped_steps"].update_state(1.0 - weight)
+
+    def fit(self, x=None, *args, **kwargs):
+        """Keras's `fit`, x checked first (`tf_lvae.examples`): an array or tensor before
+        training starts (ValueError), a tf.data.Dataset batch by batch in its pipeline
+        (InvalidArgumentError); other inputs (generators, PyDatasets) as they come."""
+        if isinstance(x, tf.data.Dataset):
+            x = checked_dataset(x, self.model_config)
+        elif isinstance(x, np.ndarray | tf.Tensor):
+            check_examples(x, self.model_config)
+        return super().fit(x, *args, **kwargs)
 
     def train_step(self, data):
         """One optimizer step on a batch [B, *input_shape], or k steps, one per batch, on a

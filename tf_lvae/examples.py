@@ -1,0 +1,96 @@
+"""What a valid batch of examples is for a model, in one place: the Python API (`fit`,
+`score`, `encode`, `reconstruct`, `infer`) and the exported signatures apply these rules.
+
+A batch is float-valued [B, *input_shape] (or a stack of batches [k, B, *input_shape]),
+every value finite and within `value_range`: probabilities or binary pixels for a
+Bernoulli likelihood, grey values on [0, 1] for a Gaussian one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from tf_lvae.config import ModelConfig
+
+VALUE_RANGE = (0.0, 1.0)
+
+
+def value_range(config: ModelConfig) -> tuple[float, float]:
+    """(low, high): the values an example of this model may hold, both included."""
+    del config  # the same for every likelihood so far
+    return VALUE_RANGE
+
+
+def _shape_problem(shape: tuple, config: ModelConfig) -> str | None:
+    example = tuple(config.input_shape)
+    if len(shape) in (len(example) + 1, len(example) + 2) and tuple(shape[-len(example) :]) == (
+        example
+    ):
+        return None
+    return f"has shape {list(shape)}, not [batch, {', '.join(map(str, example))}]"
+
+
+def check_examples(x, config: ModelConfig, name: str = "x") -> None:
+    """Raises ValueError naming what is wrong with the batch x (an array or eager tensor):
+    its shape, a value that is not finite, or values outside `value_range`."""
+    array = x.numpy() if isinstance(x, tf.Tensor) else np.asarray(x)
+    low, high = value_range(config)
+    problem = _shape_problem(array.shape, config)
+    if problem is None and not np.issubdtype(array.dtype, np.number):
+        problem = f"holds {array.dtype} values, not numbers"
+    if problem is None and array.size:
+        finite = np.isfinite(array)
+        if not finite.all():
+            problem = f"holds {array.size - int(finite.sum())} values that are not finite"
+        elif array.min() < low or array.max() > high:
+            problem = f"holds values from {array.min():g} to {array.max():g}"
+    if problem is not None:
+        raise ValueError(
+            f"{name} {problem}: the model takes examples [batch, "
+            f"{', '.join(map(str, config.input_shape))}] with finite values in "
+            f"[{low:g}, {high:g}] (8-bit images: divide by 255)"
+        )
+
+
+def checked(x, config: ModelConfig, name: str = "x"):
+    """x after `check_examples` when TensorFlow runs eagerly; in a traced function, whose
+    inputs are checked where they enter it (`checked_dataset`, the exported signatures), x
+    as it is."""
+    if tf.executing_eagerly():
+        check_examples(x, config, name)
+    return x
+
+
+def checked_dataset(dataset: tf.data.Dataset, config: ModelConfig) -> tf.data.Dataset:
+    """The dataset with every batch checked as `check_examples` does, in the input pipeline
+    (elements x, (x,), (x, y) or (x, y, weights)): a bad batch stops iteration with an
+    InvalidArgumentError naming what is wrong."""
+    low, high = value_range(config)
+    example = list(config.input_shape)
+
+    def check(*element):
+        x = element[0]
+        values = tf.cast(x, tf.float32)
+        rank, shape = tf.rank(values), tf.shape(values)
+        shape_ok = (rank >= len(example) + 1) & (rank <= len(example) + 2)
+        shape_ok &= tf.reduce_all(tf.equal(shape[-len(example) :], example))
+        # three reductions, no temporaries: the sum is finite iff every value is (values in
+        # range cannot overflow it)
+        smallest, largest = tf.reduce_min(values), tf.reduce_max(values)
+        finite = tf.math.is_finite(tf.reduce_sum(values))
+        valid = finite & (smallest >= low) & (largest <= high)
+        expected = f"examples [batch, {', '.join(map(str, example))}]"
+        values_message = (
+            f"x must hold finite values in [{low:g}, {high:g}] (8-bit images: divide by "
+            "255); got values from"
+        )
+        assertions = [
+            tf.debugging.Assert(shape_ok, [f"x must hold {expected}; got shape", shape]),
+            tf.debugging.Assert(valid, [values_message, smallest, "to", largest]),
+        ]
+        with tf.control_dependencies(assertions):
+            x = tf.identity(x)
+        return (x, *element[1:]) if len(element) > 1 else x
+
+    return dataset.map(check, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
