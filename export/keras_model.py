@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tf_lvae.cli import ArgumentParser, add_verbose, begin, run_command
+from tf_lvae.cli import ArgumentParser, add_run, add_verbose, begin, run_command
 from tf_lvae.runs.run_dir import RunDir, check_writable, write_atomic
 
 
@@ -25,7 +25,7 @@ def build_parser() -> ArgumentParser:
         description="Write a run's final model without the optimizer's state, with its "
         "config.json, into FOLDER.",
     )
-    parser.add_argument("--run", required=True, help="the run directory of training.fit")
+    add_run(parser)
     parser.add_argument("--out", required=True, help="FOLDER (made if missing)")
     add_verbose(parser)
     return parser

@@ -35,6 +35,7 @@ from pathlib import Path
 from export.limits import ServingLimits
 from tf_lvae.cli import (
     ArgumentParser,
+    add_run,
     add_verbose,
     begin,
     default_of,
@@ -59,7 +60,7 @@ def build_parser() -> ArgumentParser:
         prog="python -m export.saved_model",
         description="Export a trained run as EXPORT_BASE/VERSION/, a SavedModel for TF Serving.",
     )
-    parser.add_argument("--run", required=True, help="the run directory of training.fit")
+    add_run(parser)
     parser.add_argument("--out", required=True, help="EXPORT_BASE, the served model's folder")
     parser.add_argument("--version", type=positive_int, help="default: the next free number")
     parser.add_argument(

@@ -109,3 +109,24 @@ def test_importing_the_package_registers_its_keras_classes_for_load_model():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "HierarchicalVAE"
+
+
+RUN = "docs/results/conv-mnist/vae"  # a run directory (config.json)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["training.evaluate", "--run", "README.md"], "--run: README.md is a file: give a run"),
+        (["training.plots", "--run", "README.md"], "--run: README.md is a file"),
+        (["export.saved_model", "--run", "nowhere", "--out", "x"], "--run: nowhere does not exist"),
+        (["export.keras_model", "--run", "docs", "--out", "x"], "--run: docs holds no config.json"),
+        (["training.evaluate", "--run", RUN, "--seed", "-1"], "--seed: must be >= 0, got -1"),
+        (["training.plots", "--run", RUN, "--seed", "-5"], "--seed: must be >= 0, got -5"),
+    ],
+)
+def test_a_wrong_run_or_seed_is_refused_before_tensorflow_starts(argv, message):
+    done = command(*argv)
+    assert done.returncode == 2
+    error, heavy = done.stderr.strip().splitlines()
+    assert message in error and heavy == "HEAVY []"

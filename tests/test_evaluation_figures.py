@@ -59,6 +59,14 @@ def test_the_bound_curves_show_the_settled_bounds_not_the_first_epochs(drawn):
     assert -92 < low < -90 and -85 < high < -84
 
 
+def test_the_bound_curves_of_a_one_epoch_run_show_its_points(drawn):
+    one = {"epoch": np.array([1.0]), "elbo": np.array([-150.0]), "test_elbo": np.array([-149.0])}
+    figures.bound_curves(one, "x")
+    lines = drawn[0].axes[0].get_lines()
+    assert [line.get_ydata().tolist() for line in lines] == [[-150.0], [-149.0]]
+    assert all(line.get_marker() not in ("None", "", None) for line in lines)
+
+
 def test_the_depth_curves_give_both_budgets(drawn):
     ours = {"VAE": {1: -86.5, 2: -85.3}, "LVAE+BN+WU": {2: -84.0, 5: -83.0}}
     figures.depth_curves(ours, {"LVAE+BN+WU": {5: -81.87}}, "x", epochs=200, paper_epochs=2000)

@@ -1,6 +1,7 @@
 """A new run's RunConfig from the paper's preset for its dataset."""
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ def test_the_preset_of_the_dataset_with_the_datas_shape_and_likelihood(sample):
     config = configure_run("mnist-sample", sample, kind="vae", num_layers=2, data_dir="D")
     assert (config.model.kind, config.model.latent_dims) == ("vae", (64, 32))
     assert (config.model.activation, config.training.epochs) == ("leaky_relu", 2000)
-    assert config.model.input_shape == (28, 28) and config.data_dir == "D"
+    assert config.model.input_shape == (28, 28) and config.data_dir == str(Path("D").resolve())
     norb = configure_run(
         "npz:grey.npz", dataclasses.replace(sample, likelihood="gaussian"), preset_name="norb"
     )
@@ -61,3 +62,13 @@ def test_a_continued_run_must_keep_its_depth(sample):
     assert continued_config(saved, {"model": {"num_layers": 3}})[0] == saved
     with pytest.raises(ValueError, match=r"layers 2 \(saved 3\)"):
         continued_config(saved, {"model": {"num_layers": 2}})
+
+
+def test_a_run_records_its_data_dir_absolute(sample, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    config = configure_run("mnist", sample, data_dir="data", num_layers=1)
+    assert config.data_dir == str(tmp_path / "data")
+    moved, notes = continued_config(config, {"data_dir": "elsewhere"})
+    assert moved.data_dir == str(tmp_path / "elsewhere") and "reading the data from" in notes[0]
+    assert configure_run("mnist", sample, num_layers=1).data_dir is None  # tfds's own folder

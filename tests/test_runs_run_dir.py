@@ -122,3 +122,13 @@ def test_a_run_never_trained_until_it_has_a_checkpoint_or_a_record(tmp_path):
     run.metrics_path.unlink()
     run.new_checkpoint(1, lambda folder: None)
     assert not run.never_trained()
+
+
+@pytest.mark.parametrize("examples, why", [(0, r"records no per-unit KL \(unit_kl_examples = 0\)"),
+                                           (20, "has recorded no per-unit KL yet")])  # fmt: skip
+def test_a_missing_unit_kl_record_is_explained_by_the_runs_own_config(tmp_path, examples, why):
+    run = RunDir(tmp_path)
+    model = ModelConfig(latent_dims=(2,), hidden_dims=(4,))
+    run.write_config(RunConfig("mnist", None, model, TrainingConfig(), unit_kl_examples=examples))
+    with pytest.raises(FileNotFoundError, match=why):
+        run.read_unit_kl()

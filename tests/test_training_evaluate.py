@@ -151,7 +151,7 @@ def untrained_run(path) -> RunDir:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--run", "{tmp}/missing"], "is not a run directory"),
+        (["--run", "{tmp}/missing"], "missing does not exist: give a run directory"),
         (["--run", "{untrained}"], "has no trained model yet"),
         (["--run", "{run}", "--iw-samples", "0"], "--iw-samples: must be >= 1"),
         (["--run", "{run}", "--split", "validation"], "held out no validation set"),
@@ -198,3 +198,16 @@ def test_another_pixel_scale_is_its_own_report_with_its_own_batch_norm_pass(run,
     assert "binarized afresh from byte/256" in recomputed["description"]
     assert authors["split_sha256"] != own["split_sha256"]  # other test images
     assert authors["model_sha256"] == own["model_sha256"]
+
+
+def test_a_relative_data_dir_that_is_gone_says_so_and_data_dir_overrides_it(
+    run, tmp_path, user_error
+):
+    moved = tmp_path / "moved"
+    shutil.copytree(run, moved, ignore=shutil.ignore_patterns("evaluation-*.json", "report-*"))
+    config = json.loads((moved / "config.json").read_text())
+    (moved / "config.json").write_text(json.dumps({**config, "data_dir": "gone/mnist"}))
+    argv = ["--run", str(moved), "--no-xla", "--iw-samples", "1", "--examples", "100"]
+    user_error(main, argv, "the run's data_dir 'gone/mnist' (config.json) is relative")
+    user_error(main, argv, "or give the data's folder with --data-dir")
+    assert main([*argv, "--data-dir", str(tmp_path)]) == 0

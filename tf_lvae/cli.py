@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from tf_lvae.data.arrays import DatasetError
@@ -126,6 +127,41 @@ def int_list(text: str) -> tuple[int, ...]:
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"sizes must be positive integers, got {text!r}")
     return values
+
+
+def run_folder(text: str) -> str:
+    """argparse type: the folder of a run, which holds its config.json."""
+    path = Path(text).expanduser()
+    if not (path / "config.json").is_file():
+        what = (
+            "is a file"
+            if path.is_file()
+            else "does not exist"
+            if not path.exists()
+            else "holds no config.json"
+        )
+        raise argparse.ArgumentTypeError(
+            f"{text} {what}: give a run directory, the --out folder of python -m training.fit"
+        )
+    return text
+
+
+def add_run(parser: argparse.ArgumentParser) -> None:
+    """--run: the run directory a command works on, checked before TensorFlow starts."""
+    parser.add_argument(
+        "--run",
+        required=True,
+        type=run_folder,
+        help="run directory of `python -m training.fit` (its --out)",
+    )
+
+
+def add_run_data_dir(parser: argparse.ArgumentParser) -> None:
+    """--data-dir of a command on a finished run: where this machine has the run's data."""
+    parser.add_argument(
+        "--data-dir",
+        help="the folder of the run's data on this machine (default: its config.json's data_dir)",
+    )
 
 
 def image_size(text: str) -> tuple[int, int]:

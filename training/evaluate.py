@@ -28,6 +28,8 @@ from pathlib import Path
 from tf_lvae.cli import (
     ArgumentParser,
     add_no_xla,
+    add_run,
+    add_run_data_dir,
     add_verbose,
     begin,
     default_of,
@@ -60,7 +62,8 @@ def parse_example_range(text: str) -> tuple[int, int | None]:
 
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="python -m training.evaluate", description=__doc__.split("\n")[0])
-    p.add_argument("--run", required=True, help="run directory of `python -m training.fit`")
+    add_run(p)
+    add_run_data_dir(p)
     p.add_argument(
         "--iw-samples",
         type=positive_int,
@@ -86,7 +89,9 @@ def build_parser() -> ArgumentParser:
         "draws the samples the whole split's evaluation draws there, so that parts combine "
         "exactly (python -m training.combine_evaluations)",
     )
-    p.add_argument("--seed", type=int, default=GIVEN, help="sampling seed (default: the run's)")
+    p.add_argument(
+        "--seed", type=non_negative_int, default=GIVEN, help="sampling seed (default: the run's)"
+    )
     p.add_argument(
         "--pixel-scale",
         type=int,
@@ -128,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from tf_lvae.runs.report import evaluate_run  # TensorFlow starts here
 
-    report = evaluate_run(run.path, settings)
+    report = evaluate_run(run.path, settings, data_dir=args.data_dir)
     write_json(out, report)
     print(f"-> {out}")
     if not all(math.isfinite(report[key]) for key in ("log_likelihood", "elbo")):

@@ -15,7 +15,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from tf_lvae.cli import ArgumentParser, add_verbose, begin, int_in, run_command
+from tf_lvae.cli import (
+    ArgumentParser,
+    add_run,
+    add_run_data_dir,
+    add_verbose,
+    begin,
+    int_in,
+    non_negative_int,
+    run_command,
+)
 from tf_lvae.config import BATCH_NORM_CHOICES
 from tf_lvae.runs.run_dir import RunDir, check_writable
 
@@ -25,7 +34,8 @@ MAX_SAMPLES = 1_000  # images of one sample grid
 
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="python -m training.plots", description=__doc__.split("\n")[0])
-    p.add_argument("--run", required=True, help="run directory of `python -m training.fit`")
+    add_run(p)
+    add_run_data_dir(p)
     p.add_argument(
         "--examples",
         type=int_in(2, MAX_EXAMPLES),
@@ -44,7 +54,7 @@ def build_parser() -> ArgumentParser:
         default="recomputed",
         help="batch-norm statistics (default: recomputed, as the authors; see training.evaluate)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0, help="default 0")
     add_verbose(p)
     return p
 
@@ -57,7 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     begin(f"drawing the figures of {run.path} into {run.plots_dir}", args.verbose)
     from tf_lvae.runs.plots import draw_run_figures  # TensorFlow starts here
 
-    for path in draw_run_figures(run, args.examples, args.samples, args.bn_stats, args.seed):
+    paths = draw_run_figures(
+        run, args.examples, args.samples, args.bn_stats, args.seed, args.data_dir
+    )
+    for path in paths:
         print(f"-> {path}")
     return 0
 

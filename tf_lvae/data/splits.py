@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from pathlib import Path
 
 import numpy as np
 
 from tf_lvae.config import PIXEL_SCALES, SPLITS, RunConfig
-from tf_lvae.data.arrays import EIGHT_BIT_LEVELS, DatasetArrays
+from tf_lvae.data.arrays import EIGHT_BIT_LEVELS, DatasetArrays, DatasetError
 from tf_lvae.data.sources import load_dataset
 
 TEST_BINARIZATION_SEED = 0
@@ -28,7 +29,7 @@ def load_run_data(config: RunConfig, data: DatasetArrays | None = None) -> Datas
     byte / config.pixel_scale (`on_pixel_scale`); uniformly dequantized for a Gaussian one
     on integer values unless the run turns it off."""
     if data is None:
-        data = load_dataset(config.dataset, config.data_dir, image_size=config.image_size)
+        data = load_dataset(config.dataset, _data_dir(config), image_size=config.image_size)
     if data.image_shape != config.model.input_shape:
         raise ValueError(
             f"the {config.dataset} images are {data.image_shape} but the model expects "
@@ -42,6 +43,20 @@ def load_run_data(config: RunConfig, data: DatasetArrays | None = None) -> Datas
         dequantize=config.dequantize and gaussian and data.levels is not None,
     )
     return on_pixel_scale(data, config.pixel_scale)
+
+
+def _data_dir(config: RunConfig) -> str | None:
+    """The run's data_dir; DatasetError when it is a relative path (runs made before data_dir
+    was recorded absolute) that does not exist from the current directory."""
+    folder = config.data_dir
+    path = None if folder is None else Path(folder).expanduser()
+    if path is not None and not path.is_absolute() and not path.is_dir():
+        raise DatasetError(
+            f"the run's data_dir {folder!r} (config.json) is relative to the folder the run "
+            f"was started in; from here ({Path.cwd()}) it is not a folder. Run the command "
+            "from the run's starting folder, or give the data's folder with --data-dir"
+        )
+    return folder
 
 
 def binarizes_bytes(data: DatasetArrays, likelihood: str) -> bool:

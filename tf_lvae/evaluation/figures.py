@@ -218,7 +218,9 @@ def bound_curves(metrics: Mapping[str, np.ndarray], path: str | Path) -> Path:
     ):
         evaluated = np.isfinite(metrics[key]) if key in metrics else []
         if np.any(evaluated):  # columns recorded every few epochs are NaN in between
-            ax.plot(epoch[evaluated], metrics[key][evaluated], style, label=label)
+            lone = np.sum(evaluated) == 1  # a line through one point draws nothing
+            marker = "o" if lone else None
+            ax.plot(epoch[evaluated], metrics[key][evaluated], style, label=label, marker=marker)
             shown.append(metrics[key][evaluated & settled])
     settled_values = np.concatenate(shown) if shown else np.array([])
     if settled_values.size:  # empty when the run is one epoch long

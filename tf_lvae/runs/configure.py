@@ -4,12 +4,19 @@ that turns presets into a RunConfig, for `training.fit` and the paper's experime
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from tf_lvae.config import PAPER_NUM_LAYERS, ModelConfig, RunConfig, preset
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.datasets import preset_for
 from tf_lvae.data.splits import check_pixel_scale, validation_count
+
+
+def stable_data_dir(data_dir: str | None) -> str | None:
+    """data_dir as a run records it: absolute, resolved against the current directory, so
+    that later commands run from anywhere find the data (None stays None: tfds's folder)."""
+    return None if data_dir is None else str(Path(data_dir).expanduser().resolve())
 
 
 def continued_config(saved: RunConfig, changes: dict[str, Any]) -> tuple[RunConfig, list[str]]:
@@ -24,7 +31,7 @@ def continued_config(saved: RunConfig, changes: dict[str, Any]) -> tuple[RunConf
     model = dict(changes.pop("model", {}))
     layers = model.pop("num_layers", None)
     epochs = training.pop("epochs", None)
-    data_dir = changes.pop("data_dir", None) or saved.data_dir
+    data_dir = stable_data_dir(changes.pop("data_dir", None)) or saved.data_dir
     differ = [
         f"{name} {value!r} (saved {getattr(part, name)!r})"
         for part, given in ((saved, changes), (saved.model, model), (saved.training, training))
@@ -98,7 +105,7 @@ def configure_run(
             f"training examples of {data.name}"
             + (" left after the validation split" if run.get("validation") else "")
         )
-    config = RunConfig(dataset, data_dir, model_config, training_config, **run)
+    config = RunConfig(dataset, stable_data_dir(data_dir), model_config, training_config, **run)
     check_pixel_scale(config, data)
     return config
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -36,13 +37,21 @@ def read_record(read: Callable, figure: str) -> Any:
 
 
 def draw_run_figures(
-    run: RunDir, examples: int, samples: int, batch_norm: str, seed: int
+    run: RunDir,
+    examples: int,
+    samples: int,
+    batch_norm: str,
+    seed: int,
+    data_dir: str | None = None,
 ) -> list[Path]:
     """Draws the figures of the run's model (model.keras, or the latest checkpoint with
     batch_norm "moving") into run.plots_dir: `samples` prior samples, reconstructions,
     Fig. 6b, Figs. 6a and 7 on the first `examples` test examples, Fig. 5 and Fig. 4 from
-    the run's records (skipped without them). Returns the files written."""
+    the run's records (skipped without them). `data_dir`: where the run's data are read
+    from instead of its config's. Returns the files written."""
     config = run.read_config()
+    if data_dir is not None:
+        config = dataclasses.replace(config, data_dir=data_dir)
     unit_kl = read_record(run.read_unit_kl, "Fig. 5 (unit_kl.png)")
     metrics = read_record(run.read_metrics, "Fig. 4 (bounds.png)")
     model = load_run_model(run.path, "latest" if batch_norm == "moving" else "final")

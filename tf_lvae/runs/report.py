@@ -67,10 +67,11 @@ def evaluate_run(
     data: DatasetArrays | None = None,
     verbose: int = 1,
     print_fn: Callable = print,
+    data_dir: str | None = None,
 ) -> dict[str, Any]:
     """Evaluates the trained model of a run: model.keras (its latest checkpoint while it is
     unfinished, or with settings.batch_norm = "moving"), on a copy: the saved files are
-    never changed.
+    never changed. `data_dir`: where the run's data are read from instead of its config's.
 
     Returns the report (see the evaluate command's documentation for its layout).
     `data` may be passed to skip loading the run's dataset. Raises FileNotFoundError
@@ -81,6 +82,8 @@ def evaluate_run(
     config = run.read_config()
     if settings.pixel_scale is not None:
         config = dataclasses.replace(config, pixel_scale=settings.pixel_scale)
+    if data_dir is not None:
+        config = dataclasses.replace(config, data_dir=data_dir)
     trained = load_trained_model(run, "latest" if settings.batch_norm == "moving" else "final")
     model_file = str(trained.path.relative_to(run.path))
     data = load_run_data(config, data)

@@ -304,10 +304,16 @@ class RunDir:
     def read_unit_kl(self) -> tuple[np.ndarray, list[np.ndarray]]:
         """unit_kl.npz: (epochs done [E], per layer bottom to top [E, *latent_shape])."""
         if not self.unit_kl_path.is_file():
-            raise FileNotFoundError(
-                f"{self.unit_kl_path} does not exist: the run recorded no per-unit KL "
-                "(unit_kl_examples = 0)"
+            config = self.read_config() if self.exists() else None
+            why = (
+                "the run has recorded no per-unit KL"
+                if config is None
+                else "the run records no per-unit KL (unit_kl_examples = 0)"
+                if config.unit_kl_examples == 0
+                else "the run has recorded no per-unit KL yet (it does every "
+                f"{config.monitor_every} epochs and at its last)"
             )
+            raise FileNotFoundError(f"{self.unit_kl_path} does not exist: {why}")
         try:
             record = load_npz(self.unit_kl_path)
             epochs = record.pop("epochs")
