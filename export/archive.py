@@ -36,11 +36,7 @@ def export_model(
     limits = limits or ServingLimits()
     if export_dir.exists():
         raise FileExistsError(f"{export_dir} already exists; export to another version")
-    if num_samples > limits.max_score_samples:
-        raise ValueError(
-            f"the K of score_default ({num_samples}, --num-samples) is above the export's "
-            f"max_score_samples ({limits.max_score_samples}, --max-score-samples)"
-        )
+    limits.check_score_default(num_samples)
     # keras' ExportArchive saves only the variables the endpoints use (no optimizer state)
     # and serves its first endpoint, score_default, as "serving_default" too.
     archive = keras.export.ExportArchive()

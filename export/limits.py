@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+INT32_MAX = 2**31 - 1  # the signatures take and compare these numbers as int32
+
 
 @dataclass(frozen=True)
 class ServingLimits:
@@ -26,7 +28,21 @@ class ServingLimits:
 
     def __post_init__(self) -> None:
         for name in ("max_batch", "max_samples", "max_score_samples"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 1 <= value <= INT32_MAX:
+                raise ValueError(
+                    f"{name} (--{name.replace('_', '-')}) must be an integer in 1..{INT32_MAX:,} "
+                    f"(the signatures' int32), got {value!r}"
+                )
         if not 0 < self.max_temperature < float("inf"):
             raise ValueError(f"max_temperature must be > 0 and finite: {self.max_temperature!r}")
+
+    def check_score_default(self, num_samples: int) -> None:
+        """Raises ValueError unless score_default's K fits within max_score_samples (else
+        every request to it would fail)."""
+        if not 1 <= num_samples <= self.max_score_samples:
+            raise ValueError(
+                f"the K of score_default ({num_samples:,}, --num-samples) must be in "
+                f"1..{self.max_score_samples:,}, the export's max_score_samples "
+                "(--max-score-samples)"
+            )

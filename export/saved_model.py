@@ -104,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if target.exists():
         raise FileExistsError(f"{target} already exists; choose another --version")
     limits = ServingLimits(**given_fields(args, ServingLimits))
+    limits.check_score_default(args.num_samples)
     begin(f"exporting {args.run} to {target}", args.verbose)
     from export.archive import export_model  # TensorFlow starts here
     from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE

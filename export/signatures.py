@@ -126,6 +126,8 @@ def signatures(
         )
         with tf.control_dependencies([within]):
             chunk = tf.clip_by_value(rows // tf.maximum(batch, 1), 1, chunk_size)
+        # an empty batch has nothing to score: one sample gives its empty answer at once
+        num_samples = tf.where(batch > 0, num_samples, 1)
         return model.score(x, num_samples, chunk, seed=score_seed)
 
     def sample(num_samples, seed, from_layer=None, temperature=1.0):

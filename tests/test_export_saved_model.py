@@ -294,6 +294,15 @@ def test_score_is_finite_above_the_elbo_and_grows_with_the_number_of_samples(res
     assert means[0] < means[1] < means[2]
 
 
+def test_an_empty_batch_is_scored_with_one_sample_whatever_its_k(exports):
+    """5,000,000 samples of no example would pass the limits (0 x K) and draw K samples of
+    nothing for a minute; the export answers with one."""
+    score = tf.saved_model.load(str(exports["tiny"])).signatures["score"]
+    empty = tf.zeros((0, 6, 6))
+    out = score(x=empty, num_samples=tf.constant(5_000_000))
+    assert {k: v.shape for k, v in out.items()} == {"log_likelihood": (0,), "elbo": (0,)}
+
+
 def test_sample_is_reproducible_across_processes_and_differs_between_seeds(
     responses, exports, tmp_path
 ):
@@ -374,8 +383,17 @@ def test_the_export_records_its_settings_and_limits(exports):
 def test_a_k_above_the_limits_is_refused_and_chosen_limits_are_recorded(exports, tmp_path, capsys):
     run = exports["unfinished"].parents[1] / "unfinished"
     assert export(run, tmp_path / "x", "--num-samples", "1000000000") == 2
-    assert "above the export's max_score_samples" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "(1,000,000,000, --num-samples) must be in 1..5,000,000, the export's" in err
     assert not (tmp_path / "x" / "1").exists()
+    overflowing = [
+        (["--num-samples", "3000000000", "--max-score-samples", "4000000000"], "max_score"),
+        (["--max-batch", "1000000000000"], "max_batch (--max-batch) must be an integer in"),
+    ]
+    for options, message in overflowing:  # past int32: refused before anything is written
+        assert export(run, tmp_path / "y", *options) == 2
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / "y").exists()
     record = json.loads((exports["unfinished"] / "assets.extra" / "tf_lvae.json").read_text())
     assert (record["limits"]["max_batch"], record["limits"]["max_samples"]) == (5, 5)
 
@@ -423,7 +441,7 @@ def test_a_missing_run_dir_exits_2_with_one_line_and_no_traceback(tmp_path):
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
-    assert done.stderr.splitlines()[-1].startswith(f"error: {tmp_path / 'nope'} is not a run")
+    assert f"argument --run: {tmp_path / 'nope'} does not exist" in done.stderr.splitlines()[-1]
 
 
 def free_port() -> int:

@@ -196,12 +196,19 @@ def test_the_chief_shares_its_config_and_arrays_exactly():
         np.testing.assert_array_equal(got, sent)
 
 
+TASK0 = '{"cluster": {"worker": %s}, "task": {"type": "worker", "index": 0}}'
+
+
 @pytest.mark.parametrize(
     ("tf_config", "message"),
     [
         (None, "--strategy multiworker needs the cluster in TF_CONFIG"),
         ('{"cluster": {"worker": ["a:1"]}}', "TF_CONFIG is not a cluster and a task"),
         ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 1}}', "index 1"),
+        (TASK0 % '["a:1", "nohost:abc"]', "the worker address 'nohost:abc' is not HOST:PORT"),
+        (TASK0 % '["a:1", "b:70000"]', "'b:70000' is not HOST:PORT, PORT in 1..65535"),
+        (TASK0 % '["a:1", ":80"]', "':80' is not HOST:PORT"),
+        (TASK0 % '["a:1", 80]', "the worker address 80 is not"),
     ],
 )
 def test_multiworker_needs_a_cluster_in_tf_config(user_error, monkeypatch, tf_config, message):

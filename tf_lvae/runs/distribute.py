@@ -76,9 +76,19 @@ def check_tf_config() -> int:
         hosts = cluster[task["type"]]
         if not 0 <= int(task["index"]) < len(hosts):
             raise IndexError(f"task index {task['index']} of {len(hosts)} {task['type']}s")
+        for kind, addresses in cluster.items():
+            for address in addresses:
+                _check_address(kind, address)
     except (ValueError, KeyError, TypeError, IndexError) as err:
-        raise ValueError(f"TF_CONFIG is not a cluster and a task ({err!r}): {example}") from None
+        raise ValueError(f"TF_CONFIG is not a cluster and a task ({err}): {example}") from None
     return sum(len(hosts) for hosts in cluster.values())
+
+
+def _check_address(kind: str, address: object) -> None:
+    """Raises ValueError unless a task's address is HOST:PORT, the port in 1..65535."""
+    host, _, port = str(address).rpartition(":")
+    if not (isinstance(address, str) and host and port.isdigit() and 1 <= int(port) <= 65535):
+        raise ValueError(f"the {kind} address {address!r} is not HOST:PORT, PORT in 1..65535")
 
 
 def connect_cluster(timeout: int = CLUSTER_TIMEOUT) -> tf.distribute.MultiWorkerMirroredStrategy:
