@@ -2,13 +2,15 @@
 real command says what it is about to do before TensorFlow starts."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tf_lvae.cli import begin
+from tf_lvae.cli import SIGTERM_GRACE, begin
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = (
@@ -130,3 +132,28 @@ def test_a_wrong_run_or_seed_is_refused_before_tensorflow_starts(argv, message):
     assert done.returncode == 2
     error, heavy = done.stderr.strip().splitlines()
     assert message in error and heavy == "HEAVY []"
+
+
+def test_sigterm_ends_a_command_within_the_grace_period_while_tensorflow_computes(tmp_path):
+    """SIGTERM in the middle of a compiled call of a minute or more (K = 5000 on 500 images
+    of the paper's model) ends the command within SIGTERM_GRACE s, as `docker stop` (10 s)
+    and schedulers need, with exit status 143 and no report written."""
+    out = tmp_path / "report.json"
+    argv = ["-u", "-m", "training.evaluate", "--run", "docs/results/mnist-2000-epochs/vae-bn-wu"]
+    argv += ["--data-dir", "../shared/data/mnist", "--examples", "500", "--out", str(out)]
+    if not (ROOT.parent / "shared" / "data" / "mnist").is_dir():
+        pytest.skip("the real MNIST copies are not beside the checkout")
+    process = subprocess.Popen(
+        [sys.executable, *argv], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    for line in process.stdout:  # the IW bound's compiled calls start after this line
+        if line.startswith("log-likelihood: IW bound"):
+            break
+    time.sleep(3)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    status = process.wait(timeout=120)
+    elapsed = time.monotonic() - sent
+    assert status == 143 and elapsed < SIGTERM_GRACE + 2, (status, elapsed)
+    assert "terminated (SIGTERM)" in process.stderr.read() and not out.exists()

@@ -14,7 +14,10 @@ import dataclasses
 import math
 import os
 import signal
+import socket
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,12 @@ from tf_lvae.data.arrays import DatasetError
 from tf_lvae.errors import TrainingFailed
 
 USER_ERRORS = (ValueError, DatasetError, FileNotFoundError, FileExistsError)
+# After SIGTERM a command has this long to stop on its own; then it exits at once, within
+# `docker stop`'s 10 s and schedulers' grace periods (every file it writes is written
+# atomically, so what it leaves is complete).
+SIGTERM_GRACE = 7.0
+_sigterm_watcher: threading.Thread | None = None
+_command_running = threading.Event()
 
 
 class Terminated(KeyboardInterrupt):
@@ -32,6 +41,41 @@ class Terminated(KeyboardInterrupt):
 
 def _terminate(signum, frame):
     raise Terminated
+
+
+def _watch_sigterm() -> None:
+    """Starts (once) a thread that sees SIGTERM at once: TensorFlow runs compiled calls
+    without returning to Python, and the Python handler (`_terminate`) waits for the call
+    to end, tens of seconds for an evaluation. The signal's C handler writes it to a wakeup
+    socket (`signal.set_wakeup_fd`) whichever thread it reaches; the thread reading it
+    ends the process if the command is still running SIGTERM_GRACE s later."""
+    global _sigterm_watcher
+    if _sigterm_watcher is not None:
+        return
+    receiver, sender = socket.socketpair()
+    sender.setblocking(False)
+    signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)
+
+    def watch(receiver: socket.socket, sender: socket.socket) -> None:  # both kept open
+        while True:
+            if signal.SIGTERM not in receiver.recv(64) or not _command_running.is_set():
+                continue
+            deadline = time.monotonic() + SIGTERM_GRACE
+            while _command_running.is_set() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if _command_running.is_set():
+                print(
+                    f"terminated (SIGTERM): still busy {SIGTERM_GRACE:g} s later, exiting now; "
+                    "every file written is complete (written atomically): continue as usual",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                os._exit(143)
+
+    _sigterm_watcher = threading.Thread(
+        target=watch, name="sigterm", args=(receiver, sender), daemon=True
+    )
+    _sigterm_watcher.start()
 
 
 @contextlib.contextmanager
@@ -51,6 +95,8 @@ def run_command(main: Callable[[Sequence[str] | None], int], argv: Sequence[str]
     SIGTERM prints what happened (and main's `interruption_note`) and returns 130 or
     143."""
     previous = signal.signal(signal.SIGTERM, _terminate)
+    _watch_sigterm()
+    _command_running.set()
     try:
         return main(argv)
     except USER_ERRORS as error:
@@ -66,6 +112,7 @@ def run_command(main: Callable[[Sequence[str] | None], int], argv: Sequence[str]
         print(f"{what}{note}", file=sys.stderr)
         return 143 if terminated else 130
     finally:
+        _command_running.clear()
         signal.signal(signal.SIGTERM, previous)
 
 
