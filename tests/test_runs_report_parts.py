@@ -88,7 +88,7 @@ def test_the_command_refuses_files_that_are_not_part_reports(tmp_path, user_erro
     user_error(main, [str(tmp_path / "missing.json")], "missing.json does not exist")
     user_error(main, [str(tmp_path / "not.json")], "not.json is not a JSON report")
     user_error(main, [str(tmp_path / "old.json")], "it has no split_sha256, seconds")
-    user_error(main, [str(tmp_path / "nan.json")], "nan.json records a log-likelihood or ELBO")
+    user_error(main, [str(tmp_path / "nan.json")], "nan.json: its log-likelihood and ELBO are not")
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     first.write_text(json.dumps(part(0, 50, -1.0)))
     second.write_text(json.dumps(part(75, 25, -1.0)))
@@ -103,3 +103,36 @@ def test_the_command_writes_beside_the_first_part_by_default(tmp_path, capsys):
     combined = json.loads((tmp_path / "evaluation-test.json").read_text())
     assert combined["log_likelihood"] == pytest.approx(-81.0)
     assert "log-likelihood -81.00" in capsys.readouterr().out
+
+
+def test_the_parts_numbers_are_checked_by_type_and_sign(tmp_path, user_error):
+    binary = {"model": {"kind": "lvae", "likelihood": "bernoulli"}}
+    cases = {
+        "positive": (part(0, 50, 3.0, **binary), "log-likelihood 3.0 is positive, impossible"),
+        "above": (part(0, 50, -85.0, elbo=-80.0), "its ELBO -80.0 is above its IW bound -85.0"),
+        "text": (part(0, 50, -85.0, elbo="-89"), "are not numbers (-85.0, '-89')"),
+    }
+    for name, (report, message) in cases.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(report))
+        user_error(main, [str(tmp_path / f"{name}.json")], message)
+    user_error(main, [str(tmp_path)], "is a folder; give the report files of the parts")
+    integers = [tmp_path / "i0.json", tmp_path / "i1.json"]  # JSON integers are numbers
+    integers[0].write_text(json.dumps(part(0, 50, -85, elbo=-89, **binary)))
+    integers[1].write_text(json.dumps(part(50, 50, -85, elbo=-89, **binary)))
+    assert main([*map(str, integers), "--out", str(tmp_path / "whole.json")]) == 0
+
+
+def test_no_part_and_no_existing_report_is_written_over_unasked(tmp_path, user_error, capsys):
+    paths = [tmp_path / "p0.json", tmp_path / "p1.json"]
+    for path, report in zip(paths, (part(0, 50, -80.0), part(50, 50, -82.0)), strict=True):
+        path.write_text(json.dumps(report))
+    before = paths[1].read_text()
+    user_error(main, [*map(str, paths), "--out", str(paths[1])], "p1.json is one of the parts")
+    assert paths[1].read_text() == before
+    assert main([str(p) for p in paths]) == 0
+    whole = tmp_path / "evaluation-test.json"
+    whole.write_text("a report made earlier")
+    user_error(main, [str(p) for p in paths], "exists already: give --overwrite to replace it")
+    assert whole.read_text() == "a report made earlier"
+    assert main([*map(str, paths), "--overwrite"]) == 0
+    assert json.loads(whole.read_text())["log_likelihood"] == pytest.approx(-81.0)

@@ -211,3 +211,13 @@ def test_a_relative_data_dir_that_is_gone_says_so_and_data_dir_overrides_it(
     user_error(main, argv, "the run's data_dir 'gone/mnist' (config.json) is relative")
     user_error(main, argv, "or give the data's folder with --data-dir")
     assert main([*argv, "--data-dir", str(tmp_path)]) == 0
+
+
+def test_an_existing_report_is_replaced_only_when_asked(run, tmp_path, user_error):
+    out = tmp_path / "report.json"
+    argv = ["--run", str(run), "--no-xla", "--iw-samples", "1", "--examples", "100"]
+    out.write_text("half an hour of K = 5000")
+    user_error(main, [*argv, "--out", str(out)], "exists already: give --overwrite to replace")
+    assert out.read_text() == "half an hour of K = 5000"
+    assert main([*argv, "--out", str(out), "--overwrite"]) == 0
+    assert json.loads(out.read_text())["examples"] == 100

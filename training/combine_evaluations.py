@@ -4,12 +4,14 @@ The parts are `python -m training.evaluate --examples START:END` reports of one 
 may come from different machines or sessions) that together cover the split once; the
 result is the report the whole split's evaluation writes, up to float rounding, with
 `combined_from` listing the parts (tf_lvae/runs/report_parts.py). Default output: the
-folder of the first part, evaluation-SPLIT.json.
+folder of the first part, evaluation-SPLIT.json. It never writes over a part, nor over an
+existing report unless given --overwrite.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 from tf_lvae.cli import ArgumentParser, add_verbose, begin, run_command
 from tf_lvae.config import pixel_scale_name
 from tf_lvae.runs.report_parts import REQUIRED, combine_reports
-from tf_lvae.runs.run_dir import RunDir, check_writable, write_json
+from tf_lvae.runs.run_dir import RunDir, check_new_report, write_json
 
 
 def build_parser() -> ArgumentParser:
@@ -33,12 +35,15 @@ def build_parser() -> ArgumentParser:
         "evaluation-SPLIT-pixel-scale-N.json for parts evaluated at another pixel scale than "
         "their run's)",
     )
+    p.add_argument("--overwrite", action="store_true", help="replace the report file if it exists")
     add_verbose(p)
     return p
 
 
 def read_part(path: Path) -> dict[str, Any]:
     """A part's report; ValueError naming the file when it is not one or cannot combine."""
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give the report files of the parts")
     try:
         report = json.loads(path.read_text())
     except FileNotFoundError:
@@ -51,12 +56,27 @@ def read_part(path: Path) -> dict[str, Any]:
             f"{path} is not a report of `python -m training.evaluate --examples START:END` "
             f"of this version (it has no {', '.join(missing) or 'fields'})"
         )
-    if not all(isinstance(report[key], float) for key in ("log_likelihood", "elbo")):
-        raise ValueError(
-            f"{path} records a log-likelihood or ELBO that is not finite; this part cannot "
-            "be combined (evaluate the model again once it is fixed)"
-        )
+    problem = bound_problem(report)
+    if problem:
+        raise ValueError(f"{path}: {problem}; this part cannot be combined")
     return report
+
+
+def bound_problem(report: dict[str, Any]) -> str | None:
+    """What is wrong with a report's bounds, or None: each must be a finite number, the ELBO
+    at most the IW bound (Jensen's inequality, on the same samples), and both at most 0 for
+    a model of binary images (log-probabilities; a Gaussian's densities may be positive)."""
+    values = [report[key] for key in ("log_likelihood", "elbo")]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return f"its log-likelihood and ELBO are not numbers ({values[0]!r}, {values[1]!r})"
+    if not all(math.isfinite(v) for v in values):
+        return "it records a log-likelihood or ELBO that is not finite (evaluate the model again)"
+    log_likelihood, elbo = values
+    if elbo > log_likelihood + 1e-3:
+        return f"its ELBO {elbo} is above its IW bound {log_likelihood}, which cannot be"
+    if report["model"].get("likelihood") == "bernoulli" and log_likelihood > 0:
+        return f"its log-likelihood {log_likelihood} is positive, impossible for binary images"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = [read_part(path) for path in args.parts]
     scale = pixel_scale_name(parts[0]["settings"].get("pixel_scale"))
     out = args.out or RunDir(args.parts[0].parent).evaluation_path(parts[0]["split"], scale)
-    check_writable(out, "file", "--out")
+    if any(out.resolve() == part.resolve() for part in args.parts):
+        raise ValueError(f"{out} is one of the parts; give the combined report another --out")
+    check_new_report(out, args.overwrite)
     begin(f"combining {len(parts)} evaluation reports into {out}", args.verbose)
     report = combine_reports(parts)  # TensorFlow starts once the parts are checked
     from tf_lvae.runs.report import summary

@@ -40,7 +40,7 @@ from tf_lvae.cli import (
 )
 from tf_lvae.config import BATCH_NORM_CHOICES, PIXEL_SCALES, SPLITS, EvaluationSettings
 from tf_lvae.errors import TrainingFailed
-from tf_lvae.runs.run_dir import RunDir, check_writable, write_json
+from tf_lvae.runs.run_dir import RunDir, check_new_report, write_json
 
 GIVEN = argparse.SUPPRESS  # options not given keep EvaluationSettings' defaults
 
@@ -109,6 +109,7 @@ def build_parser() -> ArgumentParser:
     )
     add_no_xla(p)
     p.add_argument("--out", help="report file (default: RUN_DIR/evaluation-SPLIT.json)")
+    p.add_argument("--overwrite", action="store_true", help="replace the report file if it exists")
     add_verbose(p)
     return p
 
@@ -123,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         del fields["pixel_scale"]  # the run's own scale: its usual report
     settings = EvaluationSettings(**fields)
     out = Path(args.out) if args.out else run.evaluation_path(settings.split, settings.report_name)
-    check_writable(out, "file", "--out")
+    check_new_report(out, args.overwrite)
     begin(
         f"evaluating {run.path}: {settings.split} split"
         + (f" ({settings.report_name})" if settings.report_name else "")

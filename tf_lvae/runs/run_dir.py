@@ -100,6 +100,17 @@ def check_writable(path: Path, kind: str, option: str) -> Path:
     return path
 
 
+def check_new_report(path: Path, overwrite: bool, option: str = "--out") -> Path:
+    """`path` when a report may be written there (`check_writable`): it must not exist yet,
+    unless `overwrite` (the command's --overwrite). Raises FileExistsError otherwise."""
+    path = check_writable(path, "file", option)
+    if path.exists() and not overwrite:
+        raise FileExistsError(
+            f"{path} exists already: give --overwrite to replace it, or another {option}"
+        )
+    return path
+
+
 def _strict_json(obj: Any) -> Any:
     """obj with every NaN or infinite float replaced by None (JSON has no NaN)."""
     if isinstance(obj, dict):
