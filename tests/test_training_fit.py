@@ -196,6 +196,18 @@ def test_an_interrupted_run_resumes_to_the_same_result_as_an_uninterrupted_one(t
         (["--dataset", "mnist", "--data-dir", "/no/such/mnist"], "no such folder"),
         (["--dataset", "mnist-sample", "--out", "/proc/tf_lvae/run"], "cannot write the run"),
         (["--resume", "--finetune", "--out", "/tmp"], "cannot be combined"),
+        # options that would do nothing, or nothing sensible, are refused (issue 42, class 4)
+        (["--dataset", "mnist-sample", "--free-bits", "1e39"], "that float32 holds, got 1e+39"),
+        (["--dataset", "mnist-sample", "--free-bits", "5000"], "more than any data this model"),
+        (["--dataset", "folder:"], "'folder:' names no path: give folder:PATH"),
+        (["--dataset", "npz: "], "'npz: ' names no path"),
+        (["--dataset", "npz:x.npz", "--download"], "--download is for datasets tensorflow-"),
+        (["--dataset", "folder:imgs", "--download"], "not folder:imgs"),
+        (["--dataset", "mnist-sample", "--residual-blocks", "2"], "is for --architecture conv"),
+        (["--dataset", "mnist-sample", "--model", "vae", "--top-down", "shared"], "has none"),
+        (["--dataset", "mnist-sample", "--free-bits-group", "channel"], "needs --free-bits"),
+        (["--dataset", "mnist-sample", "--sync-batch-norm"], "is for --strategy mirrored"),
+        (["--dataset", "mnist-sample", "--no-dequantize"], "mnist-sample is not dequantized"),
     ],
 )
 def test_wrong_arguments_exit_2_with_one_line(argv, message, user_error, tmp_path):

@@ -30,6 +30,7 @@ SPLITS = ("test", "train", "validation")  # the splits of a run's data that can 
 # The batch-norm statistics of an evaluation: recomputed from one pass over the training set
 # (the authors'), or the moving averages of training (docs/method.md §4).
 BATCH_NORM_CHOICES = ("recomputed", "moving")
+FLOAT32_MAX = 3.4028234663852886e38  # the largest finite float32: the model computes in it
 CLUSTER_TIMEOUT = 600  # s a worker waits at the start for every task of its cluster
 # A local device as TensorFlow names it: GPU:0, /gpu:0, /device:GPU:0,
 # /job:localhost/replica:0/task:0/device:GPU:0 (the type in any case).
@@ -342,10 +343,8 @@ class TrainingConfig:
         )
         _one_of("strategy", self.strategy, STRATEGIES)
         _require(
-            isinstance(self.free_bits, int | float)
-            and math.isfinite(self.free_bits)
-            and self.free_bits >= 0,
-            f"free_bits must be a number of nats >= 0, got {self.free_bits!r}.",
+            isinstance(self.free_bits, int | float) and 0 <= self.free_bits <= FLOAT32_MAX,
+            f"free_bits must be a number of nats >= 0 that float32 holds, got {self.free_bits!r}.",
         )
         _one_of("free_bits_group", self.free_bits_group, FREE_BITS_GROUPS)
         _require(
@@ -581,6 +580,14 @@ class RunConfig:
                 isinstance(value, int) and value >= low,
                 f"{name} must be an integer >= {low}, got {value!r}.",
             )
+        most = self.model.data_dim * math.log(256)
+        _require(
+            self.training.free_bits <= most,
+            f"free bits of {self.training.free_bits:g} nats per group are more than any data "
+            f"this model takes can hold ({self.model.data_dim} values of 8 bits: "
+            f"{most:,.0f} nats): every group would sit at the floor and the KL would not be "
+            "trained. Give --free-bits a few nats or less.",
+        )
         _require(
             type(self.pixel_scale) is int and self.pixel_scale in PIXEL_SCALES,
             f"pixel_scale must be one of {PIXEL_SCALES}, got {self.pixel_scale!r}.",

@@ -44,7 +44,7 @@ from tf_lvae.config import (
     RunConfig,
     TrainingConfig,
 )
-from tf_lvae.data.datasets import DATASET_NAMES, dataset_slug
+from tf_lvae.data.datasets import DATASET_NAMES, FOLDER_PREFIX, NPZ_PREFIX, dataset_slug
 from tf_lvae.runs.run_dir import RunDir
 
 GIVEN = argparse.SUPPRESS  # the default of options that leave the config's default
@@ -213,6 +213,28 @@ def build_parser() -> ArgumentParser:
     return p
 
 
+def inapplicable(args: argparse.Namespace) -> list[str]:
+    """The options given that would do nothing with the others, each said in one line (the
+    rules that need the data, e.g. --no-dequantize, are `configure.configure_run`'s)."""
+    given = vars(args)
+    conv = given.get("architecture") == "conv"
+    own_files = (args.dataset or "").startswith((NPZ_PREFIX, FOLDER_PREFIX))
+    rules = [
+        (args.download and (own_files or args.dataset == "mnist-sample"),
+         f"--download is for datasets tensorflow-datasets prepares, not {args.dataset}"),
+        ("residual_blocks" in given and not conv,
+         "--residual-blocks is for --architecture conv; the MLP has none"),
+        ("top_down" in given and given.get("kind") == "vae",
+         "--top-down is the LVAE's inference; --model vae has none"),
+        ("free_bits_group" in given and not given.get("free_bits"),
+         "--free-bits-group needs --free-bits NATS (free bits are off without it)"),
+        ("synchronized_batch_norm" in given and given.get("strategy", "default") == "default",
+         "--sync-batch-norm is for --strategy mirrored or multiworker (one device has one "
+         "batch)"),
+    ]  # fmt: skip
+    return [message for applies, message in rules if applies]
+
+
 def model_changes(args: argparse.Namespace) -> dict[str, Any]:
     """The model options given, as ModelConfig changes to the dataset's preset."""
     changes = given_fields(args, ModelConfig)
@@ -282,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "config's data_dir, or a new --data-dir")  # fmt: skip
     if args.dataset is None and not (args.out and (args.resume or args.finetune)):
         parser.error("--dataset is required (except with --resume or --finetune and --out)")
+    for problem in inapplicable(args):
+        parser.error(problem)
     out = RunDir(args.out or default_out(args))
     changes = given_changes(args)
     options = None if args.resume or args.finetune else run_options(args)

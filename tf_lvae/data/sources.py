@@ -152,6 +152,12 @@ def load_dataset(
     True, which by default (None) it is without ``data_dir`` only: a data_dir is written
     to only when asked. Raises DatasetError saying where it looked and how to get the data.
     """
+    for prefix in (FOLDER_PREFIX, NPZ_PREFIX):
+        if name.startswith(prefix) and not name[len(prefix) :].strip():
+            raise DatasetError(
+                f"--dataset {name!r} names no path: give {prefix}PATH (an unset shell variable "
+                "leaves it empty)"
+            )
     if name.startswith(FOLDER_PREFIX):
         return image_folder.read_image_folder(
             Path(name[len(FOLDER_PREFIX) :]).expanduser(), image_size

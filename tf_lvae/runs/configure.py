@@ -105,6 +105,12 @@ def configure_run(
             f"training examples of {data.name}"
             + (" left after the validation split" if run.get("validation") else "")
         )
+    gaussian_bytes = model_config.likelihood == "gaussian" and data.levels is not None
+    if run.get("dequantize") is False and not gaussian_bytes:
+        raise ValueError(
+            f"--no-dequantize (dequantize=False) is for a Gaussian likelihood on 8-bit values; "
+            f"{data.name} is not dequantized"
+        )
     config = RunConfig(dataset, stable_data_dir(data_dir), model_config, training_config, **run)
     check_pixel_scale(config, data)
     return config
