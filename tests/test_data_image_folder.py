@@ -4,6 +4,7 @@ one-line errors naming what is wrong."""
 from pathlib import Path
 
 import numpy as np
+import PIL.Image
 import pytest
 import tensorflow as tf
 
@@ -101,6 +102,8 @@ def test_colour_images_load_with_three_channels_and_resize_to_8_bits(tmp_path):
          "(a.png is 5x4, b.png 3x3); give --image-size H,W"),
         ({"a.png": grey(0), "b.png": b"not an image"}, None, "b.png: cannot be read as an image"),
         ({"a.png": grey(0)}, None, "one image"),
+        ({"train/a.png": grey(0), "test/b.png": grey(1), "c.png": grey(2)}, None,
+         "1 images lie outside train/ and test/ (e.g. c.png); move them"),
     ],
 )  # fmt: skip
 def test_bad_folders_are_named_in_one_line(tmp_path, files, size, message):
@@ -119,3 +122,21 @@ def test_a_missing_folder_and_an_image_size_for_other_data(tmp_path):
         load_dataset(f"folder:{tmp_path / 'missing'}")
     with pytest.raises(DatasetError, match="applies to folder: datasets"):
         load_dataset("mnist-sample", image_size=(14, 14))
+
+
+def test_a_grey_gif_stays_grey_and_symlinked_class_folders_are_read_once(tmp_path):
+    root = tmp_path / "images"
+    for i in range(4):
+        write(root / "train" / "zero" / f"{i}.png", grey(i))
+    write(root / "test" / "zero" / "t.png", grey(9))
+    gif = PIL.Image.fromarray(grey(7)[..., 0].astype(np.uint8), mode="L")
+    gif.save(root / "train" / "zero" / "g.gif")  # decoded as three equal channels
+    elsewhere = tmp_path / "ones"
+    for i in range(3):
+        write(elsewhere / f"{i}.png", grey(20 + i))
+    (root / "train" / "one").symlink_to(elsewhere)  # a class folder kept elsewhere
+    (elsewhere / "loop").symlink_to(elsewhere)  # a cycle: followed once
+    data = read_image_folder(root)
+    assert data.image_shape == (5, 4)  # grey, not RGB
+    assert len(data.x_train) == 8 and sorted(set(data.y_train.tolist())) == [0, 1]
+    assert data.y_train.tolist().count(1) == 5  # "zero" (4 PNGs and the GIF); "one" is 0

@@ -10,10 +10,14 @@ is loaded in an order shuffled with seed 0, as that function shuffles: sorted by
 the classes would come one after the other, and the first test images are those the
 run's records and figures show (the per-unit KL, the reconstructions, the PCA).
 
+Symlinked folders are followed (each real folder read once). With train/ and test/, an
+image anywhere else in PATH is refused, not ignored: move it into one of them.
+
 Every image must have the same size, unless `image_size` (H, W) is given: then each is
 resized to it by area averaging (`tf.image.resize`, "area"). Grey images load as
-[N, H, W], colour ones (any file with colour) as [N, H, W, 3] (alpha dropped, grey files
-repeated over the channels). Binary images (every pixel 0 or 255) get the Bernoulli
+[N, H, W], colour ones (any image with colour) as [N, H, W, 3] (alpha dropped, grey files
+repeated over the channels); an image stored with three equal channels is grey, as every
+GIF is decoded. Binary images (every pixel 0 or 255) get the Bernoulli
 likelihood, binarized afresh every epoch if resizing made them grey (as OMNIGLOT); 8-bit
 ones get the Gaussian likelihood with uniform dequantization (as small NORB), resized
 values rounded to 8 bits.
@@ -21,6 +25,7 @@ values rounded to 8 bits.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -35,11 +40,18 @@ SHUFFLE_SEED = 0  # of the order of the images of each split
 _MAX = 255.0
 
 
-def image_files(folder: Path) -> list[Path]:
-    """The image files under `folder` (any depth), sorted by path."""
-    return sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-    )
+def image_files(folder: Path, skip: tuple[Path, ...] = ()) -> list[Path]:
+    """The image files under `folder` (any depth, symlinked folders followed, each real
+    folder once), sorted by path; the folders in `skip` are left out."""
+    found, seen = [], set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen or Path(root) in skip:
+            dirs.clear()
+            continue
+        seen.add(real)
+        found += [Path(root) / n for n in names if Path(n).suffix.lower() in IMAGE_SUFFIXES]
+    return sorted(p for p in found if p.is_file())
 
 
 def split_files(folder: Path) -> tuple[dict[str, list[Path]], dict[str, Path], str]:
@@ -52,6 +64,12 @@ def split_files(folder: Path) -> tuple[dict[str, list[Path]], dict[str, Path], s
             raise DatasetError(
                 f"{folder}: has {present[0]}/ but no {({'train', 'test'} - set(present)).pop()}/"
                 "; give both, or put every image in one folder to have it split"
+            )
+        loose = image_files(folder, skip=tuple(roots.values()))
+        if loose:
+            raise DatasetError(
+                f"{folder}: {len(loose)} images lie outside train/ and test/ (e.g. "
+                f"{loose[0].relative_to(folder)}); move them into one of them, or elsewhere"
             )
         return {split: image_files(root) for split, root in roots.items()}, roots, "train/, test/"
     files = image_files(folder)
@@ -69,7 +87,9 @@ def split_files(folder: Path) -> tuple[dict[str, list[Path]], dict[str, Path], s
 
 
 def decode(path: Path) -> np.ndarray:
-    """The pixels of one image file, uint8 [H, W, channels]."""
+    """The pixels of one image file, uint8 [H, W, channels]: one channel (and alpha) for an
+    image whose red, green and blue are equal everywhere (a grey image stored in colour, as
+    every GIF is decoded)."""
     try:
         image = tf.io.decode_image(tf.io.read_file(str(path)), expand_animations=False)
     except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as err:
@@ -77,7 +97,10 @@ def decode(path: Path) -> np.ndarray:
         raise DatasetError(
             f"{path}: cannot be read as an image ({reason}); replace or remove the file"
         ) from None
-    return image.numpy()
+    pixels = image.numpy()
+    if pixels.shape[-1] >= 3 and (pixels[..., 0:1] == pixels[..., 1:3]).all():
+        return np.delete(pixels, (1, 2), axis=-1)
+    return pixels
 
 
 def read_image_folder(folder: Path, image_size: tuple[int, int] | None = None) -> DatasetArrays:
