@@ -1,7 +1,8 @@
-"""The paper's MLP models compute what they computed when tests/data/mlp_reference.npz was
-written (tests/support/mlp_reference.py): the same ELBO terms, IW bound, encodings,
-samples, reconstructions and XLA-compiled optimizer steps, to the last bit on the processor
-that wrote it, and the same variables in the same checkpoint order. Committed results and
+"""The paper's MLP models and the convolutional ones compute what they computed when
+tests/data/mlp_reference.npz and conv_reference.npz were written
+(tests/support/model_reference.py): the same ELBO terms, IW bound, encodings, samples,
+reconstructions and XLA-compiled optimizer steps, to the last bit on the processor that
+wrote them, and the same variables in the same checkpoint order. Committed results and
 long runs resumed with newer code depend on it."""
 
 import re
@@ -9,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.support import mlp_reference
+from tests.support import model_reference
 
 
 def model_relative(paths: np.ndarray) -> list[str]:
@@ -19,18 +20,25 @@ def model_relative(paths: np.ndarray) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def reference():
-    with np.load(mlp_reference.REFERENCE) as saved:
-        return dict(saved)
+def references() -> dict[str, dict[str, np.ndarray]]:
+    found = {}
+    for family, (path, _) in model_reference.REFERENCES.items():
+        with np.load(path) as saved:
+            found[family] = dict(saved)
+    return found
 
 
-@pytest.mark.parametrize("name", list(mlp_reference.CONFIGS))
-def test_the_mlp_models_compute_what_they_computed(name, reference):
-    outputs = mlp_reference.outputs(name)
+@pytest.mark.parametrize(
+    "family, name",
+    [(f, n) for f, (_, configs) in model_reference.REFERENCES.items() for n in configs],
+)
+def test_the_models_compute_what_they_computed(family, name, references):
+    reference = references[family]
+    outputs = model_reference.outputs(name)
     assert sorted(outputs) == sorted(k for k in reference if k.startswith(f"{name}/"))
     paths = f"{name}/train/paths"
     assert model_relative(outputs.pop(paths)) == model_relative(reference[paths])
-    same_processor = str(reference["cpu"]) == mlp_reference.cpu_model()
+    same_processor = str(reference["cpu"]) == model_reference.cpu_model()
     for key, value in outputs.items():
         if same_processor:
             np.testing.assert_array_equal(value, reference[key], err_msg=key)

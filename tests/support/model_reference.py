@@ -1,10 +1,11 @@
-"""The paper's MLP models' outputs for fixed seeds, weights and inputs, pinned in
-tests/data/mlp_reference.npz by tests/test_model_reference.py, so that a change to the code
-around the model (a new architecture, a refactoring) provably leaves the MLP path's numbers,
-its variables and their checkpoint order as they were.
+"""The models' outputs for fixed seeds, weights and inputs, pinned by
+tests/test_model_reference.py: the paper's MLP models in tests/data/mlp_reference.npz, the
+convolutional ones in tests/data/conv_reference.npz, so that a change to the code around the
+model (a new architecture, a refactoring) provably leaves each path's numbers, its variables
+and their checkpoint order as they were.
 
-`python tests/support/mlp_reference.py` rewrites the file: only when the MLP model's math
-is meant to change, saying so in the commit.
+`python -m tests.support.model_reference mlp|conv` rewrites one file: only when that
+path's math is meant to change, saying so in the commit.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tf_lvae.architecture import compiles_with_xla
 from tf_lvae.config import ModelConfig, TrainingConfig, preset
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.optimizer import make_optimizer
 
-REFERENCE = Path(__file__).resolve().parents[1] / "data" / "mlp_reference.npz"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 # The paper's 5-layer MNIST LVAE and VAE, and a small Gaussian (NORB-like) LVAE with shared
 # top-down parameters and no batch norm on the latents.
-CONFIGS = {
+MLP_CONFIGS = {
     "lvae": preset("mnist", 5, "lvae").model,
     "vae": preset("mnist", 5, "vae").model,
     "gaussian": ModelConfig(
@@ -39,6 +41,26 @@ CONFIGS = {
         top_down="shared",
     ),
 }
+# The convolutional preset's 5-layer MNIST LVAE and VAE, and a small Gaussian LVAE of colour
+# images with shared top-down parameters and two residual blocks per connection.
+CONV_CONFIGS = {
+    "conv_lvae": preset("mnist", 5, "lvae", "conv").model,
+    "conv_vae": preset("mnist", 5, "vae", "conv").model,
+    "conv_colour": ModelConfig(
+        input_shape=(8, 8, 3),
+        architecture="conv",
+        kind="lvae",
+        latent_dims=(4, 3),
+        hidden_dims=(8, 8),
+        strides=(2, 2),
+        residual_blocks=2,
+        likelihood="gaussian",
+        top_down="shared",
+    ),
+}
+REFERENCES = {"mlp": (DATA / "mlp_reference.npz", MLP_CONFIGS)}
+REFERENCES["conv"] = (DATA / "conv_reference.npz", CONV_CONFIGS)
+CONFIGS = {**MLP_CONFIGS, **CONV_CONFIGS}
 
 
 def _images(config: ModelConfig, n: int, binary: bool) -> np.ndarray:
@@ -60,7 +82,8 @@ def outputs(name: str) -> dict[str, np.ndarray]:
     out[f"{name}/sample"] = model.sample(4, seed=2)
     out[f"{name}/sample_from_2"] = model.sample(4, from_layer=2, temperature=0.8, seed=2)
     out[f"{name}/reconstruct"] = model.reconstruct(x)
-    model.compile(optimizer=make_optimizer(TrainingConfig()), jit_compile=True)
+    # XLA as a run compiles it: the MLP's steps, not the convolutional model's
+    model.compile(optimizer=make_optimizer(TrainingConfig()), jit_compile=compiles_with_xla(config))
     model.beta.assign(0.5)
     stack = _images(config, 2 * 32, config.likelihood == "bernoulli").reshape(
         2, 32, *config.input_shape
@@ -88,6 +111,7 @@ def cpu_model() -> str:
 
 
 if __name__ == "__main__":
-    outputs_ = {k: v for name in CONFIGS for k, v in outputs(name).items()}
-    np.savez(REFERENCE, cpu=np.array(cpu_model()), **outputs_)
-    print(f"wrote {REFERENCE}", file=sys.stderr)
+    path, configs = REFERENCES[sys.argv[1]]
+    outputs_ = {k: v for name in configs for k, v in outputs(name).items()}
+    np.savez(path, cpu=np.array(cpu_model()), **outputs_)
+    print(f"wrote {path}", file=sys.stderr)
