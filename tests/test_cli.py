@@ -157,3 +157,22 @@ def test_sigterm_ends_a_command_within_the_grace_period_while_tensorflow_compute
     elapsed = time.monotonic() - sent
     assert status == 143 and elapsed < SIGTERM_GRACE + 2, (status, elapsed)
     assert "terminated (SIGTERM)" in process.stderr.read() and not out.exists()
+
+
+def test_an_internal_value_error_shows_its_traceback_and_a_users_stays_one_line(capsys):
+    from tf_lvae.cli import run_command
+    from tf_lvae.config import ModelConfig
+
+    def numpy_bug(argv):
+        import numpy as np
+
+        np.zeros(-1)  # a ValueError raised inside NumPy: a bug, not the user's input
+
+    def wrong_option(argv):
+        ModelConfig(kind="ladder")  # a ValueError of the project's own checks
+
+    assert run_command(numpy_bug, []) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "negative dimensions" in err
+    assert run_command(wrong_option, []) == 2
+    assert capsys.readouterr().err.startswith("error: kind must be one of")

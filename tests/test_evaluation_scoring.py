@@ -1,5 +1,8 @@
 """The test log-likelihood over a dataset: the compiled, batched scores are the model's."""
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -93,3 +96,13 @@ def test_the_report_gives_bits_per_dim_for_dequantized_data_only():
     expected = (-report["log_likelihood"] / 36 + np.log(256)) / np.log(2)
     assert report["bits_per_dim"] == pytest.approx(expected)
     assert report["dequantization_scale"] == 256
+
+
+def test_a_scored_model_nobody_holds_is_released_with_its_compiled_functions():
+    """Scoring many models in one process keeps none of them alive."""
+    model = HierarchicalVAE(ModelConfig(input_shape=(4, 4), latent_dims=(2,), hidden_dims=(8,)))
+    Evaluator(model, jit_compile=False).score(np.zeros((3, 4, 4), np.float32), 2, seed=0)
+    released = weakref.ref(model)
+    del model
+    gc.collect()
+    assert released() is None

@@ -1,6 +1,7 @@
 """Layout: imports run one way (core, data, evaluation, runs, paper, cli); git sees every file."""
 
 import ast
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -59,3 +60,17 @@ def test_no_source_file_is_ignored_by_git():
         text=True,
     ).stdout.split()
     assert not ignored, f"ignored by .gitignore: {ignored}"
+
+
+PRIVATE_KERAS = re.compile(r"\._flatten_layers\b|\bkeras\.src\b|\._layers\b|\._tracker\b")
+
+
+def test_the_package_uses_no_private_keras_api():
+    """Private names change between Keras releases without notice."""
+    found = [
+        f"{path.relative_to(PACKAGE.parent)}: {match}"
+        for directory in ("tf_lvae", "training", "export")
+        for path in (PACKAGE.parent / directory).rglob("*.py")
+        for match in PRIVATE_KERAS.findall(path.read_text())
+    ]
+    assert not found, found

@@ -18,6 +18,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ from tf_lvae.data.arrays import DatasetError
 from tf_lvae.errors import TrainingFailed
 
 USER_ERRORS = (ValueError, DatasetError, FileNotFoundError, FileExistsError)
+# Where the project's code lives: what it raises is about the user's input (`_raised_here`).
+PROJECT_PACKAGES = tuple(
+    Path(__file__).resolve().parents[1] / name
+    for name in ("tf_lvae", "training", "export", "tools")
+)
 # After SIGTERM a command has this long to stop on its own; then it exits at once, within
 # `docker stop`'s 10 s and schedulers' grace periods (every file it writes is written
 # atomically, so what it leaves is complete).
@@ -100,6 +106,9 @@ def run_command(main: Callable[[Sequence[str] | None], int], argv: Sequence[str]
     try:
         return main(argv)
     except USER_ERRORS as error:
+        if not _raised_here(error):  # a bug below us (TensorFlow, Keras, NumPy): show it
+            traceback.print_exc()
+            return 1
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (TrainingFailed, OSError) as error:  # OSError: e.g. the disk filled up
@@ -114,6 +123,20 @@ def run_command(main: Callable[[Sequence[str] | None], int], argv: Sequence[str]
     finally:
         _command_running.clear()
         signal.signal(signal.SIGTERM, previous)
+
+
+def _raised_here(error: Exception) -> bool:
+    """Whether the project's own code raised `error` (its innermost frame is in one of
+    PROJECT_PACKAGES): a ValueError (or a missing file) raised there says what the user
+    gave wrong, one raised inside TensorFlow, Keras or NumPy is a bug worth its
+    traceback."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    if frame is None:
+        return True
+    path = Path(frame.tb_frame.f_code.co_filename).resolve()
+    return any(path.is_relative_to(package) for package in PROJECT_PACKAGES)
 
 
 def positive_int(text: str) -> int:

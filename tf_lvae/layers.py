@@ -26,6 +26,33 @@ def activation_fn(name: str) -> Callable:
     return keras.activations.get(name)
 
 
+def nested_layers(layer: keras.layers.Layer) -> list[keras.layers.Layer]:
+    """Every layer inside `layer`, at any depth, depth first in the order they were set,
+    each once: found through the public attributes that hold a layer or a list of them, as
+    every layer of this package keeps its sublayers."""
+    found: dict[int, keras.layers.Layer] = {}
+
+    def visit(parent: keras.layers.Layer) -> None:
+        for name, value in vars(parent).items():
+            children = value if isinstance(value, list | tuple) else [value]
+            for child in children if not name.startswith("_") else ():
+                if isinstance(child, keras.layers.Layer) and id(child) not in found:
+                    found[id(child)] = child
+                    visit(child)
+
+    visit(layer)
+    return list(found.values())
+
+
+def batch_norm_layers(layer: keras.layers.Layer) -> list[keras.layers.BatchNormalization]:
+    """Every BatchNormalization layer inside `layer` (`nested_layers`)."""
+    return [
+        child
+        for child in nested_layers(layer)
+        if isinstance(child, keras.layers.BatchNormalization)
+    ]
+
+
 def batch_norm_layer(
     epsilon: float, synchronized: bool, name: str = "batch_norm", dtype=None
 ) -> keras.layers.BatchNormalization:

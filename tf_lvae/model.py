@@ -24,6 +24,7 @@ from tf_lvae.inference import (
     layer_seeds,
     tile_samples,
 )
+from tf_lvae.layers import batch_norm_layers
 from tf_lvae.optimizer import ClippedAdam, several_replicas
 
 SeedLike = int | tf.Tensor | None
@@ -376,8 +377,7 @@ class HierarchicalVAE(keras.Model):
         """The moving means and variances of every batch-norm layer."""
         return [
             variable
-            for layer in self._flatten_layers(include_self=False)
-            if isinstance(layer, keras.layers.BatchNormalization)
+            for layer in batch_norm_layers(self)
             for variable in (layer.moving_mean, layer.moving_variance)
         ]
 

@@ -42,6 +42,28 @@ def check_published(published: str | Path, out: str | Path) -> None:
         raise FileExistsError(f"{out} exists already; choose a new folder")
 
 
+def relative_path(variable) -> str:
+    """A variable's path inside its model: without the model's own name, which Keras
+    numbers per process (hierarchical_vae, hierarchical_vae_1, ...)."""
+    return variable.path.split("/", 1)[-1]
+
+
+def assign_by_path(targets: Sequence, sources: Sequence) -> None:
+    """Gives each target variable the value of the source variable at the same path inside
+    its model (never by position: a batch norm's gamma and beta, or its moving mean and
+    variance, have the same shape); ValueError naming what does not match."""
+    by_path = {relative_path(v): v for v in sources}
+    missing = [relative_path(v) for v in targets if relative_path(v) not in by_path]
+    extra = sorted(set(by_path) - {relative_path(v) for v in targets})
+    if missing or extra:
+        raise ValueError(f"variables missing: {missing[:3]}, not in the model: {extra[:3]}")
+    for variable in targets:
+        value = by_path[relative_path(variable)]
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(f"{relative_path(variable)} is {value.shape}, not {variable.shape}")
+        variable.assign(value)
+
+
 def run_from_published(
     published: str | Path, out: str | Path, data_dir: str | None = None
 ) -> RunDir:
@@ -61,11 +83,13 @@ def run_from_published(
         raise ValueError(f"{source.model_path} is damaged (not a complete .keras archive)")
     config = dataclasses.replace(config, data_dir=data_dir or config.data_dir)
     model = compiled_model(config)
-    weights = keras.saving.load_model(source.model_path).variables
-    if [v.shape for v in weights] != [v.shape for v in model.variables]:
-        raise ValueError(f"{source.model_path} does not hold the model of {source.config_path}")
-    for variable, value in zip(model.variables, weights, strict=True):
-        variable.assign(value)
+    published = keras.saving.load_model(source.model_path).variables
+    try:
+        assign_by_path(model.variables, published)
+    except ValueError as err:
+        raise ValueError(
+            f"{source.model_path} does not hold the model of {source.config_path} ({err})"
+        ) from None
 
     def write(folder: Path) -> None:
         for name in RECORDS:

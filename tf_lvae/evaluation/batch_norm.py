@@ -28,16 +28,8 @@ from tf_lvae.architecture import batch_norm_chunk_rows
 from tf_lvae.config import BATCH_NORM_CHOICES, PIXEL_SCALES, RunConfig
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.splits import split_examples, training_images
+from tf_lvae.layers import batch_norm_layers
 from tf_lvae.model import HierarchicalVAE
-
-
-def batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization]:
-    """Every BatchNormalization layer inside `model`, at any depth."""
-    return [
-        layer
-        for layer in model._flatten_layers(include_self=False, recursive=True)
-        if isinstance(layer, keras.layers.BatchNormalization)
-    ]
 
 
 def recompute_batch_norm_statistics(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Hashable
 
 import keras
 import tensorflow as tf
 
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The cache lives on the model, so that it goes with it: a cache outside it (a
+# WeakKeyDictionary) would keep every model alive, its functions' closures holding it.
+_ATTRIBUTE = "_tf_lvae_compiled_functions"
 
 
 def compiled(
@@ -21,7 +22,10 @@ def compiled(
     written with tf.while_loop and tf.cond, its Python loops run over layers and so unroll
     to the same graph, and tracing skips rewriting the source (docs/results/performance.md).
     """
-    functions = _CACHE.setdefault(model, {})
+    functions = model.__dict__.get(_ATTRIBUTE)
+    if functions is None:  # set around Keras's attribute tracking: a cache, not model state
+        functions = {}
+        object.__setattr__(model, _ATTRIBUTE, functions)
     if key not in functions:
         functions[key] = tf.function(fn, jit_compile=jit_compile, autograph=False)
     return functions[key]
