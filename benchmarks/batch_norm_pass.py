@@ -1,6 +1,6 @@
 """python -m benchmarks.batch_norm_pass: time and peak memory of recomputing a preset model's
 batch-norm statistics from its training set (evaluation/batch_norm.py), in the chunks
-architecture.batch_norm_chunk_rows gives it or, with --one-batch, in the authors' one batch.
+its batch_norm_chunk_rows gives or, with --one-batch, in the authors' one batch.
 
 The model is the preset's, untrained (the cost does not depend on the weights); the data
 real MNIST from --data-dir, else synthetic images of the dataset's shape and size. Run
@@ -17,11 +17,10 @@ import time
 from collections.abc import Sequence
 
 from benchmarks.throughput import SYNTHETIC, synthetic
-from tf_lvae.architecture import batch_norm_chunk_rows
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
 from tf_lvae.config import ARCHITECTURES, preset
 from tf_lvae.data.splits import training_images
-from tf_lvae.evaluation.batch_norm import recompute_batch_norm_statistics
+from tf_lvae.evaluation.batch_norm import batch_norm_chunk_rows, recompute_batch_norm_statistics
 from tf_lvae.model import HierarchicalVAE
 
 

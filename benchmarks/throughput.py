@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.profiler import model_analyzer, option_builder
 
-from tf_lvae.architecture import compiles_with_xla
+from tf_lvae.architecture import architecture_of
 from tf_lvae.cli import ArgumentParser, int_in, positive_int, run_command
 from tf_lvae.config import ARCHITECTURES, RunConfig, preset
 from tf_lvae.data import DatasetArrays, load_dataset, steps_per_epoch
@@ -225,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise ValueError("--data-dir holds real MNIST; leave it out with --dataset norb")
     data = synthetic(args.dataset, args.data_dir)
     settings = preset(args.dataset, args.layers, args.model, args.architecture)
-    xla = not args.no_xla and compiles_with_xla(settings.model)
+    xla = not args.no_xla and architecture_of(settings.model).compiles_with_xla
     training = settings.training.replace(
         batch_size=args.batch_size, jit_compile=xla, epochs=args.epochs
     )

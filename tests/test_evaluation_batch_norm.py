@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
-from tf_lvae import HierarchicalVAE, ModelConfig, architecture
-from tf_lvae.architecture import batch_norm_chunk_rows
+from tf_lvae import HierarchicalVAE, ModelConfig
 from tf_lvae.config import RunConfig, TrainingConfig, preset
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.splits import binarize_once, training_images
+from tf_lvae.evaluation import batch_norm
 from tf_lvae.evaluation.batch_norm import (
+    batch_norm_chunk_rows,
     batch_norm_layers,
     recompute_batch_norm_statistics,
     set_batch_norm_statistics,
@@ -198,7 +199,7 @@ def test_the_architecture_chooses_one_batch_or_chunks_that_bound_the_widest_acti
 
 
 def test_a_convolutional_run_gets_its_statistics_in_chunks_and_keeps_them(monkeypatch):
-    monkeypatch.setattr(architecture, "BATCH_NORM_PASS_NUMBERS", 25 * 6 * 6 * 8)  # 25 rows
+    monkeypatch.setattr(batch_norm, "BATCH_NORM_PASS_NUMBERS", 25 * 6 * 6 * 8)  # 25 rows
     model = small_model(**CONV)
     config = RunConfig("grey", None, model.model_config, TrainingConfig())
     data = arrays(grey(60), binarize=True)

@@ -74,3 +74,28 @@ def test_the_package_uses_no_private_keras_api():
         for match in PRIVATE_KERAS.findall(path.read_text())
     ]
     assert not found, found
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_loop_of_imports_among_the_packages_modules():
+    """Every import counts, those inside functions and under TYPE_CHECKING included."""
+    graph = {module_name(p): imports(p) for p in PACKAGE.rglob("*.py")}
+    loops, state = [], {}  # state: 1 on the current path, 2 done
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for imported in sorted(graph.get(module, ())):
+            if state.get(imported) == 1:
+                loops.append(" -> ".join([*path[path.index(imported) :], imported]))
+            elif imported not in state:
+                visit(imported, [*path, imported])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert not loops, loops

@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-if TYPE_CHECKING:  # inference.py builds its layers with architecture.py, which needs this module
+from tf_lvae.architecture import architecture_of
+from tf_lvae.config import PAPER_HIDDEN_DIMS
+
+if TYPE_CHECKING:
+    from tf_lvae.config import ModelConfig
     from tf_lvae.inference import LatentSample
 
 tfd = tfp.distributions
@@ -22,12 +26,23 @@ tfd = tfp.distributions
 # keep the activations in cache (benchmarks.iw_profile, docs/results/performance.md).
 IW_CHUNK_ROWS = 4_096
 DEFAULT_IW_CHUNK_SIZE = IW_CHUNK_ROWS // 256  # samples per chunk for a batch of 256
+# A model with wide rows (`Architecture.row_numbers`: a convolutional one) draws as many
+# numbers at once as the paper's MLP does in IW_CHUNK_ROWS rows of at most 512 units.
+IW_CHUNK_NUMBERS = IW_CHUNK_ROWS * max(PAPER_HIDDEN_DIMS)
+
+
+def iw_chunk_rows(config: ModelConfig) -> int:
+    """Rows (examples x samples) the chunked IW bound draws at once for this model:
+    IW_CHUNK_ROWS where rows are narrow (an MLP), else as many as keep its widest
+    activation within IW_CHUNK_NUMBERS numbers."""
+    numbers = architecture_of(config).row_numbers(config)
+    return IW_CHUNK_ROWS if numbers is None else max(1, IW_CHUNK_NUMBERS // numbers)
 
 
 def iw_chunk_size(num_samples: int, batch_size: int, rows: int = IW_CHUNK_ROWS) -> int:
     """Samples per chunk of the chunked IW bound on batches of batch_size examples, so that
     one chunk holds at most `rows` rows (at least one sample, and no more than
-    num_samples; `architecture.iw_chunk_rows` gives a model's)."""
+    num_samples; `iw_chunk_rows` gives a model's)."""
     return max(1, min(num_samples, rows // batch_size))
 
 

@@ -13,8 +13,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from tf_lvae.architecture import ARCHITECTURES as _ARCHITECTURE_OBJECTS
+from tf_lvae.architecture import architecture_of
+
 MODEL_KINDS = ("lvae", "vae")
-ARCHITECTURES = ("mlp", "conv")
+ARCHITECTURES = tuple(_ARCHITECTURE_OBJECTS)
 LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("leaky_relu", "tanh", "relu", "elu", "softplus")
 TOP_DOWN = ("separate", "shared")
@@ -142,13 +145,7 @@ class ModelConfig:
         )
         _one_of("kind", self.kind, MODEL_KINDS)
         _one_of("architecture", self.architecture, ARCHITECTURES)
-        if self.architecture == "conv":
-            self._check_conv()
-        else:
-            _require(
-                not self.strides,
-                f"strides are for architecture='conv'; an MLP has none (got {self.strides}).",
-            )
+        architecture_of(self).check(self)
         _one_of("likelihood", self.likelihood, LIKELIHOODS)
         _one_of("activation", self.activation, ACTIVATIONS)
         _one_of("top_down", self.top_down, TOP_DOWN)
@@ -184,40 +181,16 @@ class ModelConfig:
             f"min_variance must be in (0, 1), got {self.min_variance!r}.",
         )
 
-    def _check_conv(self) -> None:
-        _require(
-            len(self.input_shape) in (2, 3),
-            "architecture='conv' needs images: input_shape (height, width) or (height, width, "
-            f"channels), got {self.input_shape}.",
-        )
-        _positive_ints("strides", self.strides)
-        _require(
-            len(self.strides) == len(self.latent_dims),
-            f"strides needs one factor per latent layer: got {len(self.strides)} for "
-            f"{len(self.latent_dims)} latent layers.",
-        )
-        _require(
-            isinstance(self.residual_blocks, int) and self.residual_blocks >= 0,
-            f"residual_blocks must be an integer >= 0, got {self.residual_blocks!r}.",
-        )
-
     @property
     def data_shape(self) -> tuple[int, ...]:
         """The shape the model gives one example: (data_dim,) for "mlp" (flattened);
-        (height, width, channels) for "conv"."""
-        if self.architecture == "mlp":
-            return (self.data_dim,)
-        return (*self.input_shape[:2], self.input_shape[2] if len(self.input_shape) == 3 else 1)
+        (height, width, channels) for "conv" (`architecture.Architecture.data_shape`)."""
+        return architecture_of(self).data_shape(self)
 
     def latent_shape(self, layer: int) -> tuple[int, ...]:
         """The shape of one example's latent layer `layer` (0-based: z_{layer+1}):
         (units,) for "mlp", (height, width, channels) for "conv"."""
-        if self.architecture == "mlp":
-            return (self.latent_dims[layer],)
-        height, width = self.data_shape[:2]
-        for stride in self.strides[: layer + 1]:
-            height, width = math.ceil(height / stride), math.ceil(width / stride)
-        return (height, width, self.latent_dims[layer])
+        return architecture_of(self).latent_shape(self, layer)
 
     @property
     def batch_norm_on_latents(self) -> bool:

@@ -34,7 +34,7 @@ class ResamplingConv2D(keras.layers.Layer):
 
     The upsampling is TensorFlow's resize, the fastest measured on a CPU without XLA
     (docs/results/performance.md); XLA cannot differentiate it, and convolutional models
-    train and evaluate without XLA (`architecture.compiles_with_xla`)."""
+    train and evaluate without XLA (`Architecture.compiles_with_xla`)."""
 
     def __init__(
         self,

@@ -6,10 +6,10 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tf_lvae.architecture import connection_block, data_head, latent_head
+from tf_lvae.architecture import architecture_of
 from tf_lvae.config import ModelConfig
+from tf_lvae.config_layer import ModelConfigLayer
 from tf_lvae.distributions import bernoulli_likelihood, gaussian_likelihood
-from tf_lvae.layers import ModelConfigLayer
 
 
 def build_connection(block, head, input_shape: tuple[int, ...]) -> None:
@@ -24,20 +24,21 @@ class GenerativeNetwork(ModelConfigLayer):
     """p(z_l | z_{l+1}) = N(mu_p, var_p) (eq. 3) and p(x | z_1) (eqs. 1-2).
 
     Layers are 0-based here: layer l holds z_{l+1} of the paper. The top prior
-    p(z_L) = N(0, I) has no parameters. Each connection's block and head come from
-    architecture.py (the attributes keep the names of the paper's MLP model, which its
-    checkpoints and saved models use).
+    p(z_L) = N(0, I) has no parameters. Each connection's block and head come from the
+    config's `architecture.Architecture` (the attributes keep the names of the paper's MLP
+    model, which its checkpoints and saved models use).
     """
 
     def __init__(self, config: ModelConfig, **kwargs):
         super().__init__(config, **kwargs)
         top = config.num_layers - 1
+        parts = architecture_of(config)
         self.prior_mlps = [
-            connection_block(config, i + 1, f"prior_mlp_{i + 1}") for i in range(top)
+            parts.connection_block(config, i + 1, f"prior_mlp_{i + 1}") for i in range(top)
         ]
-        self.prior_heads = [latent_head(config, i, f"prior_head_{i + 1}") for i in range(top)]
-        self.decoder_mlp = connection_block(config, 0, "decoder_mlp")
-        self.decoder_head = data_head(config)
+        self.prior_heads = [parts.latent_head(config, i, f"prior_head_{i + 1}") for i in range(top)]
+        self.decoder_mlp = parts.connection_block(config, 0, "decoder_mlp")
+        self.decoder_head = parts.data_head(config)
 
     def build(self, input_shape=None):
         config = self.config

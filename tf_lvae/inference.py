@@ -18,11 +18,12 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tf_lvae.architecture import connection_block, latent_head
+from tf_lvae.architecture import architecture_of
 from tf_lvae.config import ModelConfig
+from tf_lvae.config_layer import ModelConfigLayer
 from tf_lvae.distributions import diagonal_normal, standard_normal_like
 from tf_lvae.generative import GenerativeNetwork, build_connection
-from tf_lvae.layers import ModelConfigLayer, precision_weighted_merge
+from tf_lvae.layers import precision_weighted_merge
 
 tfd = tfp.distributions
 
@@ -59,11 +60,12 @@ class _InferenceNetwork(ModelConfigLayer):
 
     def __init__(self, config: ModelConfig, **kwargs):
         super().__init__(config, **kwargs)
+        parts = architecture_of(config)
         self.up_mlps = [
-            connection_block(config, i, f"up_mlp_{i + 1}") for i in range(config.num_layers)
+            parts.connection_block(config, i, f"up_mlp_{i + 1}") for i in range(config.num_layers)
         ]
         self.up_heads = [
-            latent_head(config, i, f"up_head_{i + 1}") for i in range(config.num_layers)
+            parts.latent_head(config, i, f"up_head_{i + 1}") for i in range(config.num_layers)
         ]
 
     def build(self, input_shape=None):
@@ -145,12 +147,14 @@ class LadderInference(_InferenceNetwork):
         super().__init__(config, **kwargs)
         top = config.num_layers - 1
         separate = config.top_down == "separate"
+        parts = architecture_of(config)
         self.top_down_mlps = [
-            connection_block(config, i + 1, f"top_down_mlp_{i + 1}")
+            parts.connection_block(config, i + 1, f"top_down_mlp_{i + 1}")
             for i in range(top if separate else 0)
         ]
         self.top_down_heads = [
-            latent_head(config, i, f"top_down_head_{i + 1}") for i in range(len(self.top_down_mlps))
+            parts.latent_head(config, i, f"top_down_head_{i + 1}")
+            for i in range(len(self.top_down_mlps))
         ]
 
     def build(self, input_shape=None):

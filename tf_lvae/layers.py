@@ -14,8 +14,6 @@ from collections.abc import Callable
 import keras
 from keras import ops
 
-from tf_lvae.config import ModelConfig
-
 LEAKY_RELU_SLOPE = 0.1
 
 
@@ -218,19 +216,3 @@ class GaussianHead(keras.layers.Layer):
             "batch_norm_epsilon": self.batch_norm_epsilon,
             "synchronized": self.synchronized,
         }
-
-
-class ModelConfigLayer(keras.layers.Layer):
-    """A layer whose structure a whole ModelConfig decides; serialized as that config."""
-
-    def __init__(self, config: ModelConfig, **kwargs):
-        super().__init__(**kwargs)
-        self.config = config
-
-    def get_config(self):
-        return {**super().get_config(), "config": self.config.to_dict()}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(ModelConfig.from_dict(config.pop("config")), **config)

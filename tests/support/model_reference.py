@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.architecture import compiles_with_xla
+from tf_lvae.architecture import architecture_of
 from tf_lvae.config import ModelConfig, TrainingConfig, preset
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.optimizer import make_optimizer
@@ -83,7 +83,10 @@ def outputs(name: str) -> dict[str, np.ndarray]:
     out[f"{name}/sample_from_2"] = model.sample(4, from_layer=2, temperature=0.8, seed=2)
     out[f"{name}/reconstruct"] = model.reconstruct(x)
     # XLA as a run compiles it: the MLP's steps, not the convolutional model's
-    model.compile(optimizer=make_optimizer(TrainingConfig()), jit_compile=compiles_with_xla(config))
+    model.compile(
+        optimizer=make_optimizer(TrainingConfig()),
+        jit_compile=architecture_of(config).compiles_with_xla,
+    )
     model.beta.assign(0.5)
     stack = _images(config, 2 * 32, config.likelihood == "bernoulli").reshape(
         2, 32, *config.input_shape

@@ -24,8 +24,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.architecture import batch_norm_chunk_rows
-from tf_lvae.config import BATCH_NORM_CHOICES, PIXEL_SCALES, RunConfig
+from tf_lvae.architecture import architecture_of
+from tf_lvae.config import BATCH_NORM_CHOICES, PIXEL_SCALES, ModelConfig, RunConfig
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.splits import split_examples, training_images
 from tf_lvae.layers import batch_norm_layers
@@ -88,6 +88,20 @@ def statistics_record(
     if pixel_scale != PIXEL_SCALES[0]:
         record["pixel_scale"] = int(pixel_scale)
     return record
+
+
+# A model with wide rows (a convolutional one) passes the training set in chunks that hold
+# this many numbers in its widest activation (128 MB of float32); one of narrow rows (an
+# MLP) passes it in one batch, as the authors did.
+BATCH_NORM_PASS_NUMBERS = 2**25
+
+
+def batch_norm_chunk_rows(config: ModelConfig) -> int | None:
+    """Examples the batch-norm statistics pass feeds at once: None (the whole training set
+    in one batch) where rows are narrow, else as many as keep the widest activation within
+    BATCH_NORM_PASS_NUMBERS numbers (`Architecture.row_numbers`)."""
+    numbers = architecture_of(config).row_numbers(config)
+    return None if numbers is None else max(1, BATCH_NORM_PASS_NUMBERS // numbers)
 
 
 def several_chunks(chunk_rows: int | None, examples: int) -> int | None:

@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from tf_lvae.architecture import compiles_with_xla, iw_chunk_rows
-from tf_lvae.bounds import iw_chunk_size
+from tf_lvae.architecture import architecture_of
+from tf_lvae.bounds import iw_chunk_rows, iw_chunk_size
 from tf_lvae.data.pipeline import seeded_batches
 from tf_lvae.evaluation.compiled import compiled
 from tf_lvae.model import HierarchicalVAE
@@ -26,16 +26,16 @@ class Evaluator:
     Args:
       model: the model to score.
       batch_size: examples per compiled call; the IW samples of a call are drawn in
-        chunks of `bounds.iw_chunk_size(K, batch_size, architecture.iw_chunk_rows(...))`,
+        chunks of `bounds.iw_chunk_size(K, batch_size, bounds.iw_chunk_rows(...))`,
         so memory is bounded for any K.
       jit_compile: XLA (speed only), where the architecture compiles with it
-        (`architecture.compiles_with_xla`).
+        (`Architecture.compiles_with_xla`).
     """
 
     def __init__(self, model: HierarchicalVAE, batch_size: int = 500, jit_compile: bool = True):
         self.model = model
         self.batch_size = batch_size
-        self.jit_compile = jit_compile and compiles_with_xla(model.model_config)
+        self.jit_compile = jit_compile and architecture_of(model.model_config).compiles_with_xla
         self.chunk_rows = iw_chunk_rows(model.model_config)
 
     def score(

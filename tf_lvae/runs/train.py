@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.architecture import compiles_with_xla
+from tf_lvae.architecture import architecture_of
 from tf_lvae.config import RunConfig, TrainingConfig
 from tf_lvae.data import DatasetArrays, eval_dataset, steps_per_epoch, train_dataset
 from tf_lvae.data.splits import load_run_data, split_examples, split_images, test_images
@@ -80,7 +80,7 @@ def compiled_model(
             optimizer=make_optimizer(t),
             jit_compile=t.jit_compile
             and t.strategy == "default"
-            and compiles_with_xla(config.model),
+            and architecture_of(config.model).compiles_with_xla,
         )
         # Keras would make them in the first compiled step, which tf.function then traces
         # twice (once making variables, once using them): the same variables, made here
