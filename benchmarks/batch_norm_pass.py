@@ -18,10 +18,11 @@ from collections.abc import Sequence
 
 from benchmarks.throughput import SYNTHETIC, synthetic
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
-from tf_lvae.config import ARCHITECTURES, preset
+from tf_lvae.config import ARCHITECTURES
 from tf_lvae.data.splits import training_images
 from tf_lvae.evaluation.batch_norm import batch_norm_chunk_rows, recompute_batch_norm_statistics
 from tf_lvae.model import HierarchicalVAE
+from tf_lvae.presets import preset
 
 
 def parse_args(argv: Sequence[str] | None):

@@ -32,9 +32,10 @@ import tensorflow as tf
 
 from benchmarks.throughput import EpochTimes, examples_per_epoch, synthetic
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
-from tf_lvae.config import RunConfig, preset
 from tf_lvae.evaluation.batch_norm import batch_norm_layers
 from tf_lvae.model import HierarchicalVAE
+from tf_lvae.presets import preset
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs import loopback
 from tf_lvae.runs.cluster import is_chief
 from tf_lvae.runs.distribute import make_strategy

@@ -22,8 +22,8 @@ import tensorflow as tf
 
 from benchmarks.throughput import iw_flops_per_sample, matmul_peak, per_sample_kernels
 from tf_lvae.cli import ArgumentParser, int_list, positive_int, run_command
-from tf_lvae.config import preset
 from tf_lvae.model import HierarchicalVAE
+from tf_lvae.presets import preset
 
 
 def best_of(fn, repeats: int = 3) -> float:

@@ -27,9 +27,10 @@ import numpy as np
 
 from benchmarks.throughput import EpochTimes, synthetic
 from tf_lvae.cli import ArgumentParser, positive_int, run_command
-from tf_lvae.config import RunConfig, preset
 from tf_lvae.data.splits import test_images
 from tf_lvae.evaluation.images import RECONSTRUCTED
+from tf_lvae.presets import preset
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.callbacks import TensorBoardImages, due
 from tf_lvae.runs.run_dir import RunDir
 from tf_lvae.runs.train import fit_run

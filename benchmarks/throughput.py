@@ -33,11 +33,13 @@ from tensorflow.python.profiler import model_analyzer, option_builder
 
 from tf_lvae.architecture import architecture_of
 from tf_lvae.cli import ArgumentParser, int_in, positive_int, run_command
-from tf_lvae.config import ARCHITECTURES, RunConfig, preset
+from tf_lvae.config import ARCHITECTURES
 from tf_lvae.data import DatasetArrays, load_dataset, steps_per_epoch
 from tf_lvae.evaluation.scoring import Evaluator
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.optimizer import make_optimizer
+from tf_lvae.presets import preset
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.run_dir import RunDir
 from tf_lvae.runs.train import compiled_model, train_run, training_batches
 

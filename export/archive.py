@@ -13,7 +13,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 from export.limits import ServingLimits
 from export.signatures import Input, checked, signatures
 from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE
-from tf_lvae.config import PAPER_TEST_IW_SAMPLES
+from tf_lvae.constants import PAPER_TEST_IW_SAMPLES
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.runs.run_dir import write_atomic_dir, write_json
 

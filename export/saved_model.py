@@ -45,7 +45,7 @@ from tf_lvae.cli import (
     positive_int,
     run_command,
 )
-from tf_lvae.config import PAPER_TEST_IW_SAMPLES
+from tf_lvae.constants import PAPER_TEST_IW_SAMPLES
 from tf_lvae.runs.run_dir import check_writable
 
 

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from export.limits import ServingLimits
 from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE, iw_chunk_rows
-from tf_lvae.config import PAPER_TEST_IW_SAMPLES
+from tf_lvae.constants import PAPER_TEST_IW_SAMPLES
 from tf_lvae.examples import value_range
 from tf_lvae.model import HierarchicalVAE
 

@@ -1,6 +1,8 @@
 import pytest
 
-from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig, finetune_config, preset
+from tf_lvae.config import ModelConfig, TrainingConfig
+from tf_lvae.presets import finetune_config, preset
+from tf_lvae.run_config import RunConfig
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from tests.support.lisa_pickle import write_lisa_pickle
-from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
+from tf_lvae.config import ModelConfig, TrainingConfig
 from tf_lvae.data import DatasetError, load_dataset
 from tf_lvae.data.mnist_idx import find_idx_files, read_mnist
 from tf_lvae.data.mnist_pickle import read_mnist_pickle
 from tf_lvae.data.splits import load_run_data
+from tf_lvae.run_config import RunConfig
 
 
 def random_splits(sizes=(30, 10, 8)) -> list[tuple[np.ndarray, np.ndarray]]:

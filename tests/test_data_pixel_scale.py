@@ -6,9 +6,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
+from tf_lvae.config import ModelConfig, TrainingConfig
 from tf_lvae.data import DatasetArrays, splits, train_dataset
 from tf_lvae.data.splits import load_run_data, on_pixel_scale
+from tf_lvae.run_config import RunConfig
 
 
 def white_dataset(likelihood: str = "bernoulli", levels: int | None = 256) -> DatasetArrays:

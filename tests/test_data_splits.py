@@ -5,9 +5,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tf_lvae.config import RunConfig, preset
 from tf_lvae.data import DatasetArrays, splits
 from tf_lvae.data.splits import binarize_once, dequantize_once, load_run_data, split_validation
+from tf_lvae.presets import preset
+from tf_lvae.run_config import RunConfig
 
 
 def eight_bit(binarize: bool = False) -> DatasetArrays:

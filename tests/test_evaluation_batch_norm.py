@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tf_lvae import HierarchicalVAE, ModelConfig
-from tf_lvae.config import RunConfig, TrainingConfig, preset
+from tf_lvae.config import TrainingConfig
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.splits import binarize_once, training_images
 from tf_lvae.evaluation import batch_norm
@@ -15,6 +15,8 @@ from tf_lvae.evaluation.batch_norm import (
     set_batch_norm_statistics,
 )
 from tf_lvae.layers import LEAKY_RELU_SLOPE
+from tf_lvae.presets import preset
+from tf_lvae.run_config import RunConfig
 
 SMALL = {"input_shape": (6, 6), "latent_dims": (5, 4), "hidden_dims": (16, 12)}
 CONV = {

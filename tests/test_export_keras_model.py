@@ -11,8 +11,8 @@ import numpy as np
 from export.keras_model import main
 from tf_lvae import HierarchicalVAE, ModelConfig, TrainingConfig
 from tf_lvae.cli import run_command
-from tf_lvae.config import RunConfig
 from tf_lvae.optimizer import make_optimizer
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.run_dir import RunDir
 
 CONFIG = ModelConfig(input_shape=(6, 6), latent_dims=(5, 3), hidden_dims=(16, 8))
@@ -49,12 +49,12 @@ def test_the_model_is_written_without_the_optimizer_and_computes_the_same(tmp_pa
         np.testing.assert_array_equal(published.encode(x)[key], value, err_msg=key)
 
 
-def test_an_unfinished_run_or_a_taken_folder_is_refused(tmp_path, capsys):
+def test_an_unfinished_run_or_a_missing_one_is_refused(tmp_path, capsys, user_error):
     run = RunDir(tmp_path / "run")
     run.write_config(RunConfig("mnist", None, CONFIG, TrainingConfig()))
     assert run_command(main, ["--run", str(run.path), "--out", str(tmp_path / "out")]) == 2
     assert "has not finished" in capsys.readouterr().err
-    assert run_command(main, ["--run", str(tmp_path / "x"), "--out", str(run.path)]) == 2
+    user_error(main, ["--run", str(tmp_path / "x"), "--out", str(run.path)], "x does not exist")
 
 
 def test_a_model_file_of_another_configuration_is_refused(tmp_path, capsys):

@@ -21,7 +21,7 @@ import tensorflow as tf
 from export.saved_model import main
 from tf_lvae import HierarchicalVAE, ModelConfig, TrainingConfig
 from tf_lvae.cli import run_command
-from tf_lvae.config import RunConfig
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.checkpoints import save_checkpoint
 from tf_lvae.runs.run_dir import RunDir
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from tf_lvae import HierarchicalVAE, ModelConfig, TrainingConfig
-from tf_lvae.config import RunConfig
 from tf_lvae.errors import TrainingFailed
 from tf_lvae.evaluation.batch_norm import batch_norm_layers
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.checkpoints import (
     load_trained_model,
     restore_checkpoint,

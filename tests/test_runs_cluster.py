@@ -20,8 +20,9 @@ import tensorflow as tf
 
 from tests.support.stopped_run import stop_in_last_epoch
 from tests.support.waiting import wait_for_checkpoint
-from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
+from tf_lvae.config import ModelConfig, TrainingConfig
 from tf_lvae.data import load_dataset
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs import loopback as cluster
 from tf_lvae.runs.cluster import broadcast_from_chief, share_config
 from tf_lvae.runs.configure import configure_run

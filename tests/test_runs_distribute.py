@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
+from tf_lvae.config import ModelConfig, TrainingConfig
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.run_dir import RunDir
 
 REPO = Path(__file__).resolve().parents[1]

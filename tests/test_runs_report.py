@@ -4,8 +4,8 @@ of a trained run is tested through its command, tests/test_training_evaluate.py.
 import numpy as np
 import pytest
 
-from tf_lvae.config import EvaluationSettings
 from tf_lvae.evaluation.analysis import UnitKLs
+from tf_lvae.evaluation.settings import EvaluationSettings
 from tf_lvae.runs.report import latent_statistics
 
 

@@ -7,7 +7,8 @@ import stat
 import numpy as np
 import pytest
 
-from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
+from tf_lvae.config import ModelConfig, TrainingConfig
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.run_dir import RunDir, write_atomic, write_json
 
 

@@ -6,8 +6,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from tf_lvae.config import ModelConfig, RunConfig, TrainingConfig
+from tf_lvae.config import ModelConfig, TrainingConfig
 from tf_lvae.data import load_dataset
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.run_dir import RunDir
 from tf_lvae.runs.train import is_finished, steps_per_execution, training_batches
 

@@ -10,8 +10,8 @@ import pytest
 
 from tests.support.published_reference import ROOT
 from tf_lvae import HierarchicalVAE, ModelConfig
-from tf_lvae.config import EvaluationSettings
 from tf_lvae.data import load_dataset
+from tf_lvae.evaluation.settings import EvaluationSettings
 from tf_lvae.paper.experiments import EXPERIMENTS, RunKey, get_fine_tuning, get_variant
 from tf_lvae.paper.runner import check_run, run_config, saved_report
 from tf_lvae.paper.settings import ReproduceSettings, run_path

@@ -9,8 +9,10 @@ import keras
 import numpy as np
 import pytest
 
-from tf_lvae.config import EvaluationSettings, ModelConfig, RunConfig, TrainingConfig
+from tf_lvae.config import ModelConfig, TrainingConfig
 from tf_lvae.evaluation.batch_norm import batch_norm_layers
+from tf_lvae.evaluation.settings import EvaluationSettings
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.checkpoints import load_run_model
 from tf_lvae.runs.run_dir import RunDir
 from training import fit

@@ -92,19 +92,23 @@ class Architecture:
 
 
 def _block_options(config: ModelConfig, name: str) -> dict[str, Any]:
-    return {
-        "activation": config.activation,
-        "batch_norm": config.batch_norm,
-        "batch_norm_epsilon": config.batch_norm_epsilon,
-        "synchronized": config.synchronized_batch_norm,
-        "name": name,
-    }
+    """The options of a connection's block: its activation and batch norm."""
+    return {**_norm_options(config, name), "activation": config.activation}
 
 
 def _head_options(config: ModelConfig, name: str) -> dict[str, Any]:
+    """The options of a latent layer's Gaussian head: batch norm if on the latents."""
+    options = _norm_options(config, name)
     return {
-        "min_variance": config.min_variance,
+        **options,
         "batch_norm": config.batch_norm_on_latents,
+        "min_variance": config.min_variance,
+    }
+
+
+def _norm_options(config: ModelConfig, name: str) -> dict[str, Any]:
+    return {
+        "batch_norm": config.batch_norm,
         "batch_norm_epsilon": config.batch_norm_epsilon,
         "synchronized": config.synchronized_batch_norm,
         "name": name,

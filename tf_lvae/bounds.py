@@ -14,7 +14,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tf_lvae.architecture import architecture_of
-from tf_lvae.config import PAPER_HIDDEN_DIMS
+from tf_lvae.constants import PAPER_HIDDEN_DIMS
 
 if TYPE_CHECKING:
     from tf_lvae.config import ModelConfig

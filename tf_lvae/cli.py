@@ -216,6 +216,32 @@ def run_folder(text: str) -> str:
     return text
 
 
+def run_parser(prog: str, description: str) -> ArgumentParser:
+    """The parser of a command on a trained run: --run and --data-dir."""
+    parser = ArgumentParser(prog=prog, description=description)
+    add_run(parser)
+    add_run_data_dir(parser)
+    return parser
+
+
+def add_field_options(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    cls: type,
+    fields: Sequence[tuple[str, Callable[[str], Any], str]],
+) -> None:
+    """--NAME options for fields (name, type, help) of the dataclass `cls`: absent unless
+    given (`given_fields`), their help ending with the field's default."""
+    for name, kind, help_text in fields:
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=kind,
+            default=argparse.SUPPRESS,
+            help=f"{help_text} (default {default_of(cls, name)})"
+            if help_text
+            else f"default {default_of(cls, name)}",
+        )
+
+
 def add_run(parser: argparse.ArgumentParser) -> None:
     """--run: the run directory a command works on, checked before TensorFlow starts."""
     parser.add_argument(

@@ -14,7 +14,7 @@ import math
 import keras
 from keras import ops
 
-from tf_lvae.layers import activation_fn, batch_norm_layer, gaussian_parameters
+from tf_lvae.layers import ActivatedLayer, NormalizedLayer, batch_norm_layer, gaussian_parameters
 
 
 def stride_for(size: int, target: int) -> int:
@@ -91,7 +91,7 @@ class ResamplingConv2D(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="tf_lvae")
-class ResidualBlock(keras.layers.Layer):
+class ResidualBlock(ActivatedLayer):
     """Pre-activation residual block: x + conv(act(BN(conv(act(BN(x)))))), 3x3
     convolutions keeping the shape [rows, H, W, channels]. Without batch norm the
     convolutions have biases and the block is x + conv(act(conv(act(x))))."""
@@ -104,12 +104,13 @@ class ResidualBlock(keras.layers.Layer):
         synchronized: bool = False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.activation = activation
-        self.batch_norm = batch_norm
-        self.batch_norm_epsilon = batch_norm_epsilon
-        self.synchronized = synchronized
-        self._activation = activation_fn(activation)
+        super().__init__(
+            activation,
+            batch_norm,
+            batch_norm_epsilon=batch_norm_epsilon,
+            synchronized=synchronized,
+            **kwargs,
+        )
         self.norm = [
             batch_norm_layer(batch_norm_epsilon, synchronized, f"batch_norm_{i}")
             for i in range(2 if batch_norm else 0)
@@ -141,18 +142,9 @@ class ResidualBlock(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "activation": self.activation,
-            "batch_norm": self.batch_norm,
-            "batch_norm_epsilon": self.batch_norm_epsilon,
-            "synchronized": self.synchronized,
-        }
-
 
 @keras.saving.register_keras_serializable(package="tf_lvae")
-class ConvBlock(keras.layers.Layer):
+class ConvBlock(ActivatedLayer):
     """The deterministic block of one connection: a 3x3 convolution to `channels` at
     `size` (strided from a larger input), `residual_blocks` residual blocks, then batch norm
     and the nonlinearity. [rows, h, w, c] -> [rows, H, W, channels]."""
@@ -168,15 +160,16 @@ class ConvBlock(keras.layers.Layer):
         synchronized: bool = False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(
+            activation,
+            batch_norm,
+            batch_norm_epsilon=batch_norm_epsilon,
+            synchronized=synchronized,
+            **kwargs,
+        )
         self.channels = channels
         self.size = tuple(size)
         self.residual_blocks = residual_blocks
-        self.activation = activation
-        self.batch_norm = batch_norm
-        self.batch_norm_epsilon = batch_norm_epsilon
-        self.synchronized = synchronized
-        self._activation = activation_fn(activation)
         self.project = ResamplingConv2D(channels, self.size, use_bias=True, name="project")
         self.blocks = [
             ResidualBlock(
@@ -212,15 +205,11 @@ class ConvBlock(keras.layers.Layer):
             "channels": self.channels,
             "size": list(self.size),
             "residual_blocks": self.residual_blocks,
-            "activation": self.activation,
-            "batch_norm": self.batch_norm,
-            "batch_norm_epsilon": self.batch_norm_epsilon,
-            "synchronized": self.synchronized,
         }
 
 
 @keras.saving.register_keras_serializable(package="tf_lvae")
-class ConvGaussianHead(keras.layers.Layer):
+class ConvGaussianHead(NormalizedLayer):
     """The convolutional form of `layers.GaussianHead`: a 3x3 convolution (after
     upsampling, see `ResamplingConv2D`) gives the mean and the pre-softplus variance of
     `channels` Gaussians at every position of `size`, optionally batch-normalized (the
@@ -238,13 +227,10 @@ class ConvGaussianHead(keras.layers.Layer):
         **kwargs,
     ):
         kwargs.setdefault("dtype", "float32")
-        super().__init__(**kwargs)
+        super().__init__(batch_norm, batch_norm_epsilon, synchronized, **kwargs)
         self.channels = channels
         self.size = tuple(size)
         self.min_variance = min_variance
-        self.batch_norm = batch_norm
-        self.batch_norm_epsilon = batch_norm_epsilon
-        self.synchronized = synchronized
         self.project = ResamplingConv2D(
             2 * channels,
             self.size,
@@ -277,7 +263,4 @@ class ConvGaussianHead(keras.layers.Layer):
             "channels": self.channels,
             "size": list(self.size),
             "min_variance": self.min_variance,
-            "batch_norm": self.batch_norm,
-            "batch_norm_epsilon": self.batch_norm_epsilon,
-            "synchronized": self.synchronized,
         }

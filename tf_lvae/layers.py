@@ -86,13 +86,50 @@ def precision_weighted_merge(mean_a, variance_a, mean_b, variance_b):
     return mean, variance
 
 
+class NormalizedLayer(keras.layers.Layer):
+    """A layer with optional batch norm (`batch_norm_layer`): its options, kept for
+    get_config. `synchronized`: under a tf.distribute strategy, batch norm with the global
+    batch's statistics."""
+
+    def __init__(
+        self,
+        batch_norm: bool,
+        batch_norm_epsilon: float = 1e-3,
+        synchronized: bool = False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.batch_norm = batch_norm
+        self.batch_norm_epsilon = batch_norm_epsilon
+        self.synchronized = synchronized
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "batch_norm": self.batch_norm,
+            "batch_norm_epsilon": self.batch_norm_epsilon,
+            "synchronized": self.synchronized,
+        }
+
+
+class ActivatedLayer(NormalizedLayer):
+    """A NormalizedLayer with a nonlinearity (`activation_fn`)."""
+
+    def __init__(self, activation: str = "leaky_relu", batch_norm: bool = True, **kwargs):
+        super().__init__(batch_norm, **kwargs)
+        self.activation = activation
+        self._activation = activation_fn(activation)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation}
+
+
 @keras.saving.register_keras_serializable(package="tf_lvae")
-class MLPBlock(keras.layers.Layer):
+class MLPBlock(ActivatedLayer):
     """`num_layers` hidden layers, each Dense -> BatchNorm (optional) -> activation.
 
     Input [batch, features] -> output [batch, units]. With batch norm the Dense
-    layers have no bias (batch norm's offset replaces it); `synchronized`: under a
-    tf.distribute strategy, batch norm with the global batch's statistics.
+    layers have no bias (batch norm's offset replaces it).
     """
 
     def __init__(
@@ -105,14 +142,15 @@ class MLPBlock(keras.layers.Layer):
         synchronized: bool = False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(
+            activation,
+            batch_norm,
+            batch_norm_epsilon=batch_norm_epsilon,
+            synchronized=synchronized,
+            **kwargs,
+        )
         self.units = units
-        self.activation = activation
-        self.batch_norm = batch_norm
         self.num_layers = num_layers
-        self.batch_norm_epsilon = batch_norm_epsilon
-        self.synchronized = synchronized
-        self._activation = activation_fn(activation)
         self.dense = [
             keras.layers.Dense(units, use_bias=not batch_norm, name=f"dense_{i}")
             for i in range(num_layers)
@@ -147,16 +185,12 @@ class MLPBlock(keras.layers.Layer):
         return {
             **super().get_config(),
             "units": self.units,
-            "activation": self.activation,
-            "batch_norm": self.batch_norm,
             "num_layers": self.num_layers,
-            "batch_norm_epsilon": self.batch_norm_epsilon,
-            "synchronized": self.synchronized,
         }
 
 
 @keras.saving.register_keras_serializable(package="tf_lvae")
-class GaussianHead(keras.layers.Layer):
+class GaussianHead(NormalizedLayer):
     """Linear mean and softplus variance of a diagonal Gaussian (eqs. 8-9).
 
     Input [batch, features] -> (mean, variance), each [batch, units]; variance =
@@ -179,12 +213,9 @@ class GaussianHead(keras.layers.Layer):
         **kwargs,
     ):
         kwargs.setdefault("dtype", "float32")
-        super().__init__(**kwargs)
+        super().__init__(batch_norm, batch_norm_epsilon, synchronized, **kwargs)
         self.units = units
         self.min_variance = min_variance
-        self.batch_norm = batch_norm
-        self.batch_norm_epsilon = batch_norm_epsilon
-        self.synchronized = synchronized
         self.dense = keras.layers.Dense(
             2 * units, use_bias=not batch_norm, name="dense", dtype=self.dtype_policy
         )
@@ -212,7 +243,4 @@ class GaussianHead(keras.layers.Layer):
             **super().get_config(),
             "units": self.units,
             "min_variance": self.min_variance,
-            "batch_norm": self.batch_norm,
-            "batch_norm_epsilon": self.batch_norm_epsilon,
-            "synchronized": self.synchronized,
         }

@@ -13,7 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from tf_lvae import bounds
-from tf_lvae.config import PAPER_TEST_IW_SAMPLES, ModelConfig, TrainingConfig
+from tf_lvae.config import ModelConfig, TrainingConfig
+from tf_lvae.constants import PAPER_TEST_IW_SAMPLES
 from tf_lvae.examples import check_examples, checked, checked_dataset
 from tf_lvae.generative import GenerativeNetwork
 from tf_lvae.inference import (

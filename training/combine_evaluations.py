@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tf_lvae.cli import ArgumentParser, add_verbose, begin, run_command
-from tf_lvae.config import pixel_scale_name
+from tf_lvae.evaluation.settings import pixel_scale_name
 from tf_lvae.runs.report_parts import REQUIRED, combine_reports
 from tf_lvae.runs.run_dir import RunDir, check_new_report, write_json
 

@@ -28,8 +28,6 @@ from pathlib import Path
 from tf_lvae.cli import (
     ArgumentParser,
     add_no_xla,
-    add_run,
-    add_run_data_dir,
     add_verbose,
     begin,
     default_of,
@@ -37,9 +35,11 @@ from tf_lvae.cli import (
     non_negative_int,
     positive_int,
     run_command,
+    run_parser,
 )
-from tf_lvae.config import BATCH_NORM_CHOICES, PIXEL_SCALES, SPLITS, EvaluationSettings
+from tf_lvae.config import BATCH_NORM_CHOICES, PIXEL_SCALES, SPLITS
 from tf_lvae.errors import TrainingFailed
+from tf_lvae.evaluation.settings import EvaluationSettings
 from tf_lvae.runs.run_dir import RunDir, check_new_report, write_json
 
 GIVEN = argparse.SUPPRESS  # options not given keep EvaluationSettings' defaults
@@ -61,9 +61,7 @@ def parse_example_range(text: str) -> tuple[int, int | None]:
 
 
 def build_parser() -> ArgumentParser:
-    p = ArgumentParser(prog="python -m training.evaluate", description=__doc__.split("\n")[0])
-    add_run(p)
-    add_run_data_dir(p)
+    p = run_parser("python -m training.evaluate", __doc__.split("\n")[0])
     p.add_argument(
         "--iw-samples",
         type=positive_int,

@@ -16,6 +16,7 @@ from typing import Any
 
 from tf_lvae.cli import (
     ArgumentParser,
+    add_field_options,
     add_no_xla,
     add_verbose,
     begin,
@@ -34,17 +35,16 @@ from tf_lvae.config import (
     ARCHITECTURES,
     AUTHORS_PIXEL_SCALE,
     CLUSTER_TIMEOUT,
-    CONV_RESIDUAL_BLOCKS,
-    FINETUNE_EPOCHS,
     FREE_BITS_GROUPS,
-    PAPER_NUM_LAYERS,
     PIXEL_SCALES,
     STRATEGIES,
     ModelConfig,
-    RunConfig,
     TrainingConfig,
 )
+from tf_lvae.constants import FINETUNE_EPOCHS, PAPER_NUM_LAYERS
 from tf_lvae.data.datasets import DATASET_NAMES, FOLDER_PREFIX, NPZ_PREFIX, dataset_slug
+from tf_lvae.presets import CONV_RESIDUAL_BLOCKS
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.run_dir import RunDir
 
 GIVEN = argparse.SUPPRESS  # the default of options that leave the config's default
@@ -196,19 +196,21 @@ def build_parser() -> ArgumentParser:
     )
     e = p.add_argument_group("evaluation")
     e.add_argument("--validation", type=float, default=GIVEN, help="held-out count or fraction")
-    for name, kind, help_text in (
-        ("monitor_every", positive_int, "record the test ELBO and the per-unit KL every N epochs"),
-        ("eval_every", non_negative_int, "test IW bound every N epochs"),
-        ("eval_iw_samples", positive_int, "K of that test IW bound"),
-        ("final_iw_samples", positive_int, "K of the final test log-likelihood"),
-        ("unit_kl_examples", non_negative_int, "test examples of the per-unit KL record"),
-    ):
-        e.add_argument(
-            f"--{name.replace('_', '-')}",
-            type=kind,
-            default=GIVEN,
-            help=f"{help_text} (default {default_of(RunConfig, name)})",
-        )
+    add_field_options(
+        e,
+        RunConfig,
+        [
+            (
+                "monitor_every",
+                positive_int,
+                "record the test ELBO and the per-unit KL every N epochs",
+            ),
+            ("eval_every", non_negative_int, "test IW bound every N epochs"),
+            ("eval_iw_samples", positive_int, "K of that test IW bound"),
+            ("final_iw_samples", positive_int, "K of the final test log-likelihood"),
+            ("unit_kl_examples", non_negative_int, "test examples of the per-unit KL record"),
+        ],
+    )
     add_verbose(p)
     return p
 

@@ -17,13 +17,12 @@ from collections.abc import Sequence
 
 from tf_lvae.cli import (
     ArgumentParser,
-    add_run,
-    add_run_data_dir,
     add_verbose,
     begin,
     int_in,
     non_negative_int,
     run_command,
+    run_parser,
 )
 from tf_lvae.config import BATCH_NORM_CHOICES
 from tf_lvae.runs.run_dir import RunDir, check_writable
@@ -33,9 +32,7 @@ MAX_SAMPLES = 1_000  # images of one sample grid
 
 
 def build_parser() -> ArgumentParser:
-    p = ArgumentParser(prog="python -m training.plots", description=__doc__.split("\n")[0])
-    add_run(p)
-    add_run_data_dir(p)
+    p = run_parser("python -m training.plots", __doc__.split("\n")[0])
     p.add_argument(
         "--examples",
         type=int_in(2, MAX_EXAMPLES),

@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from tf_lvae.cli import (
     ArgumentParser,
+    add_field_options,
     add_no_xla,
     add_verbose,
     begin,
@@ -135,13 +136,11 @@ def build_parser() -> ArgumentParser:
     p.add_argument(
         "--eval-every", type=positive_int, default=GIVEN, help="test IW bound every N epochs"
     )
-    for name, kind in (("eval_iw_samples", positive_int), ("unit_kl_examples", non_negative_int)):
-        p.add_argument(
-            f"--{name.replace('_', '-')}",
-            type=kind,
-            default=GIVEN,
-            help=f"default {default_of(ReproduceSettings, name)}",
-        )
+    add_field_options(
+        p,
+        ReproduceSettings,
+        [("eval_iw_samples", positive_int, ""), ("unit_kl_examples", non_negative_int, "")],
+    )
     add_no_xla(p)
     add_verbose(p)
     return p

@@ -19,9 +19,10 @@ import numpy as np
 import tensorflow as tf
 
 from tf_lvae.architecture import architecture_of
-from tf_lvae.config import ModelConfig, TrainingConfig, preset
+from tf_lvae.config import ModelConfig, TrainingConfig
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.optimizer import make_optimizer
+from tf_lvae.presets import preset
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tf_lvae.config import PIXEL_SCALES, SPLITS, RunConfig
+from tf_lvae.config import PIXEL_SCALES, SPLITS
 from tf_lvae.data.arrays import EIGHT_BIT_LEVELS, DatasetArrays, DatasetError
 from tf_lvae.data.sources import load_dataset
+from tf_lvae.run_config import RunConfig
 
 TEST_BINARIZATION_SEED = 0
 

@@ -25,11 +25,12 @@ import numpy as np
 import tensorflow as tf
 
 from tf_lvae.architecture import architecture_of
-from tf_lvae.config import BATCH_NORM_CHOICES, PIXEL_SCALES, ModelConfig, RunConfig
+from tf_lvae.config import BATCH_NORM_CHOICES, PIXEL_SCALES, ModelConfig
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.splits import split_examples, training_images
 from tf_lvae.layers import batch_norm_layers
 from tf_lvae.model import HierarchicalVAE
+from tf_lvae.run_config import RunConfig
 
 
 def recompute_batch_norm_statistics(

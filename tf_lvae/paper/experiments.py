@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from tf_lvae.config import FINETUNE_EPOCHS, PAPER_NUM_LAYERS
+from tf_lvae.constants import FINETUNE_EPOCHS, PAPER_NUM_LAYERS
 
 
 @dataclass(frozen=True)

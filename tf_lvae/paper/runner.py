@@ -16,16 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tf_lvae.config import (
-    AUTHORS_PIXEL_SCALE,
-    PAPER_NUM_LAYERS,
-    PIXEL_SCALES,
-    EvaluationSettings,
-    RunConfig,
-)
+from tf_lvae.config import AUTHORS_PIXEL_SCALE, PIXEL_SCALES
+from tf_lvae.constants import PAPER_NUM_LAYERS
 from tf_lvae.data import DatasetArrays, load_dataset
 from tf_lvae.data.splits import binarizes_bytes
 from tf_lvae.evaluation import figures
+from tf_lvae.evaluation.settings import EvaluationSettings
 from tf_lvae.paper.experiments import Experiment, FineTuning, RunKey, Variant, plan
 from tf_lvae.paper.settings import (
     Budget,
@@ -35,6 +31,7 @@ from tf_lvae.paper.settings import (
     run_path,
 )
 from tf_lvae.paper.tables import markdown
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.configure import configure_run
 from tf_lvae.runs.report import evaluate_run
 from tf_lvae.runs.run_dir import RunDir, write_atomic, write_json

@@ -9,13 +9,15 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from tf_lvae.config import PAPER_TEST_IW_SAMPLES, RunConfig, finetune_config, preset
+from tf_lvae.constants import PAPER_TEST_IW_SAMPLES
 from tf_lvae.paper.experiments import (
     PAPER_FINE_TUNING_EPOCHS,
     Experiment,
     FineTuning,
     RunKey,
 )
+from tf_lvae.presets import finetune_config, preset
+from tf_lvae.run_config import RunConfig
 
 # A fine-tuning's learning rate falls every tenth of its epochs, as the paper's (200 of 2000).
 FINE_TUNING_DECAYS = 10

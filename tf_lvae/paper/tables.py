@@ -5,13 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tf_lvae.config import (
-    AUTHORS_PIXEL_SCALE,
-    PAPER_LATENT_DIMS,
-    PAPER_NUM_LAYERS,
-    PAPER_TEST_IW_SAMPLES,
-    preset,
-)
+from tf_lvae.config import AUTHORS_PIXEL_SCALE
+from tf_lvae.constants import PAPER_LATENT_DIMS, PAPER_NUM_LAYERS, PAPER_TEST_IW_SAMPLES
 from tf_lvae.paper.experiments import (
     PAPER_ACTIVE_TOTALS,
     PAPER_FINE_TUNING_EPOCHS,
@@ -19,6 +14,7 @@ from tf_lvae.paper.experiments import (
     applicable,
 )
 from tf_lvae.paper.settings import Budget
+from tf_lvae.presets import preset
 
 
 def _number(value: float | None, digits: int) -> str:

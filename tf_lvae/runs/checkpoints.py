@@ -19,10 +19,11 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-from tf_lvae.config import ModelConfig, RunConfig
+from tf_lvae.config import ModelConfig
 from tf_lvae.data.arrays import load_npz
 from tf_lvae.errors import TrainingFailed
 from tf_lvae.model import HierarchicalVAE
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.run_dir import RunDir, write_json
 
 VARIABLES = "variables.npz"

@@ -24,9 +24,9 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.config import RunConfig
 from tf_lvae.errors import TrainingFailed
 from tf_lvae.model import HierarchicalVAE
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.checkpoints import checkpoint_variables
 
 # The errors of a collective whose peer stopped (a killed, crashed or unreachable worker).

@@ -7,10 +7,13 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from tf_lvae.config import PAPER_NUM_LAYERS, ModelConfig, RunConfig, preset
+from tf_lvae.config import ModelConfig
+from tf_lvae.constants import PAPER_NUM_LAYERS
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.datasets import preset_for
 from tf_lvae.data.splits import check_pixel_scale, validation_count
+from tf_lvae.presets import preset
+from tf_lvae.run_config import RunConfig
 
 
 def stable_data_dir(data_dir: str | None) -> str | None:

@@ -16,7 +16,8 @@ import signal
 
 import tensorflow as tf
 
-from tf_lvae.config import CLUSTER_TIMEOUT, RunConfig, TrainingConfig, device_name
+from tf_lvae.config import CLUSTER_TIMEOUT, TrainingConfig, device_name
+from tf_lvae.run_config import RunConfig
 
 
 def split_cpu(devices: tuple[str, ...]) -> None:

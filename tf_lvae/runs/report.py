@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from tf_lvae.config import EvaluationSettings
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.splits import load_run_data, split_images
 from tf_lvae.evaluation.analysis import (
@@ -31,6 +30,7 @@ from tf_lvae.evaluation.analysis import (
 )
 from tf_lvae.evaluation.batch_norm import set_batch_norm_statistics
 from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report, test_numbers
+from tf_lvae.evaluation.settings import EvaluationSettings
 from tf_lvae.runs.checkpoints import load_trained_model, model_file_sha256
 from tf_lvae.runs.run_dir import RunDir
 

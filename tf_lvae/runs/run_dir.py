@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from tf_lvae.config import RunConfig
 from tf_lvae.data.arrays import load_npz
+from tf_lvae.run_config import RunConfig
 
 LOCK_FILE = ".lock"
 CHECKPOINT_PATTERN = re.compile(r"^epoch-(\d{6})$")

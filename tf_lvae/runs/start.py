@@ -14,8 +14,10 @@ from typing import Any
 
 import tensorflow as tf
 
-from tf_lvae.config import FINETUNE_EPOCHS, TrainingConfig, finetune_config
+from tf_lvae.config import TrainingConfig
+from tf_lvae.constants import FINETUNE_EPOCHS
 from tf_lvae.data.sources import load_dataset
+from tf_lvae.presets import finetune_config
 from tf_lvae.runs.checkpoints import final_checkpoint, own_model_file
 from tf_lvae.runs.configure import configure_run, continued_config
 from tf_lvae.runs.distribute import check_batch_split, make_strategy

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_lvae.architecture import architecture_of
-from tf_lvae.config import RunConfig, TrainingConfig
+from tf_lvae.config import TrainingConfig
 from tf_lvae.data import DatasetArrays, eval_dataset, steps_per_epoch, train_dataset
 from tf_lvae.data.splits import load_run_data, split_examples, split_images, test_images
 from tf_lvae.errors import TrainingFailed
@@ -28,6 +28,7 @@ from tf_lvae.evaluation.images import RECONSTRUCTED
 from tf_lvae.evaluation.scoring import Evaluator, log_likelihood_report, test_numbers
 from tf_lvae.model import HierarchicalVAE
 from tf_lvae.optimizer import make_optimizer
+from tf_lvae.run_config import RunConfig
 from tf_lvae.runs.callbacks import (
     EpochSummary,
     MetricsCSV,
