@@ -99,3 +99,15 @@ def test_no_loop_of_imports_among_the_packages_modules():
         if module not in state:
             visit(module, [module])
     assert not loops, loops
+
+
+def test_no_source_file_carries_a_date_of_a_measurement():
+    """Dated timings of one machine go stale: they live in docs/results/, not in code."""
+    dated = [
+        f"{path.relative_to(PACKAGE.parent)}:{number}"
+        for directory in ("tf_lvae", "training", "export")
+        for path in (PACKAGE.parent / directory).rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if re.search(r"\b20\d\d-\d\d-\d\d\b", line)
+    ]
+    assert not dated, dated

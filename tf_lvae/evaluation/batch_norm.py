@@ -6,10 +6,11 @@ batch, every batch-norm layer normalizing by the mean and variance of its own in
 over that batch and storing them. `recompute_batch_norm_statistics` does the same, so
 each BatchNormalization layer ends up holding the population mean and (biased)
 variance of its inputs over the training set, given that every layer before it
-normalizes with its own population statistics. Memory grows with the training set:
-about 0.5 GB above the model for the 60,000 MNIST images and the 5-layer LVAE, but 16.9 GB
-for the convolutional model. Given `chunk_rows`, it computes the same statistics in
-chunks, layer after layer (`_recompute_in_chunks`), in memory bounded by the chunk.
+normalizes with its own population statistics. Memory grows with the training set times
+the widest activation: modest for the MLP, far too much for a convolutional model in one
+batch (docs/results/performance.md measures both). Given `chunk_rows`, it computes the
+same statistics in chunks, layer after layer (`_recompute_in_chunks`), in memory bounded
+by the chunk.
 """
 
 from __future__ import annotations
