@@ -17,7 +17,8 @@ class ServingLimits:
       max_batch: examples of x in one request (encode, reconstruct, score).
       max_samples: images one sample request generates.
       max_score_samples: IW samples one score request draws, examples x K (the default,
-        5,000,000, is 1,000 images at the paper's K = 5000: about a minute on 2 CPU cores).
+        5,000,000, is 1,000 images at the paper's K = 5000; docs/serving.md says what that
+        costs).
       max_temperature: the largest temperature of sample.
     """
 

@@ -26,8 +26,8 @@ class ClippedAdam(keras.optimizers.Adam):
 
     A step whose gradients are not finite does not move the weights: its gradients become
     zeros and its learning rate 0 (Adam's moment estimates decay as for a zero gradient).
-    Both happen in the same element-wise pass as the clipping, so they cost nothing
-    measurable; a tf.cond around the update cost 14% of the training step (measured).
+    Both happen in the same element-wise pass as the clipping, which a tf.cond around the
+    update would not (docs/results/performance.md compares the two).
 
     Args:
       clip_norm: the global norm (None or 0: no norm clipping).

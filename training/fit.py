@@ -97,7 +97,7 @@ def build_parser() -> ArgumentParser:
         choices=ARCHITECTURES,
         default=GIVEN,
         help="mlp: the paper's (default); conv: residual convolutional blocks and spatial "
-        "latent layers, with its own preset (README: choosing an architecture)",
+        "latent layers, with its own preset (docs/training.md: choosing an architecture)",
     )
     sizes = m.add_mutually_exclusive_group()
     sizes.add_argument(
@@ -163,7 +163,7 @@ def build_parser() -> ArgumentParser:
         help=f"speed only (default: {default_of(TrainingConfig, 'steps_per_execution')})",
     )
     add_no_xla(t)
-    d = p.add_argument_group("distribution (README: several devices)")
+    d = p.add_argument_group("distribution (docs/distributed.md)")
     d.add_argument(
         "--strategy",
         choices=STRATEGIES,

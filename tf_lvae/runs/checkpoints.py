@@ -3,8 +3,8 @@
 A checkpoint folder holds variables.npz, every variable of the model (weights,
 batch-norm statistics, β, the random-stream state) and of its optimizer, in their
 fixed order, and state.json: the epochs done and the variables' shapes, checked on
-restore. (One uncompressed .npz is written about 5x faster than Keras's
-per-variable HDF5 weights file, which matters at one checkpoint per epoch.) The
+restore. (One uncompressed .npz, not Keras's per-variable HDF5 weights file, which is
+slower to write: a checkpoint is written every epoch; docs/results/performance.md.) The
 learning rate follows from the epoch through the schedules.
 """
 

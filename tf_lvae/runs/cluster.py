@@ -8,10 +8,9 @@ checkpoint whatever the workers hold. Both travel as all-reduces (SUM) to which 
 workers contribute -0.0 (0 for integers), so they arrive exactly, x + (-0.0) = x for every
 float x, in their own dtypes (float32 and int64; collectives take no bytes or booleans).
 
-A worker that stops makes the next collective of every other worker fail after about
-TensorFlow's heartbeat timeout (10 s; measured with `training.fit` on loopback: 1.3 s after
-killing the chief, 10.3 s after killing the other worker); `cluster_errors` turns that
-error into one message. Work without collectives (the chief's evaluations and
+A worker that stops makes the next collective of every other worker fail after at most
+about TensorFlow's heartbeat timeout (10 s; docs/results/performance.md); `cluster_errors`
+turns that error into one message. Work without collectives (the chief's evaluations and
 checkpoints between epochs) runs to its end before a lost worker is noticed.
 """
 

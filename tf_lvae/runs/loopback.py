@@ -1,7 +1,7 @@
 """A multi-worker cluster on this machine: one process per worker, each with its own
 TF_CONFIG (127.0.0.1, ports chosen free) and working folder, so that the workers' files
 are kept apart as on separate hosts. For trying `--strategy multiworker`, for its tests
-and for its benchmark; a real cluster sets TF_CONFIG on each host (README)."""
+and for its benchmark; a real cluster sets TF_CONFIG on each host (docs/distributed.md)."""
 
 from __future__ import annotations
 
