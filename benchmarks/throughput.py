@@ -53,7 +53,10 @@ def parse_args(argv: Sequence[str] | None):
     p.add_argument("--dataset", choices=SYNTHETIC, default="mnist", help="the preset's")
     p.add_argument("--model", choices=("lvae", "vae"), default="lvae")
     p.add_argument(
-        "--architecture", choices=ARCHITECTURES, default="mlp", help="the preset's (docs/training.md)"
+        "--architecture",
+        choices=ARCHITECTURES,
+        default="mlp",
+        help="the preset's (docs/training.md)",
     )
     p.add_argument("--layers", type=positive_int, default=5)
     p.add_argument("--batch-size", type=positive_int, default=256)
