@@ -3,9 +3,12 @@ change to the model's math that would silently move every published number fails
 
 import json
 
+import keras
 import pytest
 
 from tests.support.published_reference import PUBLISHED, mean_log_likelihood, reference_path
+from tf_lvae.runs.checkpoints import model_file_sha256
+from tf_lvae.runs.report import digest
 
 
 def test_the_2000_epoch_mnist_models_are_published():
@@ -17,3 +20,20 @@ def test_the_2000_epoch_mnist_models_are_published():
 def test_a_published_model_scores_its_reference(path):
     reference = json.loads(reference_path(path).read_text())
     assert mean_log_likelihood(path) == pytest.approx(reference["log_likelihood"], abs=0.01)
+
+
+@pytest.mark.parametrize("path", PUBLISHED, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
+def test_a_published_models_evaluations_scored_this_model_file(path):
+    """Every evaluation published beside a model names it: by the sha256 of model.keras, or,
+    in reports made before they recorded it, by the sha256 of its weights as scored (those
+    reports kept the batch-norm statistics stored with the model)."""
+    reports = sorted(path.parent.glob("evaluation-*.json"))
+    assert reports, f"{path.parent} publishes a model without its evaluation"
+    file_sha256 = model_file_sha256(path)
+    weights_sha256 = digest(v.numpy() for v in keras.saving.load_model(path).variables)
+    for report_path in reports:
+        report = json.loads(report_path.read_text())
+        if "model_sha256" in report:
+            assert report["model_sha256"] == file_sha256, report_path.name
+        else:
+            assert report.get("weights_sha256") == weights_sha256, report_path.name
