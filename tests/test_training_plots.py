@@ -6,7 +6,6 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from tf_lvae.cli import run_command
 from training import fit
 from training.plots import main
 
@@ -52,10 +51,10 @@ def test_figures_that_need_a_record_are_skipped_without_it(run, tmp_path, capsys
     assert (copy / "plots" / "pca.png").exists()
 
 
-def test_a_missing_run_exits_2_with_one_line(tmp_path, capsys):
-    assert run_command(main, ["--run", str(tmp_path / "nothing")]) == 2
-    err = capsys.readouterr().err
-    assert "is not a run directory" in err and len(err.strip().splitlines()) == 1
+def test_a_missing_or_empty_run_exits_2_with_one_line(tmp_path, user_error):
+    user_error(main, ["--run", str(tmp_path / "nothing")], "nothing does not exist")
+    (tmp_path / "empty").mkdir()
+    user_error(main, ["--run", str(tmp_path / "empty")], "empty holds no config.json")
 
 
 def test_a_damaged_record_skips_its_figure_with_a_warning(run, tmp_path, capsys):
