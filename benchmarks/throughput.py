@@ -33,7 +33,7 @@ from tensorflow.python.profiler import model_analyzer, option_builder
 
 from tf_lvae.architecture import architecture_of
 from tf_lvae.cli import ArgumentParser, int_in, positive_int, run_command
-from tf_lvae.config import ARCHITECTURES
+from tf_lvae.config import ARCHITECTURES, DISCRETE_LIKELIHOODS, LIKELIHOODS
 from tf_lvae.data import DatasetArrays, load_dataset, steps_per_epoch
 from tf_lvae.evaluation.scoring import Evaluator
 from tf_lvae.model import HierarchicalVAE
@@ -58,6 +58,12 @@ def parse_args(argv: Sequence[str] | None):
         default="mlp",
         help="the preset's (docs/training.md)",
     )
+    p.add_argument(
+        "--likelihood",
+        choices=LIKELIHOODS,
+        help="default: the preset's; logistic-mixture models the 8-bit levels themselves",
+    )
+    p.add_argument("--mixture-components", type=positive_int, default=10)
     p.add_argument("--layers", type=positive_int, default=5)
     p.add_argument("--batch-size", type=positive_int, default=256)
     at_least_2 = int_in(2, 100_000)  # the first epoch compiles and is not timed
@@ -80,25 +86,28 @@ def parse_args(argv: Sequence[str] | None):
     return p.parse_args(argv)
 
 
-def synthetic(dataset: str, data_dir: str | None) -> DatasetArrays:
+def synthetic(dataset: str, data_dir: str | None, likelihood: str) -> DatasetArrays:
     """Real MNIST from data_dir, else uniform random images of the dataset's shape and
-    size (`SYNTHETIC`): binarized as MNIST is, or 8-bit values dequantized as NORB's."""
+    size (`SYNTHETIC`): binarized as MNIST is, or 8-bit values dequantized as NORB's; 8-bit
+    levels as they are for a discrete likelihood (the logistic mixture)."""
+    levels_only = likelihood in DISCRETE_LIKELIHOODS
     if data_dir:
-        return load_dataset("mnist", data_dir, download=False)
+        data = load_dataset("mnist", data_dir, download=False)
+        return dataclasses.replace(data, binarize=False) if levels_only else data
     shape, train, test, binary = SYNTHETIC[dataset]
+    binary = binary and not levels_only
     rng = np.random.default_rng(0)
-    levels = None if binary else 256
     return DatasetArrays(
         name="synthetic",
         x_train=(rng.integers(0, 256, size=(train, *shape)) / 255).astype(np.float32),
         x_test=(rng.integers(0, 256, size=(test, *shape)) / 255).astype(np.float32),
         y_train=None,
         y_test=None,
-        likelihood="bernoulli" if binary else "gaussian",
+        likelihood=likelihood,
         binarize=binary,
         source=f"synthetic {dataset}-shaped grey images",
-        levels=levels,
-        dequantize=not binary,
+        levels=None if binary else 256,
+        dequantize=likelihood == "gaussian" and not binary,
     )
 
 
@@ -228,8 +237,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     keras.mixed_precision.set_global_policy(args.precision)
     if args.data_dir and args.dataset != "mnist":
         raise ValueError("--data-dir holds real MNIST; leave it out with --dataset norb")
-    data = synthetic(args.dataset, args.data_dir)
     settings = preset(args.dataset, args.layers, args.model, args.architecture)
+    likelihood = args.likelihood or settings.model.likelihood
+    settings = dataclasses.replace(
+        settings,
+        model=dataclasses.replace(
+            settings.model, likelihood=likelihood, mixture_components=args.mixture_components
+        ),
+    )
+    data = synthetic(args.dataset, args.data_dir, likelihood)
     xla = not args.no_xla and architecture_of(settings.model).compiles_with_xla
     training = settings.training.replace(
         batch_size=args.batch_size, jit_compile=xla, epochs=args.epochs
@@ -255,6 +271,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"model: {args.dataset} {args.model} {args.architecture} {settings.model.latent_dims}, "
+        f"{likelihood}"
+        + (f" K={args.mixture_components}" if likelihood in DISCRETE_LIKELIHOODS else "")
+        + ", "
         f"{model.count_params():,} parameters, batch {args.batch_size}, "
         f"XLA {'on' if xla else 'off'}, precision {args.precision}, "
         f"steps_per_execution {training.steps_per_execution} (requested)"

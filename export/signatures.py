@@ -11,7 +11,7 @@ import tensorflow as tf
 from export.limits import ServingLimits
 from tf_lvae.bounds import DEFAULT_IW_CHUNK_SIZE, iw_chunk_rows
 from tf_lvae.constants import PAPER_TEST_IW_SAMPLES
-from tf_lvae.examples import value_range
+from tf_lvae.examples import LEVEL_TOLERANCE, levels, off_level, value_range
 from tf_lvae.model import HierarchicalVAE
 
 
@@ -25,6 +25,7 @@ class Input:
     low: float | None = None
     high: float | None = None
     max_batch: int | None = None
+    levels: int | None = None  # values must be levels k / (levels - 1) (`tf_lvae.examples`)
 
     def spec(self) -> tf.TensorSpec:
         """Traced without a shape, so that `check` gives every wrong shape a clear error
@@ -42,6 +43,8 @@ class Input:
         batch = "batch" if self.max_batch is None else f"batch <= {self.max_batch}"
         dims = ", ".join(batch if d is None else str(d) for d in self.shape)
         text = f"{self.dtype.name} of shape [{dims}]" if self.shape else f"{self.dtype.name} scalar"
+        if self.levels is not None:
+            return f"{text} of levels k / {self.levels - 1}, k = 0..{self.levels - 1}"
         if self.high is not None:
             return f"{text} in [{self.low:g}, {self.high:g}]"
         return text if self.low is None else f"{text} >= {self.low:g}"
@@ -78,6 +81,8 @@ class Input:
         in_range = value >= tf.cast(self.low, self.dtype)
         if self.high is not None:
             in_range &= value <= tf.cast(self.high, self.dtype)
+        if self.levels is not None:
+            in_range &= off_level(value, self.levels) <= LEVEL_TOLERANCE
         got = ("values from", tf.reduce_min(value), "to", tf.reduce_max(value))
         if not self.shape:
             got = ("", value)
@@ -103,7 +108,15 @@ def signatures(
     """
     config = model.model_config
     low, high = value_range(config)
-    x = Input("x", tf.float32, (None, *config.input_shape), low, high, max_batch=limits.max_batch)
+    x = Input(
+        "x",
+        tf.float32,
+        (None, *config.input_shape),
+        low,
+        high,
+        max_batch=limits.max_batch,
+        levels=levels(config),
+    )
     k = Input("num_samples", tf.int32, (), low=1, high=limits.max_score_samples)
     count = Input("num_samples", tf.int32, (), low=1, high=limits.max_samples)
     from_layer = Input("from_layer", tf.int32, (), low=1, high=config.num_layers)

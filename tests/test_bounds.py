@@ -6,12 +6,16 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tf_lvae.bounds import (
+    IW_CHUNK_NUMBERS,
+    IW_CHUNK_ROWS,
     chunked_iw_bound,
     free_bits_objective,
     iw_bound,
+    iw_chunk_rows,
     per_unit_kl,
     training_objective,
 )
+from tf_lvae.config import ModelConfig
 from tf_lvae.inference import LatentSample
 
 tfd = tfp.distributions
@@ -130,3 +134,12 @@ def test_free_bits_floor_each_groups_batch_mean_kl(group, kl_terms):
         expected = -15.0 - 0.5 * sum(max(free_bits, k) for k in kl_terms)
         got = free_bits_objective(log_px, samples, 0.5, free_bits, group)
         np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_a_wide_likelihood_head_sizes_the_rows_of_the_iw_bound():
+    """The logistic mixture's 30 parameters per pixel make an MLP's rows wide: the bound
+    draws as many numbers at once as the paper's MLP does in IW_CHUNK_ROWS rows."""
+    paper = ModelConfig()
+    assert iw_chunk_rows(paper) == IW_CHUNK_ROWS
+    mixture = ModelConfig(likelihood="logistic-mixture", mixture_components=10)
+    assert iw_chunk_rows(mixture) == IW_CHUNK_NUMBERS // (784 * 30)

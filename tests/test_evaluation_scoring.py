@@ -86,16 +86,19 @@ def test_bits_per_dim_of_dequantized_8_bit_data():
     assert bits_per_dim(1168.0, 784, 255) == pytest.approx(5.84, abs=0.01)
 
 
-def test_the_report_gives_bits_per_dim_for_dequantized_data_only():
+def test_the_report_gives_bits_per_dim_of_8_bit_data_only():
     model, x = model_and_images()
     evaluator = Evaluator(model, batch_size=10, jit_compile=False)
     plain = log_likelihood_report(evaluator, x, 3)
     assert "bits_per_dim" not in plain
-    report = log_likelihood_report(evaluator, x, 3, dequantize_levels=256)
+    report = log_likelihood_report(evaluator, x, 3, bits_scale=256)
     assert report["log_likelihood"] == plain["log_likelihood"]
     expected = (-report["log_likelihood"] / 36 + np.log(256)) / np.log(2)
     assert report["bits_per_dim"] == pytest.approx(expected)
     assert report["dequantization_scale"] == 256
+    levels = log_likelihood_report(evaluator, x, 3, bits_scale=1)  # a likelihood of levels
+    assert levels["bits_per_dim"] == pytest.approx(-report["log_likelihood"] / (36 * np.log(2)))
+    assert "dequantization_scale" not in levels
 
 
 def test_a_scored_model_nobody_holds_is_released_with_its_compiled_functions():

@@ -74,3 +74,21 @@ def test_an_epoch_whose_every_step_was_skipped_reports_nan_not_zero(model):
     assert math.isnan(history["elbo"][0]) and math.isnan(history["loss"][0])
     finite = model.fit(GOOD, batch_size=32, epochs=1, verbose=0).history
     assert finite["skipped_steps"] == [0.0] and np.isfinite(finite["elbo"][0])
+
+
+def test_a_likelihood_of_levels_takes_8_bit_levels_only():
+    config = ModelConfig(
+        input_shape=(6, 6), latent_dims=(3,), hidden_dims=(8,), likelihood="logistic-mixture"
+    )
+    levels = np.round(GOOD * 255) / 255
+    check_examples(levels, config)
+    between = np.where(levels < 1, levels + 0.4 / 255, levels)
+    with pytest.raises(ValueError, match=r"not levels k / 255.* with 8-bit levels k / 255"):
+        check_examples(between, config)
+    between = tf.data.Dataset.from_tensor_slices(between).batch(32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="8-bit levels k / 255"):
+        list(checked_dataset(between, config))
+    assert (
+        len(list(checked_dataset(tf.data.Dataset.from_tensor_slices(levels).batch(32), config)))
+        == 2
+    )

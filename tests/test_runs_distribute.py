@@ -30,9 +30,13 @@ def run(*command: str) -> str:
     return done.stdout
 
 
-@pytest.mark.parametrize("architecture", ["mlp", "conv"])
-def test_a_mirrored_step_is_the_one_device_step(architecture):
-    result = json.loads(run("tests/support/mirrored_step.py", architecture).splitlines()[-1])
+@pytest.mark.parametrize(
+    ("architecture", "likelihood"),
+    [("mlp", "bernoulli"), ("conv", "bernoulli"), ("mlp", "logistic-mixture")],
+)
+def test_a_mirrored_step_is_the_one_device_step(architecture, likelihood):
+    output = run("tests/support/mirrored_step.py", architecture, likelihood)
+    result = json.loads(output.splitlines()[-1])
     step, synchronized = result["step"], result["synchronized"]
     assert step["moved"] > 1e-3  # three steps of Adam moved the weights ...
     assert step["max_difference"] < 1e-6  # ... exactly as on one device

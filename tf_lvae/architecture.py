@@ -36,6 +36,7 @@ class ModelConfig(Protocol):
     strides: tuple[int, ...]
     residual_blocks: int
     likelihood: str
+    mixture_components: int
     activation: str
     batch_norm: bool
     batch_norm_epsilon: float
@@ -50,6 +51,9 @@ class ModelConfig(Protocol):
 
     @property
     def data_dim(self) -> int: ...
+
+    @property
+    def channels(self) -> int: ...
 
 
 class Architecture:
@@ -71,8 +75,9 @@ class Architecture:
         raise NotImplementedError
 
     def row_numbers(self, config: ModelConfig) -> int | None:
-        """Numbers per row (example x sample) in the widest activation, which bound the
-        rows computed at once; None where rows are narrow enough to be counted alone."""
+        """Numbers per row (example x sample) in the widest activation (the likelihood's
+        head included), which bound the rows computed at once; None where rows are narrow
+        enough to be counted alone."""
         raise NotImplementedError
 
     def connection_block(self, config: ModelConfig, layer: int, name: str) -> keras.layers.Layer:
@@ -87,7 +92,8 @@ class Architecture:
 
     def data_head(self, config: ModelConfig) -> keras.layers.Layer:
         """The head of p(x | z_1), in float32, without batch norm: Bernoulli logits
-        [rows, *data_shape], or a Gaussian's (mean, variance) of that shape."""
+        [rows, *data_shape], a Gaussian's (mean, variance) of that shape, or a logistic
+        mixture's `mixture_parameters` per pixel."""
         raise NotImplementedError
 
 
@@ -115,6 +121,22 @@ def _norm_options(config: ModelConfig, name: str) -> dict[str, Any]:
     }
 
 
+def mixture_parameters(config: ModelConfig) -> int:
+    """The outputs per pixel of a "logistic-mixture" head
+    (`tf_lvae.logistic_mixture.parameter_count`)."""
+    from tf_lvae.logistic_mixture import parameter_count
+
+    return parameter_count(config.mixture_components, config.channels)
+
+
+def _likelihood_numbers(config: ModelConfig) -> int | None:
+    """The numbers per row of a wide likelihood head (the logistic mixture's parameters
+    of every pixel), else None."""
+    if config.likelihood != "logistic-mixture":
+        return None
+    return config.data_dim // config.channels * mixture_parameters(config)
+
+
 def _require(ok: bool, message: str) -> None:
     if not ok:
         raise ValueError(message)
@@ -123,7 +145,8 @@ def _require(ok: bool, message: str) -> None:
 class MLP(Architecture):
     """The paper's: every connection a two-layer MLP, dense heads, latent layers vectors
     (docs/method.md §1). XLA-compiled (faster on CPU, docs/results/performance.md); its
-    rows are narrow, so the IW bound draws a fixed number of them at once."""
+    rows are narrow, so the IW bound draws a fixed number of them at once, unless the
+    logistic mixture's head makes them wide."""
 
     name = "mlp"
     compiles_with_xla = True
@@ -141,7 +164,7 @@ class MLP(Architecture):
         return (config.latent_dims[layer],)
 
     def row_numbers(self, config: ModelConfig) -> int | None:
-        return None
+        return _likelihood_numbers(config)
 
     def connection_block(self, config: ModelConfig, layer: int, name: str) -> keras.layers.Layer:
         from tf_lvae.layers import MLPBlock
@@ -160,6 +183,9 @@ class MLP(Architecture):
 
         if config.likelihood == "bernoulli":
             return keras.layers.Dense(config.data_dim, name="decoder_logits", dtype="float32")
+        if config.likelihood == "logistic-mixture":
+            units = config.data_dim // config.channels * mixture_parameters(config)
+            return keras.layers.Dense(units, name="decoder_mixture", dtype="float32")
         return GaussianHead(config.data_dim, config.min_variance, name="decoder_head")
 
 
@@ -206,6 +232,7 @@ class Conv(Architecture):
         pixels = [math.prod(self.latent_shape(config, i)[:2]) for i in range(config.num_layers)]
         widths = config.hidden_dims
         return max(
+            _likelihood_numbers(config) or 0,
             math.prod(self.data_shape(config)[:2]) * widths[0],  # upsampled to the data
             *(pixels[i] * widths[i] for i in range(config.num_layers)),  # each block
             *(pixels[i] * widths[i + 1] for i in range(config.num_layers - 1)),  # upsampled
@@ -230,6 +257,9 @@ class Conv(Architecture):
         shape = self.data_shape(config)
         if config.likelihood == "bernoulli":
             return ResamplingConv2D(shape[-1], shape[:2], name="decoder_logits", dtype="float32")
+        if config.likelihood == "logistic-mixture":
+            parameters = mixture_parameters(config)
+            return ResamplingConv2D(parameters, shape[:2], name="decoder_mixture", dtype="float32")
         return ConvGaussianHead(shape[-1], shape[:2], config.min_variance, name="decoder_head")
 
 

@@ -20,7 +20,8 @@ from tf_lvae.constants import PAPER_HIDDEN_DIMS, PAPER_LATENT_DIMS
 
 MODEL_KINDS = ("lvae", "vae")
 ARCHITECTURES = tuple(_ARCHITECTURE_OBJECTS)
-LIKELIHOODS = ("bernoulli", "gaussian")
+LIKELIHOODS = ("bernoulli", "gaussian", "logistic-mixture")
+DISCRETE_LIKELIHOODS = ("logistic-mixture",)  # of 8-bit levels themselves: exact bits/dim
 ACTIVATIONS = ("leaky_relu", "tanh", "relu", "elu", "softplus")
 TOP_DOWN = ("separate", "shared")
 KL_ESTIMATORS = ("mc", "analytic")
@@ -86,7 +87,10 @@ class ModelConfig:
       strides: "conv" only, one per latent layer: z_i's height and width are those of the
         layer below (x for z_1) divided by strides[i], rounded up. () for "mlp".
       residual_blocks: "conv" only: residual blocks in each connection's block.
-      likelihood: "bernoulli" (logits) or "gaussian" (linear mean, softplus variance).
+      likelihood: "bernoulli" (logits), "gaussian" (linear mean, softplus variance), or
+        "logistic-mixture": a discretized logistic mixture over the 256 levels of 8-bit
+        images (`tf_lvae.logistic_mixture`; docs/method.md §8).
+      mixture_components: K, the components of "logistic-mixture" (ignored otherwise).
       activation: nonlinearity of the MLPs; "leaky_relu" is max(x, 0.1 x) as the paper.
       batch_norm: batch normalization after every hidden Dense layer.
       latent_batch_norm: batch normalization also on the Dense layers that give every
@@ -115,6 +119,7 @@ class ModelConfig:
     strides: tuple[int, ...] = ()
     residual_blocks: int = 2
     likelihood: str = "bernoulli"
+    mixture_components: int = 10
     activation: str = "leaky_relu"
     batch_norm: bool = True
     latent_batch_norm: bool | None = None
@@ -142,6 +147,12 @@ class ModelConfig:
         one_of("architecture", self.architecture, ARCHITECTURES)
         architecture_of(self).check(self)
         one_of("likelihood", self.likelihood, LIKELIHOODS)
+        require(
+            isinstance(self.mixture_components, int)
+            and not isinstance(self.mixture_components, bool)
+            and self.mixture_components >= 1,
+            f"mixture_components must be a positive integer, got {self.mixture_components!r}.",
+        )
         one_of("activation", self.activation, ACTIVATIONS)
         one_of("top_down", self.top_down, TOP_DOWN)
         one_of("kl_estimator", self.kl_estimator, KL_ESTIMATORS)
@@ -186,6 +197,11 @@ class ModelConfig:
         """The shape of one example's latent layer `layer` (0-based: z_{layer+1}):
         (units,) for "mlp", (height, width, channels) for "conv"."""
         return architecture_of(self).latent_shape(self, layer)
+
+    @property
+    def channels(self) -> int:
+        """Channels of an image: input_shape[2] for (height, width, channels), else 1."""
+        return self.input_shape[2] if len(self.input_shape) == 3 else 1
 
     @property
     def batch_norm_on_latents(self) -> bool:

@@ -10,6 +10,7 @@ from tf_lvae.architecture import architecture_of
 from tf_lvae.config import ModelConfig
 from tf_lvae.config_layer import ModelConfigLayer
 from tf_lvae.distributions import bernoulli_likelihood, gaussian_likelihood
+from tf_lvae.logistic_mixture import DiscretizedLogisticMixture
 
 
 def build_connection(block, head, input_shape: tuple[int, ...]) -> None:
@@ -55,14 +56,31 @@ class GenerativeNetwork(ModelConfigLayer):
         h = self.prior_mlps[layer](z_above, training=training)
         return self.prior_heads[layer](h, training=training)
 
-    def likelihood(self, z1: tf.Tensor, training: bool = False) -> tfp.distributions.Distribution:
-        """p(x | z_1): batch [rows], event config.data_shape (the flattened input for an MLP,
-        [H, W, C] for a convolutional model)."""
+    def likelihood(
+        self, z1: tf.Tensor, training: bool = False
+    ) -> tfp.distributions.Distribution | DiscretizedLogisticMixture:
+        """p(x | z_1): log_prob(x) [rows] of x [rows, *config.data_shape] (the flattened
+        input for an MLP, [H, W, C] for a convolutional model), and mean() of that shape."""
+        config = self.config
         h = self.decoder_mlp(z1, training=training)
-        event_ndims = len(self.config.data_shape)
-        if self.config.likelihood == "bernoulli":
+        event_ndims = len(config.data_shape)
+        if config.likelihood == "bernoulli":
             return bernoulli_likelihood(self.decoder_head(h), event_ndims)
+        if config.likelihood == "logistic-mixture":
+            return DiscretizedLogisticMixture(
+                self.decoder_head(h), config.mixture_components, config.data_shape, config.channels
+            )
         return gaussian_likelihood(*self.decoder_head(h), event_ndims)
+
+    def images(self, z1: tf.Tensor, seed: tf.Tensor | None = None) -> tf.Tensor:
+        """The images p(x | z_1) shows, [rows, *config.data_shape]: its mean for the
+        Bernoulli and Gaussian likelihoods (the paper's figures); for the logistic mixture,
+        8-bit levels k / 255, drawn with the stateless `seed`, or without one the levels of
+        its mean (`DiscretizedLogisticMixture.mean`)."""
+        likelihood = self.likelihood(z1)
+        if isinstance(likelihood, DiscretizedLogisticMixture) and seed is not None:
+            return likelihood.sample(seed)
+        return likelihood.mean()
 
     def call(self, z1, training=False):
         return self.likelihood(z1, training=training).mean()

@@ -235,9 +235,10 @@ class HierarchicalVAE(keras.Model):
         return out
 
     def reconstruct(self, x) -> tf.Tensor:
-        """Mean of p(x | z_1) at the deterministic posterior (see `encode`): [B, *input_shape]."""
+        """Mean of p(x | z_1) at the deterministic posterior (see `encode`): [B, *input_shape]
+        (for the logistic mixture, the levels of its mean: `GenerativeNetwork.images`)."""
         z1 = self.infer(x, deterministic=True)[0].z
-        return self._images(self.generative.likelihood(z1).mean())
+        return self._images(self.generative.images(z1))
 
     def sample(
         self,
@@ -246,9 +247,11 @@ class HierarchicalVAE(keras.Model):
         temperature: float | tf.Tensor = 1.0,
         seed: SeedLike = None,
     ) -> tf.Tensor:
-        """Images (means of p(x | z_1)) generated from z* ~ N(0, temperature² I) injected at
+        """Images generated from z* ~ N(0, temperature² I) injected at
         latent layer `from_layer` (1-based; default the top, i.e. the prior) and passed down
-        through p(z_i | z_{i+1}) with each standard deviation scaled by temperature (Fig. 6b).
+        through p(z_i | z_{i+1}) with each standard deviation scaled by temperature (Fig. 6b):
+        the means of p(x | z_1) (the paper's figures), or for the logistic mixture a draw of
+        8-bit levels k / 255 from it (`GenerativeNetwork.images`).
 
         Returns [num_samples, *input_shape]. `from_layer` may be a scalar tensor.
         """
@@ -257,7 +260,8 @@ class HierarchicalVAE(keras.Model):
         start = top if from_layer is None else from_layer
         if isinstance(start, int) and not 1 <= start <= top:
             raise ValueError(f"from_layer must be in 1..{top}, got {start}.")
-        seeds = layer_seeds(self._seed(seed), top)
+        seed = self._seed(seed)
+        seeds = layer_seeds(seed, top)
         temperature = tf.cast(temperature, tf.float32)
 
         def noise(i):
@@ -270,7 +274,8 @@ class HierarchicalVAE(keras.Model):
             mean, variance = self.generative.prior(i, z)
             eps = temperature * noise(i)
             z = tf.where(i + 1 >= start, eps, mean + tf.sqrt(variance) * eps)
-        return self._images(self.generative.likelihood(z).mean())
+        pixel_seed = tf.random.experimental.stateless_fold_in(seed, top)
+        return self._images(self.generative.images(z, pixel_seed))
 
     def _images(self, flat: tf.Tensor) -> tf.Tensor:
         return tf.reshape(flat, [-1, *self.model_config.input_shape])

@@ -36,6 +36,7 @@ from tf_lvae.config import (
     AUTHORS_PIXEL_SCALE,
     CLUSTER_TIMEOUT,
     FREE_BITS_GROUPS,
+    LIKELIHOODS,
     PIXEL_SCALES,
     STRATEGIES,
     ModelConfig,
@@ -125,7 +126,17 @@ def build_parser() -> ArgumentParser:
     m.add_argument("--no-batch-norm", dest="batch_norm", action="store_false", default=GIVEN)
     m.add_argument("--top-down", choices=("separate", "shared"), default=GIVEN)
     m.add_argument(
-        "--likelihood", choices=("bernoulli", "gaussian"), default=GIVEN, help="default: data's"
+        "--likelihood",
+        choices=LIKELIHOODS,
+        default=GIVEN,
+        help="default: the data's; logistic-mixture: the 256 levels of 8-bit images "
+        "(docs/training.md: choosing a likelihood)",
+    )
+    m.add_argument(
+        "--mixture-components",
+        type=positive_int,
+        default=GIVEN,
+        help="components of --likelihood logistic-mixture (default 10)",
     )
     m.add_argument(
         "--no-dequantize",
@@ -228,6 +239,8 @@ def inapplicable(args: argparse.Namespace) -> list[str]:
          "--residual-blocks is for --architecture conv; the MLP has none"),
         ("top_down" in given and given.get("kind") == "vae",
          "--top-down is the LVAE's inference; --model vae has none"),
+        ("mixture_components" in given and given.get("likelihood") != "logistic-mixture",
+         "--mixture-components is for --likelihood logistic-mixture"),
         ("free_bits_group" in given and not given.get("free_bits"),
          "--free-bits-group needs --free-bits NATS (free bits are off without it)"),
         ("synchronized_batch_norm" in given and given.get("strategy", "default") == "default",

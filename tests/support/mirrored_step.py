@@ -1,6 +1,7 @@
 """Run in a fresh process (the CPU is split into 2 logical devices before TensorFlow starts):
 three optimizer steps of a 2-replica MirroredStrategy against the one-device reference, of
-the MLP model or, with the argument `conv`, the convolutional one. Prints JSON: the largest
+the MLP model or, with the argument `conv`, the convolutional one; a second argument names
+the likelihood (default bernoulli; the binary X are levels too). Prints JSON: the largest
 weight difference from the reference and how far the weights moved.
 
 Without synchronized batch norm the reference is the mean of the two halves' losses, each
@@ -29,6 +30,7 @@ STEPS = 3
 X = (np.random.default_rng(0).uniform(size=(32, 6, 6)) < 0.3).astype("float32")
 STRATEGY = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 ARCHITECTURE = sys.argv[1] if len(sys.argv) > 1 else "mlp"
+LIKELIHOOD = sys.argv[2] if len(sys.argv) > 2 else "bernoulli"
 SIZES = {
     "mlp": {"latent_dims": (4, 3), "hidden_dims": (16, 8)},
     "conv": {"latent_dims": (3, 2), "hidden_dims": (4, 4), "strides": (2, 2)},
@@ -38,7 +40,13 @@ SIZES = {
 def model() -> HierarchicalVAE:
     keras.utils.set_random_seed(0)
     m = HierarchicalVAE(
-        ModelConfig(input_shape=(6, 6), architecture=ARCHITECTURE, **SIZES[ARCHITECTURE]),
+        ModelConfig(
+            input_shape=(6, 6),
+            architecture=ARCHITECTURE,
+            likelihood=LIKELIHOOD,
+            mixture_components=2,
+            **SIZES[ARCHITECTURE],
+        ),
         seed=0,
     )
     m.compile(optimizer=make_optimizer(TrainingConfig(clipnorm=0.5, clipvalue=0.05)))

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tf_lvae.config import LIKELIHOODS
+from tf_lvae.config import DISCRETE_LIKELIHOODS, LIKELIHOODS
 
-EIGHT_BIT_LEVELS = 256
 SPLIT_FILES = ("x_train", "y_train", "x_test", "y_test")
 _GZIP_MAGIC = b"\x1f\x8b"
 _DOWNSAMPLE_CHUNK = 1024
@@ -30,7 +29,8 @@ class DatasetArrays:
 
     ``x_train``/``x_test`` are float32 ``[N, *image_shape]`` with values in [0, 1];
     ``y_train``/``y_test`` are int32 ``[N]`` class labels (used for plots) or None.
-    ``likelihood`` is "bernoulli" or "gaussian"; ``binarize`` asks for dynamic
+    ``likelihood`` is the data's (a dataset's default, or a run's model's once
+    `splits.load_run_data` has set it); ``binarize`` asks for dynamic
     binarization of the training set and a single binarization of the test set.
     ``source`` says where the data came from and notes any stand-in.
     ``levels``: the values are integers k / (levels - 1) (8-bit images: 256 levels), or
@@ -81,6 +81,18 @@ class DatasetArrays:
     def dequantize_levels(self) -> int | None:
         """The levels of the uniform dequantization the data ask for, or None."""
         return self.levels if self.dequantize else None
+
+    @property
+    def bits_scale(self) -> int | None:
+        """s of the test bits/dim, (-LL + D log s) / (D log 2) for D values: the
+        dequantization's levels (then an upper bound on the bits of the integers k), 1 for a
+        likelihood of the 8-bit levels themselves (the bound of their own log P(x)), or None
+        (binary or continuous values: no bits/dim)."""
+        if self.dequantize:
+            return self.levels
+        if self.likelihood in DISCRETE_LIKELIHOODS and self.levels is not None:
+            return 1
+        return None
 
     @property
     def image_shape(self) -> tuple[int, ...]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tf_lvae.data.arrays import EIGHT_BIT_LEVELS, DatasetArrays
+from tf_lvae.constants import EIGHT_BIT_LEVELS
+from tf_lvae.data.arrays import DatasetArrays
 
 NPZ_PREFIX = "npz:"
 FOLDER_PREFIX = "folder:"

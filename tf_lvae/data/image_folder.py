@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from tf_lvae.data.arrays import EIGHT_BIT_LEVELS, DatasetArrays, DatasetError
+from tf_lvae.constants import EIGHT_BIT_LEVELS
+from tf_lvae.data.arrays import DatasetArrays, DatasetError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")  # what tf.io.decode_image reads
 TEST_FRACTION = 0.1  # of the images of a folder without train/ and test/

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tf_lvae.constants import EIGHT_BIT_LEVELS
 from tf_lvae.data.arrays import (
-    EIGHT_BIT_LEVELS,
     DatasetArrays,
     DatasetError,
     as_labels,

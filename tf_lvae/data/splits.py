@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tf_lvae.config import PIXEL_SCALES, SPLITS
-from tf_lvae.data.arrays import EIGHT_BIT_LEVELS, DatasetArrays, DatasetError
+from tf_lvae.config import DISCRETE_LIKELIHOODS, PIXEL_SCALES, SPLITS
+from tf_lvae.constants import EIGHT_BIT_LEVELS
+from tf_lvae.data.arrays import DatasetArrays, DatasetError
 from tf_lvae.data.sources import load_dataset
 from tf_lvae.run_config import RunConfig
 
@@ -28,7 +29,8 @@ def load_run_data(config: RunConfig, data: DatasetArrays | None = None) -> Datas
     input shape, with the draws of its images set by the model's likelihood: binarized
     (afresh every epoch, once for evaluation) only for a Bernoulli likelihood, from
     byte / config.pixel_scale (`on_pixel_scale`); uniformly dequantized for a Gaussian one
-    on integer values unless the run turns it off."""
+    on integer values unless the run turns it off; the levels themselves for the logistic
+    mixture (8-bit images only, `check_levels`)."""
     if data is None:
         data = load_dataset(config.dataset, _data_dir(config), image_size=config.image_size)
     if data.image_shape != config.model.input_shape:
@@ -37,13 +39,27 @@ def load_run_data(config: RunConfig, data: DatasetArrays | None = None) -> Datas
             f"{config.model.input_shape}; build the model with input_shape={data.image_shape}."
         )
     check_pixel_scale(config, data)
-    gaussian = config.model.likelihood == "gaussian"
+    check_levels(config, data)
+    likelihood = config.model.likelihood
+    gaussian = likelihood == "gaussian"
     data = dataclasses.replace(
         data,
-        binarize=data.binarize and not gaussian,
+        likelihood=likelihood,
+        binarize=data.binarize and likelihood == "bernoulli",
         dequantize=config.dequantize and gaussian and data.levels is not None,
     )
     return on_pixel_scale(data, config.pixel_scale)
+
+
+def check_levels(config: RunConfig, data: DatasetArrays) -> None:
+    """Raises ValueError when the run's likelihood models 8-bit levels (the logistic
+    mixture) and its images are not 8-bit values k / 255."""
+    if config.model.likelihood in DISCRETE_LIKELIHOODS and data.levels != EIGHT_BIT_LEVELS:
+        raise ValueError(
+            f"the {config.model.likelihood} likelihood models the 256 levels of 8-bit images, "
+            f"but the {config.dataset} images are not 8-bit values (binary or continuous); "
+            "use --likelihood bernoulli or gaussian"
+        )
 
 
 def _data_dir(config: RunConfig) -> str | None:

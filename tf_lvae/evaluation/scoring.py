@@ -67,10 +67,11 @@ class Evaluator:
         return {key: np.concatenate(parts) for key, parts in out.items()}
 
 
-def bits_per_dim(log_likelihood: float, dims: int, scale: float) -> float:
-    """(-log_likelihood + dims log scale) / (dims log 2): for a lower bound `log_likelihood`
-    (nats) on the log-density of dequantized data x = (k + u) / scale, u ~ U[0, 1)^dims, an
-    upper bound on the bits per dimension of the integers k (docs/method.md §5)."""
+def bits_per_dim(log_likelihood: float, dims: int, scale: float = 1) -> float:
+    """(-log_likelihood + dims log scale) / (dims log 2). For a lower bound `log_likelihood`
+    (nats) on log P(x) of 8-bit levels (scale 1), an upper bound on their bits per
+    dimension; on the log-density of dequantized data x = (k + u) / scale, u ~ U[0, 1)^dims,
+    an upper bound on the bits per dimension of the integers k (docs/method.md §5)."""
     return (-log_likelihood + dims * math.log(scale)) / (dims * math.log(2.0))
 
 
@@ -87,20 +88,21 @@ def log_likelihood_report(
     num_samples: int,
     seed: int = 0,
     verbose: int = 0,
-    dequantize_levels: int | None = None,
+    bits_scale: int | None = None,
     first_batch: int = 0,
 ) -> dict[str, float]:
     """Dataset means of the IW bound and the ELBO, with K, the example count and the time;
-    for dequantized data x = (k + u) / dequantize_levels, also `bits_per_dim`, the upper
-    bound on the bits per dimension of the integers k (`bits_per_dim`), and the scale.
-    first_batch: as in `Evaluator.score`."""
+    with a `bits_scale` (`DatasetArrays.bits_scale`), also `bits_per_dim`, and for
+    dequantized data (a scale above 1) the `dequantization_scale`. first_batch: as in
+    `Evaluator.score`."""
     start = time.perf_counter()
     scores = evaluator.score(x, num_samples, seed, verbose, first_batch)
     report = {key: float(np.mean(value)) for key, value in scores.items()}
-    if dequantize_levels is not None:
+    if bits_scale is not None:
         dims = math.prod(x.shape[1:])
-        report["bits_per_dim"] = bits_per_dim(report["log_likelihood"], dims, dequantize_levels)
-        report["dequantization_scale"] = dequantize_levels
+        report["bits_per_dim"] = bits_per_dim(report["log_likelihood"], dims, bits_scale)
+        if bits_scale > 1:
+            report["dequantization_scale"] = bits_scale
     return {
         **report,
         "iw_samples": num_samples,

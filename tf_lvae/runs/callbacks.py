@@ -6,7 +6,9 @@ checkpoints in `runs.checkpoints`.)"""
 from __future__ import annotations
 
 import io
+import math
 import time
+from functools import partial
 
 import keras
 import numpy as np
@@ -21,7 +23,7 @@ from tf_lvae.evaluation.analysis import (
     mean_unit_kls,
 )
 from tf_lvae.evaluation.images import COLUMNS, PER_LAYER, PRIOR_SAMPLES, model_images
-from tf_lvae.evaluation.scoring import Evaluator
+from tf_lvae.evaluation.scoring import Evaluator, bits_per_dim
 from tf_lvae.runs.run_dir import RunDir
 
 
@@ -33,7 +35,8 @@ def due(epoch: int, every: int, last_epoch: int | None = None) -> bool:
 class TestEvaluation(keras.callbacks.Callback):
     """Adds `test_elbo` (β = 1, one sample) to the logs every `monitor_every` epochs and at
     the last epoch, and `test_log_likelihood` (the IW bound with K = iw_samples) every
-    `iw_every` epochs; NaN in the epochs between."""
+    `iw_every` epochs, with its `test_bits_per_dim` for 8-bit data (a `bits_scale`, see
+    `DatasetArrays.bits_scale`); NaN in the epochs between."""
 
     def __init__(
         self,
@@ -42,6 +45,7 @@ class TestEvaluation(keras.callbacks.Callback):
         iw_samples: int,
         iw_every: int,
         monitor_every: int,
+        bits_scale: int | None = None,
     ):
         super().__init__()
         self.evaluator = evaluator
@@ -49,6 +53,10 @@ class TestEvaluation(keras.callbacks.Callback):
         self.iw_samples = iw_samples
         self.iw_every = iw_every
         self.monitor_every = monitor_every
+        dims = math.prod(x_test.shape[1:])
+        self.bits = (
+            None if bits_scale is None else partial(bits_per_dim, dims=dims, scale=bits_scale)
+        )
 
     def _mean(self, num_samples: int, key: str) -> float:
         return float(np.mean(self.evaluator.score(self.x_test, num_samples)[key]))
@@ -63,6 +71,8 @@ class TestEvaluation(keras.callbacks.Callback):
             if due(epoch, self.iw_every)
             else float("nan")
         )
+        if self.bits is not None:
+            logs["test_bits_per_dim"] = self.bits(logs["test_log_likelihood"])
 
 
 class UnitKLRecorder(keras.callbacks.Callback):
@@ -114,8 +124,8 @@ class TensorBoardImages(keras.callbacks.Callback):
       layer, the top one first), all drawn from the stateless `seed` (the model's own
       random stream is not touched, so the run's numbers are the same without them),
       and `unit_kl` (Fig. 5) from the run's unit_kl.npz record so far;
-    - scalars: `elbo` and `log_likelihood`, the test bounds of this epoch's logs where
-      measured, and `kl_z1` ... `kl_zL`, each layer's test KL in the latest record.
+    - scalars: `elbo`, `log_likelihood` and `bits_per_dim`, the test bounds of this epoch's
+      logs where measured, and `kl_z1` ... `kl_zL`, each layer's test KL in the latest record.
 
     Runs after `TestEvaluation` and `UnitKLRecorder`, whose results it shows.
     """
@@ -146,7 +156,7 @@ class TensorBoardImages(keras.callbacks.Callback):
                 ("layer_samples", figures.mosaic(np.concatenate(made.layers[::-1]), PER_LAYER)),
             ):
                 tf.summary.image(name, tiled.reshape(1, *tiled.shape[:2], -1))
-            for key in ("test_elbo", "test_log_likelihood"):
+            for key in ("test_elbo", "test_log_likelihood", "test_bits_per_dim"):
                 if np.isfinite(logs.get(key, np.nan)):
                     tf.summary.scalar(key.removeprefix("test_"), logs[key])
             if self.run.unit_kl_path.is_file():

@@ -11,7 +11,7 @@ from tf_lvae.config import ModelConfig
 from tf_lvae.constants import PAPER_NUM_LAYERS
 from tf_lvae.data import DatasetArrays
 from tf_lvae.data.datasets import preset_for
-from tf_lvae.data.splits import check_pixel_scale, validation_count
+from tf_lvae.data.splits import check_levels, check_pixel_scale, validation_count
 from tf_lvae.presets import preset
 from tf_lvae.run_config import RunConfig
 
@@ -116,6 +116,7 @@ def configure_run(
         )
     config = RunConfig(dataset, stable_data_dir(data_dir), model_config, training_config, **run)
     check_pixel_scale(config, data)
+    check_levels(config, data)
     return config
 
 

@@ -102,7 +102,7 @@ def evaluate_run(
     evaluator = Evaluator(model, settings.batch_size, settings.jit_compile)
     first_batch = settings.first_example // settings.batch_size
     bound = log_likelihood_report(
-        evaluator, x, settings.iw_samples, seed, verbose, data.dequantize_levels, first_batch
+        evaluator, x, settings.iw_samples, seed, verbose, data.bits_scale, first_batch
     )
     kl_start = time.perf_counter()
     kls = mean_unit_kls(model, x, settings.batch_size, seed, first_batch=first_batch)

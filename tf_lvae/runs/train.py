@@ -134,9 +134,11 @@ def _callbacks(
     x_test: np.ndarray,
     steps_per_call: int,
     print_fn: Callable,
+    bits_scale: int | None = None,
 ) -> list[keras.callbacks.Callback]:
     """The run's callbacks. With no `run` (a worker of a multi-worker run, not its chief),
-    only those that steer training and the epoch line: the chief records the run."""
+    only those that steer training and the epoch line: the chief records the run.
+    bits_scale: the data's (`DatasetArrays.bits_scale`), for the test bits/dim."""
     t = config.training
     steering = [
         StopOnNonFinite(t.max_consecutive_skips, steps_per_call),
@@ -147,7 +149,12 @@ def _callbacks(
         return [*steering, EpochSummary(print_fn)]
     recording = [
         TestEvaluation(
-            evaluator, x_test, config.eval_iw_samples, config.eval_every, config.monitor_every
+            evaluator,
+            x_test,
+            config.eval_iw_samples,
+            config.eval_every,
+            config.monitor_every,
+            bits_scale,
         )
     ]
     if config.unit_kl_examples > 0:
@@ -229,7 +236,9 @@ def fit_run(
     steps = steps_per_epoch(x_train, t.batch_size)
     evaluator = Evaluator(model, jit_compile=t.jit_compile)
     callbacks = [
-        *_callbacks(run, config, evaluator, x_test, steps // calls_per_epoch, print_fn),
+        *_callbacks(
+            run, config, evaluator, x_test, steps // calls_per_epoch, print_fn, data.bits_scale
+        ),
         *extra_callbacks,
     ]
     arguments = {
@@ -285,7 +294,7 @@ def final_results(
             config.final_iw_samples,
             seed=config.training.seed,
             verbose=1,
-            dequantize_levels=data.dequantize_levels,
+            bits_scale=data.bits_scale,
         ),
     }
 

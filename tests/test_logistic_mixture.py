@@ -1,0 +1,120 @@
+"""The discretized logistic mixture: exact normalization, agreement with a float64 NumPy
+evaluation of the same formula, and samples drawn from the distribution it scores."""
+
+import itertools
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_lvae.logistic_mixture import DiscretizedLogisticMixture, parameter_count
+
+LEVELS = np.arange(256)
+
+
+def mixture(parameters: np.ndarray, components: int, channels: int):
+    """The distribution of one pixel per row: parameters [rows, P]."""
+    return DiscretizedLogisticMixture(
+        tf.constant(parameters[:, None, :], tf.float32), components, (channels,), channels
+    )
+
+
+def every_value(channels: int) -> np.ndarray:
+    """Every pixel of `channels` 8-bit channels, as levels k / 255: [256**channels, C]."""
+    return np.array(list(itertools.product(LEVELS, repeat=channels)), np.float32) / 255
+
+
+def extreme_parameters(rng, count: int, components: int, channels: int) -> np.ndarray:
+    """Parameters from ordinary to absurd: scales from 1e-3 (log -7 and below, floored) to
+    1e9, means far outside [0, 1], near-certain components, saturated coefficients."""
+    size = (count, parameter_count(components, channels))
+    magnitude = rng.choice([0.01, 1.0, 5.0, 20.0, 60.0], size=size)
+    return (rng.normal(size=size) * magnitude).astype(np.float32)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_the_probabilities_of_every_pixel_value_sum_to_one(channels):
+    rng = np.random.default_rng(channels)
+    components = 4
+    parameters = extreme_parameters(rng, 12, components, channels)
+    parameters[0, components : components + channels * components] = 0.5  # tiny scales
+    parameters[0, components + channels * components :] = -30.0
+    values = every_value(channels)
+    for row in parameters:
+        tiled = np.tile(row, (len(values), 1))
+        log_p = mixture(tiled, components, channels).log_prob(values[:, None, :]).numpy()
+        assert np.isfinite(log_p).all()
+        assert np.exp(log_p.astype(np.float64)).sum() == pytest.approx(1.0, abs=2e-5)
+
+
+def sigmoid(v):
+    return np.exp(-np.logaddexp(0.0, -v))
+
+
+def numpy_log_prob(parameters: np.ndarray, x: np.ndarray, components: int, channels: int):
+    """log p(x) of one pixel per row in float64, straight from the definition:
+    log sum_k pi_k prod_c [F(x_c + h) - F(x_c - h)], with F the logistic CDF, the first bin
+    F(h) and the last 1 - F(1 - h); channel c's mean moved by tanh(coefficient) x_j."""
+    p = parameters.astype(np.float64)
+    k, c = components, channels
+    logits = p[:, :k]
+    means = p[:, k : k + c * k].reshape(-1, c, k)
+    log_scales = np.maximum(p[:, k + c * k : k + 2 * c * k].reshape(-1, c, k), -7.0)
+    coefficients = np.tanh(p[:, k + 2 * c * k :].reshape(len(p), c * (c - 1) // 2, k))
+    log_weights = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+    total = log_weights.copy()
+    pair = 0
+    for channel in range(c):
+        mean = means[:, channel].copy()
+        for j in range(channel):
+            mean += coefficients[:, pair] * x[:, j : j + 1]
+            pair += 1
+        value = x[:, channel : channel + 1].astype(np.float64)
+        scale = np.exp(log_scales[:, channel])
+        a, b = (value + 0.5 / 255 - mean) / scale, (value - 0.5 / 255 - mean) / scale
+        # F(a) - F(b), or S(b) - S(a) above the mean (S = 1 - F): no difference of two
+        # numbers near 1
+        mass = np.where(a + b > 0, sigmoid(-b) - sigmoid(-a), sigmoid(a) - sigmoid(b))
+        level = np.round(value * 255)
+        mass = np.where(level == 0, sigmoid(a), np.where(level == 255, sigmoid(-b), mass))
+        with np.errstate(divide="ignore"):  # a far component's mass underflows: no weight
+            total += np.log(mass)
+    return np.logaddexp.reduce(total, axis=1)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_it_agrees_with_a_float64_numpy_evaluation(channels):
+    rng = np.random.default_rng(10 + channels)
+    components = 5
+    size = (2000, parameter_count(components, channels))
+    parameters = rng.normal(size=size).astype(np.float32)
+    parameters[:, components : components + channels * components] *= 0.5
+    parameters[:, components + channels * components :] -= 2.0  # scales of 0.01 to 1
+    x = rng.integers(0, 256, size=(2000, channels)).astype(np.float32) / 255
+    x[:50] = 0.0  # the open-ended bins
+    x[50:100] = 1.0
+    ours = mixture(parameters, components, channels).log_prob(x[:, None, :]).numpy()
+    expected = numpy_log_prob(parameters, x, components, channels)
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_samples_follow_the_probabilities_and_are_levels():
+    parameters = np.array([[0.0, 1.0, 0.3, 0.7, -3.0, -4.0]], np.float32)  # K = 2, grey
+    draws = 100_000
+    distribution = mixture(np.repeat(parameters, draws, axis=0), 2, 1)
+    samples = distribution.sample(tf.constant([3, 4], tf.int32)).numpy().ravel()
+    levels = np.round(samples * 255)
+    np.testing.assert_array_equal(samples, (levels / 255).astype(np.float32))
+    counts = np.bincount(levels.astype(int), minlength=256)
+    values = LEVELS.astype(np.float32)[:, None, None] / 255
+    p = np.exp(mixture(np.repeat(parameters, 256, axis=0), 2, 1).log_prob(values).numpy())
+    expected = draws * p
+    common = expected > 50  # a chi-square over the levels with enough expected draws
+    chi2 = np.sum((counts[common] - expected[common]) ** 2 / expected[common])
+    assert chi2 < common.sum() + 5 * np.sqrt(2 * common.sum())
+
+
+def test_the_mean_image_is_levels_near_the_mixture_mean():
+    parameters = np.array([[0.0, 0.0, 0.2, 0.4, -5.0, -5.0]], np.float32)
+    image = mixture(parameters, 2, 1).mean().numpy().ravel()
+    assert image[0] * 255 == pytest.approx(round(0.3 * 255))

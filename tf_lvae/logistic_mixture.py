@@ -1,0 +1,163 @@
+"""The discretized logistic mixture likelihood of 8-bit images (DMoL; PixelCNN++, Salimans
+et al. 2017), with exact bin masses.
+
+A pixel's C channels take the 256 levels x = k / 255 (k = 0..255). Each of K components
+puts a logistic(mean, scale) on every channel, bins it into the levels (the bin of level k is
+[x - 1/510, x + 1/510], the first and last bins open-ended) and shares its weight across the
+pixel's channels. For colour, channel c's mean moves linearly with the channels before it,
+mean_c + sum_{j < c} tanh(coefficient_cj) x_j (PixelCNN++). The 256 masses of a channel
+therefore sum to exactly 1 for any parameters.
+
+A bin's log mass, with a = (x + 1/510 - mean) / scale and b = (x - 1/510 - mean) / scale,
+is log(sigmoid(a) - sigmoid(b)) = log sigmoid(a) + log sigmoid(-b) + log(1 - exp(b - a)):
+three terms that are finite and accurate in float32 however tiny the bin's mass (no
+difference of two nearly equal CDFs, no approximation by the density). The first bin is
+log sigmoid(a), the last log sigmoid(-b). docs/method.md §8 states the model;
+benchmarks/logistic_mixture.py measures this formula against TFP's QuantizedDistribution.
+
+Shapes at the boundary: parameters [rows, pixels, P] with P = `parameter_count(K, C)`;
+values [rows, pixels, C]; everything float32.
+"""
+
+from __future__ import annotations
+
+import math
+
+import tensorflow as tf
+
+from tf_lvae.constants import EIGHT_BIT_LEVELS as LEVELS
+
+HALF_BIN = 0.5 / (LEVELS - 1)  # half the width of a level's bin on [0, 1]
+MIN_LOG_SCALE = -7.0  # PixelCNN++'s floor: a scale of 9e-4, a quarter of a bin
+_BIN_WIDTH = 2 * HALF_BIN
+
+
+def parameter_count(components: int, channels: int) -> int:
+    """P, the head's outputs per pixel: K logits, and per channel K means and K log scales,
+    and K coefficients for each pair of channels (grey: 3K; RGB: 10K)."""
+    return components * (1 + 2 * channels + channels * (channels - 1) // 2)
+
+
+def levels_of(x: tf.Tensor) -> tf.Tensor:
+    """The integer levels k of values x = k / 255, as float32 (same shape)."""
+    return tf.round(tf.cast(x, tf.float32) * (LEVELS - 1))
+
+
+def bin_log_mass(level: tf.Tensor, mean: tf.Tensor, log_scale: tf.Tensor) -> tf.Tensor:
+    """log P(k) of level k (float, 0..255) under a logistic(mean, exp(log_scale)) on [0, 1]
+    binned into the 256 levels; broadcasts its arguments. Exact in the sense of the module
+    docstring; log_scale is floored at MIN_LOG_SCALE."""
+    inverse_scale = tf.exp(-tf.maximum(log_scale, MIN_LOG_SCALE))
+    centred = level / (LEVELS - 1) - mean
+    upper = inverse_scale * (centred + HALF_BIN)
+    lower = inverse_scale * (centred - HALF_BIN)
+    log_below_upper = -tf.math.softplus(-upper)  # log sigmoid(a)
+    log_above_lower = -tf.math.softplus(lower)  # log sigmoid(-b)
+    log_width = tf.math.log(-tf.math.expm1(-_BIN_WIDTH * inverse_scale))
+    interior = log_below_upper + log_above_lower + log_width
+    last = LEVELS - 1
+    return tf.where(level <= 0, log_below_upper, tf.where(level >= last, log_above_lower, interior))
+
+
+class DiscretizedLogisticMixture:
+    """p(x | z_1) for 8-bit images: a discretized logistic mixture per pixel, independent
+    across pixels.
+
+    Args:
+      parameters: the head's outputs [rows, *data_shape[:-1] or pixels, P] (float32).
+      components: K.
+      data_shape: one example's shape as the model holds it: (H, W, C) for a convolutional
+        model, or (D,) flattened (pixels = D / channels, channels last).
+      channels: C.
+
+    `log_prob(x)` is [rows] for x [rows, *data_shape] of levels k / 255; `sample(seed)` and
+    `mean()` are [rows, *data_shape] of levels k / 255.
+    """
+
+    def __init__(
+        self,
+        parameters: tf.Tensor,
+        components: int,
+        data_shape: tuple[int, ...],
+        channels: int,
+    ):
+        self.components = components
+        self.channels = channels
+        self.data_shape = tuple(data_shape)
+        pixels = math.prod(self.data_shape) // channels
+        parameters = tf.reshape(parameters, [-1, pixels, parameter_count(components, channels)])
+        k, c = components, channels
+        self.logits = parameters[..., :k]  # [rows, pixels, K]
+        rest = parameters[..., k:]
+        self.means = tf.reshape(rest[..., : c * k], [-1, pixels, c, k])
+        self.log_scales = tf.reshape(rest[..., c * k : 2 * c * k], [-1, pixels, c, k])
+        pairs = c * (c - 1) // 2
+        self.coefficients = tf.reshape(tf.tanh(rest[..., 2 * c * k :]), [-1, pixels, pairs, k])
+
+    def _pixels(self, x: tf.Tensor) -> tf.Tensor:
+        return tf.reshape(tf.cast(x, tf.float32), [tf.shape(self.logits)[0], -1, self.channels])
+
+    def _shifted_mean(self, channel: int, values: tf.Tensor) -> tf.Tensor:
+        """Channel `channel`'s component means [rows, pixels, K] given the values [rows,
+        pixels, C] of the channels before it (on [0, 1])."""
+        mean = self.means[:, :, channel]
+        first_pair = channel * (channel - 1) // 2  # pairs (1, 0), (2, 0), (2, 1), ...
+        for j in range(channel):
+            mean += self.coefficients[:, :, first_pair + j] * values[:, :, j : j + 1]
+        return mean
+
+    def log_prob(self, x: tf.Tensor) -> tf.Tensor:
+        """log p(x), summed over the pixels: [rows], for x [rows, *data_shape] of levels."""
+        levels = levels_of(self._pixels(x))  # [rows, pixels, C]
+        values = levels / (LEVELS - 1)
+        per_component = tf.nn.log_softmax(self.logits)
+        for c in range(self.channels):
+            per_component += bin_log_mass(
+                levels[:, :, c : c + 1], self._shifted_mean(c, values), self.log_scales[:, :, c]
+            )
+        return tf.reduce_sum(tf.reduce_logsumexp(per_component, axis=-1), axis=-1)
+
+    def sample(self, seed: tf.Tensor) -> tf.Tensor:
+        """A draw of levels k / 255 [rows, *data_shape] with the stateless seed (int32 [2]):
+        a component per pixel, then each channel in turn from its binned logistic."""
+        component_seed, *channel_seeds = tf.unstack(
+            tf.random.experimental.stateless_split(seed, 1 + self.channels)
+        )
+        rows_pixels = tf.shape(self.logits)[:2]
+        flat_logits = tf.reshape(self.logits, [-1, self.components])
+        chosen = tf.random.stateless_categorical(flat_logits, 1, component_seed)
+        one_hot = tf.reshape(tf.one_hot(chosen[:, 0], self.components), tf.shape(self.logits))
+        values = []
+        for c in range(self.channels):
+            previous = tf.stack(values, axis=-1) if values else None
+            mean = tf.reduce_sum(one_hot * self._shifted_mean(c, previous), -1)
+            log_scale = tf.reduce_sum(one_hot * self.log_scales[:, :, c], -1)
+            uniform = tf.random.stateless_uniform(
+                rows_pixels, channel_seeds[c], minval=1e-5, maxval=1.0 - 1e-5
+            )
+            logistic = tf.math.log(uniform) - tf.math.log1p(-uniform)
+            drawn = mean + tf.exp(tf.maximum(log_scale, MIN_LOG_SCALE)) * logistic
+            values.append(_nearest_level(drawn))
+        return self._examples(tf.stack(values, axis=-1))
+
+    def mean(self) -> tf.Tensor:
+        """The level nearest each channel's mixture mean of the components' means (given
+        the channels before it at theirs): a deterministic image [rows, *data_shape] of
+        levels k / 255. Not the exact mean of the binned mixture, whose first and last bins
+        hold the logistics' tails."""
+        weights = tf.nn.softmax(self.logits)
+        values = []
+        for c in range(self.channels):
+            previous = tf.stack(values, axis=-1) if values else None
+            values.append(
+                _nearest_level(tf.reduce_sum(weights * self._shifted_mean(c, previous), -1))
+            )
+        return self._examples(tf.stack(values, axis=-1))
+
+    def _examples(self, pixels: tf.Tensor) -> tf.Tensor:
+        return tf.reshape(pixels, [-1, *self.data_shape])
+
+
+def _nearest_level(value: tf.Tensor) -> tf.Tensor:
+    """value on [0, 1] rounded to the nearest level k / 255, the ends absorbing the rest."""
+    return tf.clip_by_value(tf.round(value * (LEVELS - 1)), 0.0, LEVELS - 1.0) / (LEVELS - 1)
