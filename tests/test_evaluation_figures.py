@@ -59,11 +59,13 @@ def test_the_bound_curves_show_the_settled_bounds_not_the_first_epochs(drawn):
     assert -92 < low < -90 and -85 < high < -84
 
 
+@pytest.mark.filterwarnings("error")  # matplotlib warns of a marker given twice
 def test_the_bound_curves_of_a_one_epoch_run_show_its_points(drawn):
     one = {"epoch": np.array([1.0]), "elbo": np.array([-150.0]), "test_elbo": np.array([-149.0])}
+    one["test_log_likelihood"] = np.array([-148.0])
     figures.bound_curves(one, "x")
     lines = drawn[0].axes[0].get_lines()
-    assert [line.get_ydata().tolist() for line in lines] == [[-150.0], [-149.0]]
+    assert [line.get_ydata().tolist() for line in lines] == [[-150.0], [-149.0], [-148.0]]
     assert all(line.get_marker() not in ("None", "", None) for line in lines)
 
 

@@ -210,17 +210,18 @@ def bound_curves(metrics: Mapping[str, np.ndarray], path: str | Path) -> Path:
     settled = epoch >= epoch[0] + max(1, len(epoch) // 10)
     shown = []
     fig, ax = plt.subplots(figsize=(6, 4))
-    for key, style, label in (
-        ("elbo", "-", "train ELBO"),
-        ("val_elbo", "-.", "validation ELBO"),
-        ("test_elbo", "--", "test ELBO"),
-        ("test_log_likelihood", "o-", "test IW bound"),
+    for key, line, marker, label in (
+        ("elbo", "-", None, "train ELBO"),
+        ("val_elbo", "-.", None, "validation ELBO"),
+        ("test_elbo", "--", None, "test ELBO"),
+        ("test_log_likelihood", "-", "o", "test IW bound"),
     ):
         evaluated = np.isfinite(metrics[key]) if key in metrics else []
         if np.any(evaluated):  # columns recorded every few epochs are NaN in between
-            lone = np.sum(evaluated) == 1  # a line through one point draws nothing
-            marker = "o" if lone else None
-            ax.plot(epoch[evaluated], metrics[key][evaluated], style, label=label, marker=marker)
+            if np.sum(evaluated) == 1:  # a line through one point draws nothing
+                marker = "o"
+            x, y = epoch[evaluated], metrics[key][evaluated]
+            ax.plot(x, y, linestyle=line, marker=marker, label=label)
             shown.append(metrics[key][evaluated & settled])
     settled_values = np.concatenate(shown) if shown else np.array([])
     if settled_values.size:  # empty when the run is one epoch long
