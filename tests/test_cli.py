@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tf_lvae.cli import SIGTERM_GRACE, begin
+from tf_lvae.cli import begin
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = (
@@ -134,10 +134,14 @@ def test_a_wrong_run_or_seed_is_refused_before_tensorflow_starts(argv, message):
     assert message in error and heavy == "HEAVY []"
 
 
+DOCKER_STOP_GRACE = 10.0  # s between docker stop's SIGTERM and its SIGKILL
+
+
 def test_sigterm_ends_a_command_within_the_grace_period_while_tensorflow_computes(tmp_path):
     """SIGTERM in the middle of a compiled call of a minute or more (K = 5000 on 500 images
-    of the paper's model) ends the command within SIGTERM_GRACE s, as `docker stop` (10 s)
-    and schedulers need, with exit status 143 and no report written."""
+    of the paper's model) ends the command within `docker stop`'s 10 s, as schedulers need
+    too, with exit status 143 and no report written (at SIGTERM_GRACE s, plus the exit
+    itself: 2 s beyond it once on a machine loaded four times over)."""
     out = tmp_path / "report.json"
     argv = ["-u", "-m", "training.evaluate", "--run", "docs/results/mnist-2000-epochs/vae-bn-wu"]
     argv += ["--data-dir", "../shared/data/mnist", "--examples", "500", "--out", str(out)]
@@ -155,7 +159,7 @@ def test_sigterm_ends_a_command_within_the_grace_period_while_tensorflow_compute
     process.send_signal(signal.SIGTERM)
     status = process.wait(timeout=120)
     elapsed = time.monotonic() - sent
-    assert status == 143 and elapsed < SIGTERM_GRACE + 2, (status, elapsed)
+    assert status == 143 and elapsed < DOCKER_STOP_GRACE, (status, elapsed)
     assert "terminated (SIGTERM)" in process.stderr.read() and not out.exists()
 
 

@@ -34,8 +34,9 @@ PROJECT_PACKAGES = tuple(
 )
 # After SIGTERM a command has this long to stop on its own; then it exits at once, within
 # `docker stop`'s 10 s and schedulers' grace periods (every file it writes is written
-# atomically, so what it leaves is complete).
-SIGTERM_GRACE = 7.0
+# atomically, so what it leaves is complete). The rest of the 10 s is the margin for the
+# exit itself, which takes seconds on a loaded machine.
+SIGTERM_GRACE = 5.0
 _sigterm_watcher: threading.Thread | None = None
 _command_running = threading.Event()
 
