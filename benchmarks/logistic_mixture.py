@@ -31,11 +31,11 @@ LEVELS = 256
 
 def tfp_log_prob(parameters: tf.Tensor, x: tf.Tensor, components: int) -> tf.Tensor:
     """log p(x) [rows] by TFP for grey pixels: parameters [rows, pixels, 3K], x [rows,
-    pixels] of levels k / 255. TFP's bin of level k is (k - 1, k] on the level scale, so its
-    logistic sits half a level above ours."""
+    pixels] of levels k / 255. TFP's bin of level k is (k - 1, k] on the level scale, ours
+    [k - 1/2, k + 1/2], so its logistic sits half a level below ours."""
     logits, means, log_scales = tf.split(parameters, 3, axis=-1)
     scale = tf.exp(tf.maximum(log_scales, MIN_LOG_SCALE)) * (LEVELS - 1)
-    logistic = tfd.Logistic(loc=means * (LEVELS - 1) + 0.5, scale=scale)
+    logistic = tfd.Logistic(loc=means * (LEVELS - 1) - 0.5, scale=scale)
     binned = tfd.QuantizedDistribution(logistic, low=0.0, high=LEVELS - 1.0)
     mixture = tfd.MixtureSameFamily(tfd.Categorical(logits=logits), binned)
     return tf.reduce_sum(mixture.log_prob(tf.round(x * (LEVELS - 1))), axis=-1)

@@ -84,6 +84,11 @@ class Input:
         if self.levels is not None:
             in_range &= off_level(value, self.levels) <= LEVEL_TOLERANCE
         got = ("values from", tf.reduce_min(value), "to", tf.reduce_max(value))
+        if self.levels is not None:
+            got += (
+                "at most this many levels from a level:",
+                tf.reduce_max(off_level(value, self.levels)),
+            )
         if not self.shape:
             got = ("", value)
         with tf.control_dependencies([self._fail_unless(tf.reduce_all(in_range), *got)]):

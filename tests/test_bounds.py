@@ -16,6 +16,7 @@ from tf_lvae.bounds import (
     training_objective,
 )
 from tf_lvae.config import ModelConfig
+from tf_lvae.evaluation.batch_norm import batch_norm_chunk_rows
 from tf_lvae.inference import LatentSample
 
 tfd = tfp.distributions
@@ -143,3 +144,5 @@ def test_a_wide_likelihood_head_sizes_the_rows_of_the_iw_bound():
     assert iw_chunk_rows(paper) == IW_CHUNK_ROWS
     mixture = ModelConfig(likelihood="logistic-mixture", mixture_components=10)
     assert iw_chunk_rows(mixture) == IW_CHUNK_NUMBERS // (784 * 30)
+    # the batch-norm pass does not run the head: the MLP keeps the authors' one batch
+    assert batch_norm_chunk_rows(mixture) is None and batch_norm_chunk_rows(paper) is None

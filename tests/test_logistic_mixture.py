@@ -37,8 +37,8 @@ def test_the_probabilities_of_every_pixel_value_sum_to_one(channels):
     rng = np.random.default_rng(channels)
     components = 4
     parameters = extreme_parameters(rng, 12, components, channels)
-    parameters[0, components : components + channels * components] = 0.5  # tiny scales
-    parameters[0, components + channels * components :] = -30.0
+    parameters[0, components : components + channels * components] = 0.5  # central means,
+    parameters[0, components + channels * components :] = -30.0  # scales below the floor
     values = every_value(channels)
     for row in parameters:
         tiled = np.tile(row, (len(values), 1))
@@ -115,6 +115,60 @@ def test_samples_follow_the_probabilities_and_are_levels():
 
 
 def test_the_mean_image_is_levels_near_the_mixture_mean():
-    parameters = np.array([[0.0, 0.0, 0.2, 0.4, -5.0, -5.0]], np.float32)
+    parameters = np.array([[0.0, 0.0, 0.2, 0.5, -5.0, -5.0]], np.float32)
     image = mixture(parameters, 2, 1).mean().numpy().ravel()
-    assert image[0] * 255 == pytest.approx(round(0.3 * 255))
+    assert image[0] * 255 == pytest.approx(89.0)  # 0.35 x 255 = 89.25
+
+
+def test_a_colour_pixel_is_sampled_channel_after_channel_as_scored():
+    """C = 3, K = 2, coefficients moving the later channels: a chi-square of 200,000 draws
+    over the cells that hold the distribution's mass."""
+    means = [[0.25, 0.3], [0.45, 0.5], [0.75, 0.7]]  # [channel, component]
+    log_scales = [[-5.0, -4.5]] * 3
+    coefficients = [[1.0, -0.5], [0.5, 0.8], [-1.0, 0.3]]  # pairs (1, 0), (2, 0), (2, 1)
+    parameters = np.concatenate([[0.3, -0.2], *means, *log_scales, *coefficients])
+    parameters = parameters.astype(np.float32)[None]
+    draws = 200_000
+    distribution = mixture(np.repeat(parameters, draws, axis=0), 2, 3)
+    levels = np.round(distribution.sample(tf.constant([5, 6], tf.int32)).numpy() * 255)
+    low, high = np.maximum(levels.min(axis=0) - 3, 0), np.minimum(levels.max(axis=0) + 3, 255)
+    cells = np.stack(
+        np.meshgrid(*[np.arange(a, b + 1) for a, b in zip(low, high, strict=True)], indexing="ij"),
+        -1,
+    ).reshape(-1, 3)
+    scored = mixture(np.repeat(parameters, len(cells), axis=0), 2, 3)
+    p = np.exp(scored.log_prob(cells[:, None, :].astype(np.float32) / 255).numpy())
+    assert p.sum() == pytest.approx(1.0, abs=1e-3)  # the cells hold the distribution
+    index = {tuple(c): i for i, c in enumerate(cells.astype(int))}
+    counts = np.bincount([index[tuple(c)] for c in levels.astype(int)], minlength=len(cells))
+    expected = draws * p
+    common = expected > 20
+    chi2 = np.sum((counts[common] - expected[common]) ** 2 / expected[common])
+    assert chi2 < common.sum() + 5 * np.sqrt(2 * common.sum())
+
+
+@pytest.mark.parametrize("log_scale", [-20.0, 0.0, 50.0, 100.0])
+def test_values_and_gradients_are_finite_at_any_scale(log_scale):
+    parameters = tf.Variable(
+        np.array([[[1.0, 0.0, 0.4, 3.0, log_scale, log_scale]]] * 256, np.float32)
+    )
+    x = tf.constant(np.arange(256, dtype=np.float32).reshape(256, 1, 1) / 255)
+    with tf.GradientTape() as tape:
+        log_p = DiscretizedLogisticMixture(parameters, 2, (1,), 1).log_prob(x)
+    gradient = tape.gradient(log_p, parameters).numpy()
+    assert np.isfinite(log_p.numpy()).all() and np.isfinite(gradient).all()
+    assert np.exp(log_p.numpy().astype(np.float64)).sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_tfps_quantized_logistic_mixture_is_the_same_distribution():
+    """benchmarks/logistic_mixture.py's TFP baseline: the same masses on ordinary
+    parameters, grey."""
+    from benchmarks.logistic_mixture import ours_log_prob, tfp_log_prob
+
+    rng = np.random.default_rng(3)
+    parameters = rng.normal(size=(500, 1, 15)).astype(np.float32)
+    parameters[..., 10:] -= 3.0  # scales of a few levels to a quarter of the range
+    x = tf.constant(rng.integers(0, 256, size=(500, 1)) / 255, tf.float32)
+    ours = ours_log_prob(tf.constant(parameters), x, 5).numpy()
+    theirs = tfp_log_prob(tf.constant(parameters), x, 5).numpy()
+    np.testing.assert_allclose(ours, theirs, atol=1e-3)

@@ -107,8 +107,10 @@ def test_the_command_writes_beside_the_first_part_by_default(tmp_path, capsys):
 
 def test_the_parts_numbers_are_checked_by_type_and_sign(tmp_path, user_error):
     binary = {"model": {"kind": "lvae", "likelihood": "bernoulli"}}
+    levels = {"model": {"kind": "lvae", "likelihood": "logistic-mixture"}}
     cases = {
         "positive": (part(0, 50, 3.0, **binary), "log-likelihood 3.0 is positive, impossible"),
+        "levels": (part(0, 50, 2.0, **levels), "log-likelihood 2.0 is positive, impossible"),
         "above": (part(0, 50, -85.0, elbo=-80.0), "its ELBO -80.0 is above its IW bound -85.0"),
         "text": (part(0, 50, -85.0, elbo="-89"), "are not numbers (-85.0, '-89')"),
     }
@@ -136,3 +138,15 @@ def test_no_part_and_no_existing_report_is_written_over_unasked(tmp_path, user_e
     assert whole.read_text() == "a report made earlier"
     assert main([*map(str, paths), "--overwrite"]) == 0
     assert json.loads(whole.read_text())["log_likelihood"] == pytest.approx(-81.0)
+
+
+def test_a_part_written_before_a_model_field_existed_is_of_the_same_model():
+    """mixture_components joined ModelConfig later: a part without it has the default."""
+    from tf_lvae.runs.report_parts import combine_reports
+
+    before = part(0, 50, -80.0, model={"kind": "lvae"})
+    after = part(50, 50, -82.0, model={"kind": "lvae", "mixture_components": 10})
+    assert combine_reports([before, after])["log_likelihood"] == pytest.approx(-81.0)
+    other = part(50, 50, -82.0, model={"kind": "lvae", "mixture_components": 5})
+    with pytest.raises(ValueError, match="their model differ"):
+        combine_reports([before, other])

@@ -1,5 +1,6 @@
 """A whole run: the compiled steps, the training batches, when a run is finished."""
 
+import dataclasses
 import json
 import zipfile
 
@@ -81,6 +82,14 @@ def test_only_a_run_that_diverged_is_told_so(tmp_path):
     diverged = training_warning(config, poor, run, 100)
     assert "fell from -200.00 in the first epoch after the warm-up to -300.00" in diverged
     assert "training diverged. Lower the learning rate" in diverged
+    record("0.0")
+    levels = dataclasses.replace(
+        config, model=dataclasses.replace(model, likelihood="logistic-mixture")
+    )
+    eight_bits = -784 * np.log(256)  # -4347.4: a pixel's 256 levels equally likely
+    assert training_warning(levels, poor, run, 4) is None  # above the uniform's
+    worse = training_warning(levels, {"test": {"log_likelihood": eight_bits - 1}}, run, 4)
+    assert "is below -4347.4, that of a model giving each of a pixel's 256 values" in worse
 
 
 def test_the_optimizer_is_made_before_the_first_step_which_is_traced_once(monkeypatch):

@@ -74,10 +74,11 @@ class Architecture:
         """The shape of one example's latent layer `layer` (0-based: z_{layer+1})."""
         raise NotImplementedError
 
-    def row_numbers(self, config: ModelConfig) -> int | None:
+    def row_numbers(self, config: ModelConfig, likelihood_head: bool = True) -> int | None:
         """Numbers per row (example x sample) in the widest activation (the likelihood's
-        head included), which bound the rows computed at once; None where rows are narrow
-        enough to be counted alone."""
+        head included unless likelihood_head=False: the batch-norm pass does not run it),
+        which bound the rows computed at once; None where rows are narrow enough to be
+        counted alone."""
         raise NotImplementedError
 
     def connection_block(self, config: ModelConfig, layer: int, name: str) -> keras.layers.Layer:
@@ -163,8 +164,8 @@ class MLP(Architecture):
     def latent_shape(self, config: ModelConfig, layer: int) -> tuple[int, ...]:
         return (config.latent_dims[layer],)
 
-    def row_numbers(self, config: ModelConfig) -> int | None:
-        return _likelihood_numbers(config)
+    def row_numbers(self, config: ModelConfig, likelihood_head: bool = True) -> int | None:
+        return _likelihood_numbers(config) if likelihood_head else None
 
     def connection_block(self, config: ModelConfig, layer: int, name: str) -> keras.layers.Layer:
         from tf_lvae.layers import MLPBlock
@@ -228,11 +229,11 @@ class Conv(Architecture):
             height, width = math.ceil(height / stride), math.ceil(width / stride)
         return (height, width, config.latent_dims[layer])
 
-    def row_numbers(self, config: ModelConfig) -> int | None:
+    def row_numbers(self, config: ModelConfig, likelihood_head: bool = True) -> int | None:
         pixels = [math.prod(self.latent_shape(config, i)[:2]) for i in range(config.num_layers)]
         widths = config.hidden_dims
         return max(
-            _likelihood_numbers(config) or 0,
+            (_likelihood_numbers(config) if likelihood_head else None) or 0,
             math.prod(self.data_shape(config)[:2]) * widths[0],  # upsampled to the data
             *(pixels[i] * widths[i] for i in range(config.num_layers)),  # each block
             *(pixels[i] * widths[i + 1] for i in range(config.num_layers - 1)),  # upsampled

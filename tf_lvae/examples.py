@@ -109,13 +109,14 @@ def checked_dataset(dataset: tf.data.Dataset, config: ModelConfig) -> tf.data.Da
         smallest, largest = tf.reduce_min(values), tf.reduce_max(values)
         finite = tf.math.is_finite(tf.reduce_sum(values))
         valid = finite & (smallest >= low) & (largest <= high)
+        got = [smallest, "to", largest]
         if count:
-            valid &= tf.reduce_max(off_level(values, count)) <= LEVEL_TOLERANCE
+            off = tf.reduce_max(off_level(values, count))
+            valid &= off <= LEVEL_TOLERANCE
+            got += ["at most this many levels from a level:", off]
         assertions = [
             tf.debugging.Assert(shape_ok, [f"x must be {valid_text}; got shape", shape]),
-            tf.debugging.Assert(
-                valid, [f"x must be {valid_text}; got values from", smallest, "to", largest]
-            ),
+            tf.debugging.Assert(valid, [f"x must be {valid_text}; got values from", *got]),
         ]
         with tf.control_dependencies(assertions):
             x = tf.identity(x)

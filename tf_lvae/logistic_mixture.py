@@ -10,10 +10,12 @@ therefore sum to exactly 1 for any parameters.
 
 A bin's log mass, with a = (x + 1/510 - mean) / scale and b = (x - 1/510 - mean) / scale,
 is log(sigmoid(a) - sigmoid(b)) = log sigmoid(a) + log sigmoid(-b) + log(1 - exp(b - a)):
-three terms that are finite and accurate in float32 however tiny the bin's mass (no
-difference of two nearly equal CDFs, no approximation by the density). The first bin is
-log sigmoid(a), the last log sigmoid(-b). docs/method.md §8 states the model;
-benchmarks/logistic_mixture.py measures this formula against TFP's QuantizedDistribution.
+three terms that are accurate in float32 however tiny the bin's mass (no difference of two
+nearly equal CDFs, no approximation by the density), and finite with finite gradients for
+any mean and log scale (the last term, which depends on the scale alone, from the log of
+the bin width over the scale). The first bin is log sigmoid(a), the last log sigmoid(-b).
+docs/method.md §8 states the model; benchmarks/logistic_mixture.py measures this formula
+against TFP's QuantizedDistribution.
 
 Shapes at the boundary: parameters [rows, pixels, P] with P = `parameter_count(K, C)`;
 values [rows, pixels, C]; everything float32.
@@ -47,14 +49,18 @@ def bin_log_mass(level: tf.Tensor, mean: tf.Tensor, log_scale: tf.Tensor) -> tf.
     """log P(k) of level k (float, 0..255) under a logistic(mean, exp(log_scale)) on [0, 1]
     binned into the 256 levels; broadcasts its arguments. Exact in the sense of the module
     docstring; log_scale is floored at MIN_LOG_SCALE."""
-    inverse_scale = tf.exp(-tf.maximum(log_scale, MIN_LOG_SCALE))
+    log_scale = tf.maximum(log_scale, MIN_LOG_SCALE)
+    inverse_scale = tf.exp(-log_scale)
     centred = level / (LEVELS - 1) - mean
     upper = inverse_scale * (centred + HALF_BIN)
     lower = inverse_scale * (centred - HALF_BIN)
     log_below_upper = -tf.math.softplus(-upper)  # log sigmoid(a)
     log_above_lower = -tf.math.softplus(lower)  # log sigmoid(-b)
-    log_width = tf.math.log(-tf.math.expm1(-_BIN_WIDTH * inverse_scale))
-    interior = log_below_upper + log_above_lower + log_width
+    interior = (
+        log_below_upper
+        + log_above_lower
+        + _log_one_minus_exp_minus(math.log(_BIN_WIDTH) - log_scale)
+    )
     last = LEVELS - 1
     return tf.where(level <= 0, log_below_upper, tf.where(level >= last, log_above_lower, interior))
 
@@ -119,7 +125,9 @@ class DiscretizedLogisticMixture:
 
     def sample(self, seed: tf.Tensor) -> tf.Tensor:
         """A draw of levels k / 255 [rows, *data_shape] with the stateless seed (int32 [2]):
-        a component per pixel, then each channel in turn from its binned logistic."""
+        a component per pixel, then each channel in turn from its binned logistic (its
+        uniform draw kept within [1e-5, 1 - 1e-5], so the logistic is cut at 11.5 scales
+        from its mean: a mass of 2e-5 moved inwards)."""
         component_seed, *channel_seeds = tf.unstack(
             tf.random.experimental.stateless_split(seed, 1 + self.channels)
         )
@@ -156,6 +164,16 @@ class DiscretizedLogisticMixture:
 
     def _examples(self, pixels: tf.Tensor) -> tf.Tensor:
         return tf.reshape(pixels, [-1, *self.data_shape])
+
+
+def _log_one_minus_exp_minus(log_t: tf.Tensor) -> tf.Tensor:
+    """log(1 - exp(-t)) for t = exp(log_t) (here the bin width over the scale), finite with
+    a finite gradient for any log_t: log t where t is below e^-15 (the rest of the series,
+    -t/2, is below 2e-7), else the exact expression, evaluated on a value that keeps the
+    branch tf.where does not take finite too."""
+    small = log_t < -15.0
+    exact = tf.math.log(-tf.math.expm1(-tf.exp(tf.where(small, 0.0, log_t))))
+    return tf.where(small, log_t, exact)
 
 
 def _nearest_level(value: tf.Tensor) -> tf.Tensor:

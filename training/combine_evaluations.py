@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tf_lvae.cli import ArgumentParser, add_verbose, begin, run_command
+from tf_lvae.config import DISCRETE_LIKELIHOODS
 from tf_lvae.evaluation.settings import pixel_scale_name
 from tf_lvae.runs.report_parts import REQUIRED, combine_reports
 from tf_lvae.runs.run_dir import RunDir, check_new_report, write_json
@@ -64,8 +65,9 @@ def read_part(path: Path) -> dict[str, Any]:
 
 def bound_problem(report: dict[str, Any]) -> str | None:
     """What is wrong with a report's bounds, or None: each must be a finite number, the ELBO
-    at most the IW bound (Jensen's inequality, on the same samples), and both at most 0 for
-    a model of binary images (log-probabilities; a Gaussian's densities may be positive)."""
+    at most the IW bound (Jensen's inequality, on the same samples), and the IW bound at most
+    0 for a model of binary images or of 8-bit levels (log-probabilities; a Gaussian's
+    densities may be positive)."""
     values = [report[key] for key in ("log_likelihood", "elbo")]
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         return f"its log-likelihood and ELBO are not numbers ({values[0]!r}, {values[1]!r})"
@@ -74,8 +76,13 @@ def bound_problem(report: dict[str, Any]) -> str | None:
     log_likelihood, elbo = values
     if elbo > log_likelihood + 1e-3:
         return f"its ELBO {elbo} is above its IW bound {log_likelihood}, which cannot be"
-    if report["model"].get("likelihood") == "bernoulli" and log_likelihood > 0:
-        return f"its log-likelihood {log_likelihood} is positive, impossible for binary images"
+    if report["model"].get("likelihood") in ("bernoulli", *DISCRETE_LIKELIHOODS) and (
+        log_likelihood > 0
+    ):
+        return (
+            f"its log-likelihood {log_likelihood} is positive, impossible for a probability of "
+            "discrete images"
+        )
     return None
 
 

@@ -101,8 +101,9 @@ BATCH_NORM_PASS_NUMBERS = 2**25
 def batch_norm_chunk_rows(config: ModelConfig) -> int | None:
     """Examples the batch-norm statistics pass feeds at once: None (the whole training set
     in one batch) where rows are narrow, else as many as keep the widest activation within
-    BATCH_NORM_PASS_NUMBERS numbers (`Architecture.row_numbers`)."""
-    numbers = architecture_of(config).row_numbers(config)
+    BATCH_NORM_PASS_NUMBERS numbers (`Architecture.row_numbers`, without the likelihood's
+    head, which the pass does not run)."""
+    numbers = architecture_of(config).row_numbers(config, likelihood_head=False)
     return None if numbers is None else max(1, BATCH_NORM_PASS_NUMBERS // numbers)
 
 
@@ -113,9 +114,9 @@ def several_chunks(chunk_rows: int | None, examples: int) -> int | None:
 
 def _forward(model: HierarchicalVAE, x: tf.Tensor, seed) -> None:
     """One pass of x through every batch-norm layer in training mode: the inference model
-    and the likelihood of its samples."""
+    and the decoder's block on its samples (the likelihood's head has no batch norm)."""
     samples = model.infer(x, seed=seed, training=True)
-    model.generative.likelihood(samples[0].z, training=True)
+    model.generative.decoder_mlp(samples[0].z, training=True)
 
 
 def _recompute_in_chunks(

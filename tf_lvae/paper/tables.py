@@ -232,9 +232,9 @@ def _fine_tuning_rows(
 
 
 def _bits_per_dim(experiment: Experiment, results: Results) -> tuple[list[str], list[str]]:
-    """(a line saying what they are, a row per depth): the test bits/dim of the trained
-    models that report them (8-bit data); none when none does. The paper
-    reports none."""
+    """(a line saying what they are for each kind present, a row per depth): the test
+    bits/dim of the trained models that report them (8-bit data); none when none does.
+    The paper reports none."""
     reported = [
         r
         for r in results.values()
@@ -242,16 +242,16 @@ def _bits_per_dim(experiment: Experiment, results: Results) -> tuple[list[str], 
     ]
     if not reported:
         return [], []
-    s = reported[0].get("dequantization_scale")
-    note = (
+    notes = [
         f"- bits/dim: (−LL + D log {s}) / (D log 2) for D pixels, with the dequantization "
         f"x = (k + u) / {s}: an upper bound on the bits per dimension of the 8-bit test "
         "images (docs/method.md §5)."
         if s is not None
         else "- bits/dim: −LL / (D log 2) for D pixels: the IW bound of the 8-bit test "
         "images' own log P(x) (a discrete likelihood of their levels, docs/method.md §8)."
-    )
-    return [note], [
+        for s in dict.fromkeys(r.get("dequantization_scale") for r in reported)
+    ]
+    return notes, [
         _row(
             f"{'-'.join(map(str, PAPER_LATENT_DIMS[:n]))}: bits/dim",
             _cells(experiment, results, n, lambda r: r.get("bits_per_dim"), lambda v: None, 3),
@@ -270,12 +270,12 @@ def markdown(experiment: Experiment, summary: dict[str, Any]) -> str:
         "fine_tuning": (_fine_tuning_rows, f"{PAPER_NUM_LAYERS}-layer models, fine-tuning"),
     }[experiment.table]
     variants = experiment.variants
-    bits_note, bits_rows = _bits_per_dim(experiment, results)
+    bits_notes, bits_rows = _bits_per_dim(experiment, results)
     lines = [
         f"## {experiment.title}",
         "",
         *_settings_lines(experiment, summary),
-        *bits_note,
+        *bits_notes,
         "",
         _row(label, [v.name for v in variants]),
         "|---|" + "---|" * len(variants),

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from tf_lvae.config import ModelConfig
+
 # What every part must share: the weights and images evaluated, and how (the settings apart
 # from the range; XLA's random numbers differ from the kernels' without it).
 _SHARED = ("weights_sha256", "split_sha256", "split_examples", "model_file", "epochs_trained")
@@ -96,7 +98,7 @@ def _check_one_evaluation(parts: list[dict[str, Any]]) -> None:
     first = parts[0]
     for part in parts[1:]:
         shared = (*_SHARED, *_SHARED_WHEN_RECORDED)
-        differing = [key for key in shared if part.get(key) != first.get(key)]
+        differing = [key for key in shared if _shared(part, key) != _shared(first, key)]
         differing += [
             f"settings.{key}"
             for key in first["settings"].keys() | part["settings"].keys()
@@ -110,6 +112,16 @@ def _check_one_evaluation(parts: list[dict[str, Any]]) -> None:
                 f"the parts {part_range(first)} and {part_range(part)} are not of one "
                 f"evaluation: their {', '.join(sorted(differing))} differ"
             )
+
+
+def _shared(report: dict[str, Any], key: str) -> Any:
+    """A report's value of a shared key as compared: its model's config with the fields it
+    was written without at their defaults (a part evaluated before a field existed, e.g.
+    mixture_components, is of the same model)."""
+    value = report.get(key)
+    if key == "model" and isinstance(value, dict):
+        return {**ModelConfig().to_dict(), **value}
+    return value
 
 
 def _batch_norm(report: dict[str, Any]) -> dict[str, Any]:

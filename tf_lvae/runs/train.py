@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from tf_lvae.architecture import architecture_of
 from tf_lvae.config import TrainingConfig
+from tf_lvae.constants import EIGHT_BIT_LEVELS
 from tf_lvae.data import DatasetArrays, eval_dataset, steps_per_epoch, train_dataset
 from tf_lvae.data.splits import load_run_data, split_examples, split_images, test_images
 from tf_lvae.errors import TrainingFailed
@@ -310,8 +311,9 @@ def training_warning(
     """A warning when the final numbers look wrong, saying what they show: training
     diverged when the training ELBO fell from the first epoch after the warm-up (β = 1;
     during it the ELBO may fall as β rises) to the last, FEW_STEPS or more steps later;
-    otherwise a Bernoulli model whose test log-likelihood is below that of predicting
-    every pixel with probability 0.5 (-D log 2) has not learned the data yet."""
+    otherwise a model of discrete values whose test log-likelihood is below that of the
+    uniform distribution on them (a Bernoulli's -D log 2, every pixel at 0.5; a logistic
+    mixture's -D log 256, 8 bits/dim) has not learned the data yet."""
     rows = [row for row in run.read_metric_rows() if row.get("elbo")]
     elbos = [float(row["elbo"]) for row in rows if float(row.get("beta") or 1.0) >= 1.0]
     if (len(elbos) - 1) * steps_per_epoch >= FEW_STEPS and elbos[-1] < elbos[0]:
@@ -321,16 +323,22 @@ def training_warning(
             "(--lr) and train again"
         )
     ll = results["test"]["log_likelihood"]
-    coin = -config.model.data_dim * math.log(2.0)
-    if config.model.likelihood == "bernoulli" and ll < coin:
+    values = UNIFORM_VALUES.get(config.model.likelihood)
+    uniform = None if values is None else -config.model.data_dim * math.log(values)
+    if uniform is not None and ll < uniform:
         steps = config.training.epochs * steps_per_epoch
         return (
-            f"the test log-likelihood {ll:.2f} is below {coin:.1f}, that of a model predicting "
-            f"every pixel with probability 0.5: after {steps:,} optimizer steps the model has "
-            "not learned the data yet. Train it longer (--resume --epochs N); if it stays "
-            "below, lower the learning rate (--lr)"
+            f"the test log-likelihood {ll:.2f} is below {uniform:.1f}, that of a model giving "
+            f"each of a pixel's {values} values the same probability: after {steps:,} "
+            "optimizer steps the model has not learned the data yet. Train it longer (--resume "
+            "--epochs N); if it stays below, lower the learning rate (--lr)"
         )
     return None
+
+
+# The values a pixel takes under each likelihood of discrete values: the uniform
+# distribution on them is the floor `training_warning` compares the test bound with.
+UNIFORM_VALUES = {"bernoulli": 2, "logistic-mixture": EIGHT_BIT_LEVELS}
 
 
 @cluster_errors()
