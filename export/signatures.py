@@ -81,14 +81,11 @@ class Input:
         in_range = value >= tf.cast(self.low, self.dtype)
         if self.high is not None:
             in_range &= value <= tf.cast(self.high, self.dtype)
-        if self.levels is not None:
-            in_range &= off_level(value, self.levels) <= LEVEL_TOLERANCE
         got = ("values from", tf.reduce_min(value), "to", tf.reduce_max(value))
         if self.levels is not None:
-            got += (
-                "at most this many levels from a level:",
-                tf.reduce_max(off_level(value, self.levels)),
-            )
+            off = tf.reduce_max(off_level(value, self.levels))
+            in_range &= off <= LEVEL_TOLERANCE
+            got += ("at most this many levels from a level:", off)
         if not self.shape:
             got = ("", value)
         with tf.control_dependencies([self._fail_unless(tf.reduce_all(in_range), *got)]):

@@ -185,7 +185,7 @@ class MLP(Architecture):
         if config.likelihood == "bernoulli":
             return keras.layers.Dense(config.data_dim, name="decoder_logits", dtype="float32")
         if config.likelihood == "logistic-mixture":
-            units = config.data_dim // config.channels * mixture_parameters(config)
+            units = _likelihood_numbers(config)  # every pixel's parameters
             return keras.layers.Dense(units, name="decoder_mixture", dtype="float32")
         return GaussianHead(config.data_dim, config.min_variance, name="decoder_head")
 
@@ -220,8 +220,7 @@ class Conv(Architecture):
         )
 
     def data_shape(self, config: ModelConfig) -> tuple[int, ...]:
-        shape = config.input_shape
-        return (*shape[:2], shape[2] if len(shape) == 3 else 1)
+        return (*config.input_shape[:2], config.channels)
 
     def latent_shape(self, config: ModelConfig, layer: int) -> tuple[int, ...]:
         height, width = self.data_shape(config)[:2]

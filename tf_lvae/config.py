@@ -16,12 +16,16 @@ from typing import Any
 
 from tf_lvae.architecture import ARCHITECTURES as _ARCHITECTURE_OBJECTS
 from tf_lvae.architecture import architecture_of
-from tf_lvae.constants import PAPER_HIDDEN_DIMS, PAPER_LATENT_DIMS
+from tf_lvae.constants import EIGHT_BIT_LEVELS, PAPER_HIDDEN_DIMS, PAPER_LATENT_DIMS
 
 MODEL_KINDS = ("lvae", "vae")
 ARCHITECTURES = tuple(_ARCHITECTURE_OBJECTS)
 LIKELIHOODS = ("bernoulli", "gaussian", "logistic-mixture")
-DISCRETE_LIKELIHOODS = ("logistic-mixture",)  # of 8-bit levels themselves: exact bits/dim
+DISCRETE_LIKELIHOODS = ("logistic-mixture",)  # of the 8-bit levels themselves (bits/dim)
+# The likelihoods that are probabilities of discrete pixels, and how many values a pixel
+# takes under each: a log-likelihood is at most 0, and the uniform distribution on the
+# values is the floor a trained model passes.
+PIXEL_VALUES = {"bernoulli": 2, "logistic-mixture": EIGHT_BIT_LEVELS}
 ACTIVATIONS = ("leaky_relu", "tanh", "relu", "elu", "softplus")
 TOP_DOWN = ("separate", "shared")
 KL_ESTIMATORS = ("mc", "analytic")

@@ -24,6 +24,7 @@ values [rows, pixels, C]; everything float32.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import tensorflow as tf
 
@@ -135,18 +136,17 @@ class DiscretizedLogisticMixture:
         flat_logits = tf.reshape(self.logits, [-1, self.components])
         chosen = tf.random.stateless_categorical(flat_logits, 1, component_seed)
         one_hot = tf.reshape(tf.one_hot(chosen[:, 0], self.components), tf.shape(self.logits))
-        values = []
-        for c in range(self.channels):
-            previous = tf.stack(values, axis=-1) if values else None
+
+        def draw(c: int, previous: tf.Tensor | None) -> tf.Tensor:
             mean = tf.reduce_sum(one_hot * self._shifted_mean(c, previous), -1)
             log_scale = tf.reduce_sum(one_hot * self.log_scales[:, :, c], -1)
             uniform = tf.random.stateless_uniform(
                 rows_pixels, channel_seeds[c], minval=1e-5, maxval=1.0 - 1e-5
             )
             logistic = tf.math.log(uniform) - tf.math.log1p(-uniform)
-            drawn = mean + tf.exp(tf.maximum(log_scale, MIN_LOG_SCALE)) * logistic
-            values.append(_nearest_level(drawn))
-        return self._examples(tf.stack(values, axis=-1))
+            return mean + tf.exp(tf.maximum(log_scale, MIN_LOG_SCALE)) * logistic
+
+        return self._channel_by_channel(draw)
 
     def mean(self) -> tf.Tensor:
         """The level nearest each channel's mixture mean of the components' means (given
@@ -154,16 +154,21 @@ class DiscretizedLogisticMixture:
         levels k / 255. Not the exact mean of the binned mixture, whose first and last bins
         hold the logistics' tails."""
         weights = tf.nn.softmax(self.logits)
-        values = []
-        for c in range(self.channels):
-            previous = tf.stack(values, axis=-1) if values else None
-            values.append(
-                _nearest_level(tf.reduce_sum(weights * self._shifted_mean(c, previous), -1))
-            )
-        return self._examples(tf.stack(values, axis=-1))
+        return self._channel_by_channel(
+            lambda c, previous: tf.reduce_sum(weights * self._shifted_mean(c, previous), -1)
+        )
 
-    def _examples(self, pixels: tf.Tensor) -> tf.Tensor:
-        return tf.reshape(pixels, [-1, *self.data_shape])
+    def _channel_by_channel(
+        self, value_of: Callable[[int, tf.Tensor | None], tf.Tensor]
+    ) -> tf.Tensor:
+        """The image [rows, *data_shape] whose channel c is the level nearest
+        value_of(c, the levels of channels 0..c-1 [rows, pixels, c], or None) [rows,
+        pixels]."""
+        levels = []
+        for c in range(self.channels):
+            previous = tf.stack(levels, axis=-1) if levels else None
+            levels.append(_nearest_level(value_of(c, previous)))
+        return tf.reshape(tf.stack(levels, axis=-1), [-1, *self.data_shape])
 
 
 def _log_one_minus_exp_minus(log_t: tf.Tensor) -> tf.Tensor:

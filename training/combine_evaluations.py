@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tf_lvae.cli import ArgumentParser, add_verbose, begin, run_command
-from tf_lvae.config import DISCRETE_LIKELIHOODS
+from tf_lvae.config import PIXEL_VALUES
 from tf_lvae.evaluation.settings import pixel_scale_name
 from tf_lvae.runs.report_parts import REQUIRED, combine_reports
 from tf_lvae.runs.run_dir import RunDir, check_new_report, write_json
@@ -76,9 +76,7 @@ def bound_problem(report: dict[str, Any]) -> str | None:
     log_likelihood, elbo = values
     if elbo > log_likelihood + 1e-3:
         return f"its ELBO {elbo} is above its IW bound {log_likelihood}, which cannot be"
-    if report["model"].get("likelihood") in ("bernoulli", *DISCRETE_LIKELIHOODS) and (
-        log_likelihood > 0
-    ):
+    if report["model"].get("likelihood") in PIXEL_VALUES and log_likelihood > 0:
         return (
             f"its log-likelihood {log_likelihood} is positive, impossible for a probability of "
             "discrete images"

@@ -19,8 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_lvae.architecture import architecture_of
-from tf_lvae.config import TrainingConfig
-from tf_lvae.constants import EIGHT_BIT_LEVELS
+from tf_lvae.config import PIXEL_VALUES, TrainingConfig
 from tf_lvae.data import DatasetArrays, eval_dataset, steps_per_epoch, train_dataset
 from tf_lvae.data.splits import load_run_data, split_examples, split_images, test_images
 from tf_lvae.errors import TrainingFailed
@@ -323,7 +322,7 @@ def training_warning(
             "(--lr) and train again"
         )
     ll = results["test"]["log_likelihood"]
-    values = UNIFORM_VALUES.get(config.model.likelihood)
+    values = PIXEL_VALUES.get(config.model.likelihood)
     uniform = None if values is None else -config.model.data_dim * math.log(values)
     if uniform is not None and ll < uniform:
         steps = config.training.epochs * steps_per_epoch
@@ -334,11 +333,6 @@ def training_warning(
             "--epochs N); if it stays below, lower the learning rate (--lr)"
         )
     return None
-
-
-# The values a pixel takes under each likelihood of discrete values: the uniform
-# distribution on them is the floor `training_warning` compares the test bound with.
-UNIFORM_VALUES = {"bernoulli": 2, "logistic-mixture": EIGHT_BIT_LEVELS}
 
 
 @cluster_errors()
