@@ -18,6 +18,7 @@ COMMANDS = (
     "training.evaluate",
     "training.combine_evaluations",
     "training.plots",
+    "training.compare",
     "training.reproduce",
     "export.saved_model",
     "export.keras_model",

@@ -201,6 +201,15 @@ def pca_scatter(
     return _save(fig, path)
 
 
+def _fit_y(ax: plt.Axes, values: np.ndarray) -> None:
+    """Limits the y-axis to `values` (the bounds after the first epochs' steep rise) with
+    a margin; leaves it alone when there are none (a run of one epoch)."""
+    if values.size:
+        low, high = values.min(), values.max()
+        margin = 0.05 * (high - low) + 0.5
+        ax.set_ylim(low - margin, high + margin)
+
+
 def bound_curves(metrics: Mapping[str, np.ndarray], path: str | Path) -> Path:
     """Fig. 4: the training ELBO, the test ELBO and the test IW bound (where evaluated)
     against the epoch, from a run's metrics.csv columns. The y-axis starts at the lowest
@@ -223,14 +232,46 @@ def bound_curves(metrics: Mapping[str, np.ndarray], path: str | Path) -> Path:
             x, y = epoch[evaluated], metrics[key][evaluated]
             ax.plot(x, y, linestyle=line, marker=marker, label=label)
             shown.append(metrics[key][evaluated & settled])
-    settled_values = np.concatenate(shown) if shown else np.array([])
-    if settled_values.size:  # empty when the run is one epoch long
-        low, high = settled_values.min(), settled_values.max()
-        margin = 0.05 * (high - low) + 0.5
-        ax.set_ylim(low - margin, high + margin)
+    _fit_y(ax, np.concatenate(shown) if shown else np.array([]))
     ax.set_xlabel("epoch")
     ax.set_ylabel("bound on log p(x) (nats)")
     ax.legend()
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def run_curves(runs: Mapping[str, Mapping[str, np.ndarray]], path: str | Path) -> Path:
+    """Fig. 4 for several runs: each run's test IW bound (solid, with markers) and training
+    ELBO (dashed) against the epoch, one colour a run. runs: label -> its metrics.csv
+    columns ("epoch", "elbo", "test_log_likelihood"; NaN where not recorded). The y-axis
+    starts at the lowest value after the first tenth of the longest run."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    shown = []
+    for i, (label, metrics) in enumerate(runs.items()):
+        epoch = metrics["epoch"]
+        for key, style, suffix in (
+            ("test_log_likelihood", "o-", "test IW bound"),
+            ("elbo", "--", "train ELBO"),
+        ):
+            values = metrics.get(key, np.full(epoch.shape, np.nan))
+            kept = np.isfinite(values)
+            if np.any(kept):
+                ax.plot(
+                    epoch[kept],
+                    values[kept],
+                    style,
+                    color=f"C{i}",
+                    markersize=3,
+                    linewidth=1.0 if key == "elbo" else 1.5,
+                    label=f"{label}, {suffix}",
+                )
+                shown.append((epoch[kept], values[kept]))
+    if shown:
+        last = max(e.max() for e, _ in shown)
+        _fit_y(ax, np.concatenate([v[e >= last / 10] for e, v in shown]))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("bound on log p(x) (nats)")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     ax.grid(alpha=0.3)
     return _save(fig, path)
 

@@ -13,4 +13,5 @@
 - `train`: a whole run, resumable: fit, final model, results.
 - `report`: the evaluation of a trained run.
 - `plots`: the figures of a trained run.
+- `comparison`: several runs' recorded test bounds side by side.
 """
