@@ -17,8 +17,8 @@ the bin width over the scale). The first bin is log sigmoid(a), the last log sig
 docs/method.md §8 states the model; benchmarks/logistic_mixture.py measures this formula
 against TFP's QuantizedDistribution.
 
-Shapes at the boundary: parameters [rows, pixels, P] with P = `parameter_count(K, C)`;
-values [rows, pixels, C]; everything float32.
+Shapes at the boundary: parameters [rows, pixels, P] with P = `parameter_count(K, C)`
+(or [rows, *data_shape[:-1], P]); values [rows, *data_shape]; everything float32.
 """
 
 from __future__ import annotations
@@ -92,37 +92,45 @@ class DiscretizedLogisticMixture:
         self.channels = channels
         self.data_shape = tuple(data_shape)
         pixels = math.prod(self.data_shape) // channels
-        parameters = tf.reshape(parameters, [-1, pixels, parameter_count(components, channels)])
         k, c = components, channels
-        self.logits = parameters[..., :k]  # [rows, pixels, K]
-        rest = parameters[..., k:]
-        self.means = tf.reshape(rest[..., : c * k], [-1, pixels, c, k])
-        self.log_scales = tf.reshape(rest[..., c * k : 2 * c * k], [-1, pixels, c, k])
+        parameters = tf.reshape(parameters, [-1, pixels, parameter_count(k, c)])
+        # Pixels on the last axis, the components on axis 1: the element-wise work and the
+        # sum over components run along contiguous pixels (XLA and TF's kernels were both
+        # faster so: docs/results/performance.md).
+        parameters = tf.transpose(parameters, [0, 2, 1])  # [rows, P, pixels]
+        self.logits = parameters[:, :k]  # [rows, K, pixels]
+        rest = parameters[:, k:]
+        self.means = tf.reshape(rest[:, : c * k], [-1, c, k, pixels])
+        self.log_scales = tf.reshape(rest[:, c * k : 2 * c * k], [-1, c, k, pixels])
         pairs = c * (c - 1) // 2
-        self.coefficients = tf.reshape(tf.tanh(rest[..., 2 * c * k :]), [-1, pixels, pairs, k])
+        self.coefficients = tf.reshape(tf.tanh(rest[:, 2 * c * k :]), [-1, pairs, k, pixels])
 
-    def _pixels(self, x: tf.Tensor) -> tf.Tensor:
-        return tf.reshape(tf.cast(x, tf.float32), [tf.shape(self.logits)[0], -1, self.channels])
+    def _channels_first(self, x: tf.Tensor) -> tf.Tensor:
+        """x [rows, *data_shape] as [rows, C, pixels], float32."""
+        rows = tf.shape(self.logits)[0]
+        return tf.transpose(
+            tf.reshape(tf.cast(x, tf.float32), [rows, -1, self.channels]), [0, 2, 1]
+        )
 
-    def _shifted_mean(self, channel: int, values: tf.Tensor) -> tf.Tensor:
-        """Channel `channel`'s component means [rows, pixels, K] given the values [rows,
-        pixels, C] of the channels before it (on [0, 1])."""
-        mean = self.means[:, :, channel]
+    def _shifted_mean(self, channel: int, values: tf.Tensor | None) -> tf.Tensor:
+        """Channel `channel`'s component means [rows, K, pixels] given the values [rows, >=
+        channel, pixels] of the channels before it (on [0, 1])."""
+        mean = self.means[:, channel]
         first_pair = channel * (channel - 1) // 2  # pairs (1, 0), (2, 0), (2, 1), ...
         for j in range(channel):
-            mean += self.coefficients[:, :, first_pair + j] * values[:, :, j : j + 1]
+            mean += self.coefficients[:, first_pair + j] * values[:, j : j + 1]
         return mean
 
     def log_prob(self, x: tf.Tensor) -> tf.Tensor:
         """log p(x), summed over the pixels: [rows], for x [rows, *data_shape] of levels."""
-        levels = levels_of(self._pixels(x))  # [rows, pixels, C]
+        levels = levels_of(self._channels_first(x))  # [rows, C, pixels]
         values = levels / (LEVELS - 1)
-        per_component = tf.nn.log_softmax(self.logits)
+        per_component = tf.nn.log_softmax(self.logits, axis=1)
         for c in range(self.channels):
             per_component += bin_log_mass(
-                levels[:, :, c : c + 1], self._shifted_mean(c, values), self.log_scales[:, :, c]
+                levels[:, c : c + 1], self._shifted_mean(c, values), self.log_scales[:, c]
             )
-        return tf.reduce_sum(tf.reduce_logsumexp(per_component, axis=-1), axis=-1)
+        return tf.reduce_sum(tf.reduce_logsumexp(per_component, axis=1), axis=-1)
 
     def sample(self, seed: tf.Tensor) -> tf.Tensor:
         """A draw of levels k / 255 [rows, *data_shape] with the stateless seed (int32 [2]):
@@ -132,14 +140,16 @@ class DiscretizedLogisticMixture:
         component_seed, *channel_seeds = tf.unstack(
             tf.random.experimental.stateless_split(seed, 1 + self.channels)
         )
-        rows_pixels = tf.shape(self.logits)[:2]
-        flat_logits = tf.reshape(self.logits, [-1, self.components])
+        pixel_logits = tf.transpose(self.logits, [0, 2, 1])  # [rows, pixels, K]
+        rows_pixels = tf.shape(pixel_logits)[:2]
+        flat_logits = tf.reshape(pixel_logits, [-1, self.components])
         chosen = tf.random.stateless_categorical(flat_logits, 1, component_seed)
-        one_hot = tf.reshape(tf.one_hot(chosen[:, 0], self.components), tf.shape(self.logits))
+        one_hot = tf.reshape(tf.one_hot(chosen[:, 0], self.components), tf.shape(pixel_logits))
+        one_hot = tf.transpose(one_hot, [0, 2, 1])  # [rows, K, pixels]
 
         def draw(c: int, previous: tf.Tensor | None) -> tf.Tensor:
-            mean = tf.reduce_sum(one_hot * self._shifted_mean(c, previous), -1)
-            log_scale = tf.reduce_sum(one_hot * self.log_scales[:, :, c], -1)
+            mean = tf.reduce_sum(one_hot * self._shifted_mean(c, previous), 1)
+            log_scale = tf.reduce_sum(one_hot * self.log_scales[:, c], 1)
             uniform = tf.random.stateless_uniform(
                 rows_pixels, channel_seeds[c], minval=1e-5, maxval=1.0 - 1e-5
             )
@@ -153,20 +163,20 @@ class DiscretizedLogisticMixture:
         the channels before it at theirs): a deterministic image [rows, *data_shape] of
         levels k / 255. Not the exact mean of the binned mixture, whose first and last bins
         hold the logistics' tails."""
-        weights = tf.nn.softmax(self.logits)
+        weights = tf.nn.softmax(self.logits, axis=1)
         return self._channel_by_channel(
-            lambda c, previous: tf.reduce_sum(weights * self._shifted_mean(c, previous), -1)
+            lambda c, previous: tf.reduce_sum(weights * self._shifted_mean(c, previous), 1)
         )
 
     def _channel_by_channel(
         self, value_of: Callable[[int, tf.Tensor | None], tf.Tensor]
     ) -> tf.Tensor:
         """The image [rows, *data_shape] whose channel c is the level nearest
-        value_of(c, the levels of channels 0..c-1 [rows, pixels, c], or None) [rows,
+        value_of(c, the levels of channels 0..c-1 [rows, c, pixels], or None) [rows,
         pixels]."""
         levels = []
         for c in range(self.channels):
-            previous = tf.stack(levels, axis=-1) if levels else None
+            previous = tf.stack(levels, axis=1) if levels else None
             levels.append(_nearest_level(value_of(c, previous)))
         return tf.reshape(tf.stack(levels, axis=-1), [-1, *self.data_shape])
 
