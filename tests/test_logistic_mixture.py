@@ -172,3 +172,24 @@ def test_tfps_quantized_logistic_mixture_is_the_same_distribution():
     ours = ours_log_prob(tf.constant(parameters), x, 5).numpy()
     theirs = tfp_log_prob(tf.constant(parameters), x, 5).numpy()
     np.testing.assert_allclose(ours, theirs, atol=1e-3)
+
+
+def test_an_image_is_its_pixels_each_scored_and_averaged_alone():
+    """Parameters [rows, H, W, P] of colour images: log_prob is the sum of each pixel's own
+    log_prob (the one-pixel distributions checked against NumPy above) and mean() is each
+    pixel's own mean, in place: no pixel's parameters or values move to another."""
+    rng = np.random.default_rng(7)
+    components, channels, rows, height, width = 3, 3, 2, 2, 3
+    size = (rows, height, width, parameter_count(components, channels))
+    parameters = rng.normal(size=size).astype(np.float32)
+    x = rng.integers(0, 256, (rows, height, width, channels)).astype(np.float32) / 255
+    image = DiscretizedLogisticMixture(
+        tf.constant(parameters), components, (height, width, channels), channels
+    )
+    pixels = [(i, j) for i in range(height) for j in range(width)]
+    alone = {p: mixture(parameters[:, p[0], p[1]], components, channels) for p in pixels}
+    total = sum(alone[p].log_prob(x[:, p[0], p[1]][:, None, :]).numpy() for p in pixels)
+    np.testing.assert_allclose(image.log_prob(x).numpy(), total, rtol=1e-6)
+    mean = image.mean().numpy()
+    for p in pixels:
+        np.testing.assert_array_equal(mean[:, p[0], p[1]], alone[p].mean().numpy()[:, :])

@@ -17,8 +17,9 @@ the bin width over the scale). The first bin is log sigmoid(a), the last log sig
 docs/method.md §8 states the model; benchmarks/logistic_mixture.py measures this formula
 against TFP's QuantizedDistribution.
 
-Shapes at the boundary: parameters [rows, pixels, P] with P = `parameter_count(K, C)`
-(or [rows, *data_shape[:-1], P]); values [rows, *data_shape]; everything float32.
+Shapes at the boundary: parameters [rows, ...] that reshape pixel by pixel to [rows,
+pixels, P], P = `parameter_count(K, C)`: [rows, H, W, P] from a convolutional head, [rows,
+pixels * P] from a dense one; values [rows, *data_shape]; everything float32.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class DiscretizedLogisticMixture:
     across pixels.
 
     Args:
-      parameters: the head's outputs [rows, *data_shape[:-1] or pixels, P] (float32).
+      parameters: the head's outputs, [rows, H, W, P] or [rows, pixels * P] (float32).
       components: K.
       data_shape: one example's shape as the model holds it: (H, W, C) for a convolutional
         model, or (D,) flattened (pixels = D / channels, channels last).

@@ -23,7 +23,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument(
         "--labels",
         type=lambda text: text.split(","),
-        help="comma-separated names of the runs, in order (default: their folders as given)",
+        help="comma-separated names of the runs, in order, each its own and not empty "
+        "(default: their folders as given)",
     )
     p.add_argument("--out", type=Path, required=True, help="the figure, a .png file")
     p.add_argument("--overwrite", action="store_true", help="replace OUT and its .md if they exist")
@@ -38,6 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"--labels names {len(labels)} runs but {len(args.runs)} were given; give one "
             "label a run"
         )
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated or "" in labels:
+        given = "--labels names" if args.labels else "the runs name"
+        what = f"{given} {repeated[0]} twice" if repeated else "--labels holds an empty label"
+        raise ValueError(f"{what}; give each run its own label (--labels)")
     if args.out.suffix.lower() != ".png":
         raise ValueError(f"--out {args.out} is not a .png file name; give e.g. figure4.png")
     table_path = args.out.with_suffix(".md")
@@ -46,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     records = [read_record(run, label) for run, label in zip(args.runs, labels, strict=True)]
     from tf_lvae.evaluation.figures import run_curves  # matplotlib starts here
 
-    run_curves({r.label: r.metrics for r in records}, args.out)
+    curves = {r.label: r.metrics for r in records}
+    write_atomic(args.out, lambda tmp: run_curves(curves, tmp))
     table = markdown_table(records)
     write_atomic(table_path, lambda tmp: tmp.write_text(table))
     print(table, end="")

@@ -201,9 +201,15 @@ def pca_scatter(
     return _save(fig, path)
 
 
+def _settled(epoch: np.ndarray) -> np.ndarray:
+    """Which epochs of a run [E] come after its first tenth, whose steep rise would
+    flatten the rest of a curve."""
+    return epoch >= epoch[0] + max(1, len(epoch) // 10)
+
+
 def _fit_y(ax: plt.Axes, values: np.ndarray) -> None:
-    """Limits the y-axis to `values` (the bounds after the first epochs' steep rise) with
-    a margin; leaves it alone when there are none (a run of one epoch)."""
+    """Limits the y-axis to `values` (the settled bounds) with a margin; leaves it alone
+    when there are none (a run of one epoch)."""
     if values.size:
         low, high = values.min(), values.max()
         margin = 0.05 * (high - low) + 0.5
@@ -216,7 +222,7 @@ def bound_curves(metrics: Mapping[str, np.ndarray], path: str | Path) -> Path:
     bound after the first tenth of the run, so the first epochs' steep rise does not
     flatten the rest."""
     epoch = metrics["epoch"]
-    settled = epoch >= epoch[0] + max(1, len(epoch) // 10)
+    settled = _settled(epoch)
     shown = []
     fig, ax = plt.subplots(figsize=(6, 4))
     for key, line, marker, label in (
@@ -244,7 +250,7 @@ def run_curves(runs: Mapping[str, Mapping[str, np.ndarray]], path: str | Path) -
     """Fig. 4 for several runs: each run's test IW bound (solid, with markers) and training
     ELBO (dashed) against the epoch, one colour a run. runs: label -> its metrics.csv
     columns ("epoch", "elbo", "test_log_likelihood"; NaN where not recorded). The y-axis
-    starts at the lowest value after the first tenth of the longest run."""
+    spans every run's values after that run's first tenth."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     shown = []
     for i, (label, metrics) in enumerate(runs.items()):
@@ -253,7 +259,7 @@ def run_curves(runs: Mapping[str, Mapping[str, np.ndarray]], path: str | Path) -
             ("test_log_likelihood", "o-", "test IW bound"),
             ("elbo", "--", "train ELBO"),
         ):
-            values = metrics.get(key, np.full(epoch.shape, np.nan))
+            values = metrics.get(key, np.full_like(epoch, np.nan))
             kept = np.isfinite(values)
             if np.any(kept):
                 ax.plot(
@@ -265,10 +271,8 @@ def run_curves(runs: Mapping[str, Mapping[str, np.ndarray]], path: str | Path) -
                     linewidth=1.0 if key == "elbo" else 1.5,
                     label=f"{label}, {suffix}",
                 )
-                shown.append((epoch[kept], values[kept]))
-    if shown:
-        last = max(e.max() for e, _ in shown)
-        _fit_y(ax, np.concatenate([v[e >= last / 10] for e, v in shown]))
+                shown.append(values[kept & _settled(epoch)])
+    _fit_y(ax, np.concatenate(shown) if shown else np.array([]))
     ax.set_xlabel("epoch")
     ax.set_ylabel("bound on log p(x) (nats)")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
