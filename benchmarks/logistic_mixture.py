@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tf_lvae.cli import ArgumentParser, positive_int, run_command
+from tf_lvae.cli import ArgumentParser, int_list, positive_int, run_command
 from tf_lvae.logistic_mixture import HALF_BIN, MIN_LOG_SCALE, DiscretizedLogisticMixture
 
 tfd = tfp.distributions
@@ -115,7 +115,9 @@ def timing(fn, rows: int, pixels: int, components: int, xla: bool, repeats: int)
 def main(argv: Sequence[str] | None = None) -> int:
     p = ArgumentParser(prog="python -m benchmarks.logistic_mixture", description=__doc__)
     p.add_argument("--rows", type=positive_int, default=256, help="images per step")
-    p.add_argument("--components", type=positive_int, default=10)
+    p.add_argument(
+        "--components", type=int_list, default=(10,), help="K, or several: 1,3,5,10 (default 10)"
+    )
     p.add_argument("--repeats", type=positive_int, default=10)
     args = p.parse_args(argv)
     print(f"# benchmarks.logistic_mixture  {datetime.datetime.now():%Y-%m-%d %H:%M}")
@@ -127,9 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{name}: largest error of a bin's log mass against float64: {error:.3g} nats, "
             f"{relative:.2g} of the log mass"
         )
-    what = f"log_prob + gradient of {args.rows} x 784 pixels, K = {args.components}"
-    for xla, (name, fn) in itertools.product((True, False), METHODS.items()):
-        seconds = timing(fn, args.rows, 784, args.components, xla, args.repeats)
+    for k, xla, (name, fn) in itertools.product(args.components, (True, False), METHODS.items()):
+        seconds = timing(fn, args.rows, 784, k, xla, args.repeats)
+        what = f"log_prob + gradient of {args.rows} x 784 pixels, K = {k}"
         print(f"{name}, XLA {'on' if xla else 'off'}: {what}: {seconds * 1e3:.1f} ms")
     return 0
 

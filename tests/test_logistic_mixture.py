@@ -82,10 +82,9 @@ def numpy_log_prob(parameters: np.ndarray, x: np.ndarray, components: int, chann
     return np.logaddexp.reduce(total, axis=1)
 
 
-@pytest.mark.parametrize("channels", [1, 3])
-def test_it_agrees_with_a_float64_numpy_evaluation(channels):
+@pytest.mark.parametrize("channels, components", [(1, 5), (3, 5), (1, 1), (3, 1)])
+def test_it_agrees_with_a_float64_numpy_evaluation(channels, components):
     rng = np.random.default_rng(10 + channels)
-    components = 5
     size = (2000, parameter_count(components, channels))
     parameters = rng.normal(size=size).astype(np.float32)
     parameters[:, components : components + channels * components] *= 0.5

@@ -131,6 +131,8 @@ class DiscretizedLogisticMixture:
             per_component += bin_log_mass(
                 levels[:, c : c + 1], self._shifted_mean(c, values), self.log_scales[:, c]
             )
+        if self.components == 1:  # the sum of one: XLA's gradient of it was 4x slower
+            return tf.reduce_sum(per_component[:, 0], axis=-1)
         return tf.reduce_sum(tf.reduce_logsumexp(per_component, axis=1), axis=-1)
 
     def sample(self, seed: tf.Tensor) -> tf.Tensor:
