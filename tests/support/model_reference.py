@@ -10,6 +10,7 @@ path's math is meant to change, saying so in the commit.
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from pathlib import Path
@@ -106,6 +107,14 @@ def outputs(name: str) -> dict[str, np.ndarray]:
             for k, v in out.items()}  # fmt: skip
 
 
+def intra_op_threads() -> int:
+    """TensorFlow's intra-op threads in this process: TF_NUM_INTRAOP_THREADS, else the
+    number configured, else its default of one a logical CPU. With another number the
+    convolutions sum in another order (their last bits differ)."""
+    configured = int(os.environ.get("TF_NUM_INTRAOP_THREADS") or 0)
+    return configured or tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
+
+
 def cpu_model() -> str:
     """The processor's model name (floating-point results may differ on another one)."""
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -117,5 +126,5 @@ def cpu_model() -> str:
 if __name__ == "__main__":
     path, configs = REFERENCES[sys.argv[1]]
     outputs_ = {k: v for name in configs for k, v in outputs(name).items()}
-    np.savez(path, cpu=np.array(cpu_model()), **outputs_)
+    np.savez(path, cpu=np.array(cpu_model()), threads=np.array(intra_op_threads()), **outputs_)
     print(f"wrote {path}", file=sys.stderr)
