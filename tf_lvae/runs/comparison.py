@@ -4,7 +4,6 @@ records only (metrics.csv, evaluation-test.json or results.json): no TensorFlow.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,12 +60,11 @@ def read_record(path: str | Path, label: str) -> RunRecord:
 
 
 def _final_bound(run: RunDir) -> FinalBound | None:
-    report_path = run.evaluation_path("test")
     try:
-        if report_path.is_file():
-            report = json.loads(report_path.read_text())
+        report = run.read_evaluation("test")
+        if report is not None:
             values = report["log_likelihood"], report["iw_samples"], report["epochs_trained"]
-            return FinalBound(*values, report_path.name)
+            return FinalBound(*values, run.evaluation_path("test").name)
         if run.results_path.is_file():
             results = run.read_results()
             test = results["test"]

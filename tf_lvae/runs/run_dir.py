@@ -264,6 +264,20 @@ class RunDir:
                 f"`python -m training.fit --resume --out {self.path}` to write it again"
             ) from err
 
+    def read_evaluation(self, split: str = "test") -> dict[str, Any] | None:
+        """evaluation-SPLIT.json, the report of `training.evaluate` on the whole split, or
+        None when there is none."""
+        path = self.evaluation_path(split)
+        if not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except ValueError as err:
+            raise RecordDamaged(
+                f"{path} is damaged ({err}); evaluate the run again (python -m "
+                f"training.evaluate --run {self.path} --overwrite)"
+            ) from err
+
     def write_results(self, results: dict[str, Any]) -> None:
         write_json(self.results_path, results)
 
