@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_lvae.logistic_mixture import DiscretizedLogisticMixture, parameter_count
+from tf_lvae.logistic_mixture import MIN_LOG_SCALE, DiscretizedLogisticMixture, parameter_count
 
 LEVELS = np.arange(256)
 
@@ -25,8 +25,9 @@ def every_value(channels: int) -> np.ndarray:
 
 
 def extreme_parameters(rng, count: int, components: int, channels: int) -> np.ndarray:
-    """Parameters from ordinary to absurd: scales from 1e-3 (log -7 and below, floored) to
-    1e9, means far outside [0, 1], near-certain components, saturated coefficients."""
+    """Parameters from ordinary to absurd: scales from the floor (4.6e-4; log scales below
+    it are floored) to 1e9, means far outside [0, 1], near-certain components, saturated
+    coefficients."""
     size = (count, parameter_count(components, channels))
     magnitude = rng.choice([0.01, 1.0, 5.0, 20.0, 60.0], size=size)
     return (rng.normal(size=size) * magnitude).astype(np.float32)
@@ -59,7 +60,7 @@ def numpy_log_prob(parameters: np.ndarray, x: np.ndarray, components: int, chann
     k, c = components, channels
     logits = p[:, :k]
     means = p[:, k : k + c * k].reshape(-1, c, k)
-    log_scales = np.maximum(p[:, k + c * k : k + 2 * c * k].reshape(-1, c, k), -7.0)
+    log_scales = np.maximum(p[:, k + c * k : k + 2 * c * k].reshape(-1, c, k), MIN_LOG_SCALE)
     coefficients = np.tanh(p[:, k + 2 * c * k :].reshape(len(p), c * (c - 1) // 2, k))
     log_weights = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
     total = log_weights.copy()
@@ -117,6 +118,33 @@ def test_the_mean_image_is_levels_near_the_mixture_mean():
     parameters = np.array([[0.0, 0.0, 0.2, 0.5, -5.0, -5.0]], np.float32)
     image = mixture(parameters, 2, 1).mean().numpy().ravel()
     assert image[0] * 255 == pytest.approx(89.0)  # 0.35 x 255 = 89.25
+
+
+@pytest.mark.parametrize(
+    "logits, means, log_scales",
+    [
+        ([0.0, 0.0], [3.0, 0.4], [-5.0, -5.0]),  # a component far above 1: the last bin's
+        ([1.0, 0.0], [-2.0, 0.9], [-4.0, -6.0]),  # or far below 0: the first bin's
+        ([0.0, 2.0], [0.5, 0.1], [0.0, -2.0]),  # a wide component clipped at both ends
+        ([0.0, 0.0], [0.999, 0.001], [-9.0, -9.0]),  # at the floor, near the ends
+    ],
+)
+def test_the_mean_image_is_within_a_level_of_the_binned_mixtures_mean(logits, means, log_scales):
+    """Each component's tails are held by the first and last bins, not spread beyond [0, 1]:
+    the mean image is within one level of sum_k k P(k), the exact mean of the 256 masses."""
+    parameters = np.array([logits + means + log_scales], np.float32)
+    values = LEVELS.astype(np.float32)[:, None, None] / 255
+    p = np.exp(mixture(np.repeat(parameters, 256, axis=0), 2, 1).log_prob(values).numpy())
+    exact = np.sum(LEVELS * p.astype(np.float64))
+    assert mixture(parameters, 2, 1).mean().numpy().item() * 255 == pytest.approx(exact, abs=1.0)
+
+
+def test_at_the_scale_floor_one_level_holds_97_percent_of_a_component():
+    """PixelCNN++'s floor measured against the bin (a bin 8.6 scales wide): a model can be
+    sure of an interior level, as it can of the open-ended first and last."""
+    parameters = np.array([[0.0, 100 / 255, -20.0]], np.float32)  # K = 1 at level 100
+    log_p = mixture(parameters, 1, 1).log_prob(np.full((1, 1, 1), 100 / 255, np.float32))
+    assert np.exp(log_p.numpy().item()) == pytest.approx(np.tanh(8.6 / 4), abs=1e-3)
 
 
 def test_a_colour_pixel_is_sampled_channel_after_channel_as_scored():

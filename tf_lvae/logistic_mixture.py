@@ -32,7 +32,10 @@ import tensorflow as tf
 from tf_lvae.constants import EIGHT_BIT_LEVELS as LEVELS
 
 HALF_BIN = 0.5 / (LEVELS - 1)  # half the width of a level's bin on [0, 1]
-MIN_LOG_SCALE = -7.0  # PixelCNN++'s floor: a scale of 9e-4, a quarter of a bin
+# PixelCNN++'s floor, e^-7 on data in [-1, 1], on [0, 1]: a scale of 4.6e-4, a bin 8.6
+# scales wide, so one level can hold up to 97.3% of a component's mass (e^-7 itself on [0, 1]
+# would cap it at 79%)
+MIN_LOG_SCALE = -7.0 - math.log(2.0)
 _BIN_WIDTH = 2 * HALF_BIN
 
 
@@ -162,14 +165,22 @@ class DiscretizedLogisticMixture:
         return self._channel_by_channel(draw)
 
     def mean(self) -> tf.Tensor:
-        """The level nearest each channel's mixture mean of the components' means (given
-        the channels before it at theirs): a deterministic image [rows, *data_shape] of
-        levels k / 255. Not the exact mean of the binned mixture, whose first and last bins
-        hold the logistics' tails."""
+        """The level nearest each channel's mixture mean (given the channels before it at
+        theirs): a deterministic image [rows, *data_shape] of levels k / 255. A component
+        contributes the mean of its logistic clipped to [0, 1], as its first and last bins
+        hold its tails: s (softplus(m / s) - softplus((m - 1) / s)), within half a level of
+        its binned mean."""
         weights = tf.nn.softmax(self.logits, axis=1)
-        return self._channel_by_channel(
-            lambda c, previous: tf.reduce_sum(weights * self._shifted_mean(c, previous), 1)
-        )
+
+        def clipped_mean(c: int, previous: tf.Tensor | None) -> tf.Tensor:
+            mean = self._shifted_mean(c, previous)
+            scale = tf.exp(tf.maximum(self.log_scales[:, c], MIN_LOG_SCALE))
+            clipped = scale * (
+                tf.math.softplus(mean / scale) - tf.math.softplus((mean - 1.0) / scale)
+            )
+            return tf.reduce_sum(weights * clipped, 1)
+
+        return self._channel_by_channel(clipped_mean)
 
     def _channel_by_channel(
         self, value_of: Callable[[int, tf.Tensor | None], tf.Tensor]
