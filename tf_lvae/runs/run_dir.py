@@ -256,13 +256,11 @@ class RunDir:
 
     def read_results(self) -> dict[str, Any]:
         """results.json: the final test numbers of a finished run."""
-        try:
-            return json.loads(self.results_path.read_text())
-        except ValueError as err:
-            raise RecordDamaged(
-                f"{self.results_path} is damaged ({err}); delete it and run "
-                f"`python -m training.fit --resume --out {self.path}` to write it again"
-            ) from err
+        return _read_json(
+            self.results_path,
+            f"delete it and run `python -m training.fit --resume --out {self.path}` to write it "
+            "again",
+        )
 
     def read_evaluation(self, split: str = "test") -> dict[str, Any] | None:
         """evaluation-SPLIT.json, the report of `training.evaluate` on the whole split, or
@@ -270,13 +268,10 @@ class RunDir:
         path = self.evaluation_path(split)
         if not path.is_file():
             return None
-        try:
-            return json.loads(path.read_text())
-        except ValueError as err:
-            raise RecordDamaged(
-                f"{path} is damaged ({err}); evaluate the run again (python -m "
-                f"training.evaluate --run {self.path} --overwrite)"
-            ) from err
+        return _read_json(
+            path,
+            f"evaluate the run again (python -m training.evaluate --run {self.path} --overwrite)",
+        )
 
     def write_results(self, results: dict[str, Any]) -> None:
         write_json(self.results_path, results)
@@ -392,3 +387,12 @@ class RunDir:
         for _, old in self.checkpoints()[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
         return final
+
+
+def _read_json(path: Path, remedy: str) -> dict[str, Any]:
+    """The JSON record at path; RecordDamaged naming it, the error and `remedy` when it does
+    not parse."""
+    try:
+        return json.loads(path.read_text())
+    except ValueError as err:
+        raise RecordDamaged(f"{path} is damaged ({err}); {remedy}") from err
