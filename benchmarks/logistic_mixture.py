@@ -23,7 +23,12 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tf_lvae.cli import ArgumentParser, int_list, positive_int, run_command
-from tf_lvae.logistic_mixture import HALF_BIN, MIN_LOG_SCALE, DiscretizedLogisticMixture
+from tf_lvae.logistic_mixture import (
+    HALF_BIN,
+    MIN_LOG_SCALE,
+    DiscretizedLogisticMixture,
+    floored_scale,
+)
 
 tfd = tfp.distributions
 LEVELS = 256
@@ -34,7 +39,7 @@ def tfp_log_prob(parameters: tf.Tensor, x: tf.Tensor, components: int) -> tf.Ten
     pixels] of levels k / 255. TFP's bin of level k is (k - 1, k] on the level scale, ours
     [k - 1/2, k + 1/2], so its logistic sits half a level below ours."""
     logits, means, log_scales = tf.split(parameters, 3, axis=-1)
-    scale = tf.exp(tf.maximum(log_scales, MIN_LOG_SCALE)) * (LEVELS - 1)
+    scale = floored_scale(log_scales) * (LEVELS - 1)
     logistic = tfd.Logistic(loc=means * (LEVELS - 1) - 0.5, scale=scale)
     binned = tfd.QuantizedDistribution(logistic, low=0.0, high=LEVELS - 1.0)
     mixture = tfd.MixtureSameFamily(tfd.Categorical(logits=logits), binned)

@@ -45,6 +45,12 @@ def parameter_count(components: int, channels: int) -> int:
     return components * (1 + 2 * channels + channels * (channels - 1) // 2)
 
 
+def floored_scale(log_scale: tf.Tensor) -> tf.Tensor:
+    """exp(log_scale) with log_scale floored at MIN_LOG_SCALE, the scale every component
+    has (same shape)."""
+    return tf.exp(tf.maximum(log_scale, MIN_LOG_SCALE))
+
+
 def levels_of(x: tf.Tensor) -> tf.Tensor:
     """The integer levels k of values x = k / 255, as float32 (same shape)."""
     return tf.round(tf.cast(x, tf.float32) * (LEVELS - 1))
@@ -160,7 +166,7 @@ class DiscretizedLogisticMixture:
                 rows_pixels, channel_seeds[c], minval=1e-5, maxval=1.0 - 1e-5
             )
             logistic = tf.math.log(uniform) - tf.math.log1p(-uniform)
-            return mean + tf.exp(tf.maximum(log_scale, MIN_LOG_SCALE)) * logistic
+            return mean + floored_scale(log_scale) * logistic
 
         return self._channel_by_channel(draw)
 
@@ -174,7 +180,7 @@ class DiscretizedLogisticMixture:
 
         def clipped_mean(c: int, previous: tf.Tensor | None) -> tf.Tensor:
             mean = self._shifted_mean(c, previous)
-            scale = tf.exp(tf.maximum(self.log_scales[:, c], MIN_LOG_SCALE))
+            scale = floored_scale(self.log_scales[:, c])
             clipped = scale * (
                 tf.math.softplus(mean / scale) - tf.math.softplus((mean - 1.0) / scale)
             )
